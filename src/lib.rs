@@ -1,0 +1,16 @@
+//! capsim: a discrete-event simulator that predicts how a multi-tier web service behaves
+//! under a k6-style load test, replicated many times to give confidence intervals.
+//!
+//! Data flows one way: file -> [`spec`] -> validated [`model`] -> [`engine`] run ->
+//! per-replication results -> [`stats`] across replications -> [`report`].
+
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod replicate;
+pub mod report;
+pub mod spec;
+pub mod stats;
+pub mod theory;
+pub mod time;
+pub mod workload;

@@ -1,0 +1,1 @@
+//! Validated random distributions, sampled in seconds from a portable generator.

@@ -1,0 +1,2 @@
+//! Validated, immutable domain types built from specs.
+pub mod distribution;

@@ -1,0 +1,1 @@
+//! Runs the replications of an experiment in parallel with rayon and returns results in index order.

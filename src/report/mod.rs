@@ -1,0 +1,1 @@
+//! Views of results: console summary, summary.json, timeseries.csv. Reports never compute.

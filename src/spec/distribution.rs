@@ -1,0 +1,1 @@
+//! Distribution specs as written in YAML (externally tagged: `{exponential: {mean: 5ms}}`).

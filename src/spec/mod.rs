@@ -1,0 +1,4 @@
+//! Serde mirrors of the files users write: models, experiments, k6 scenarios and options.
+pub mod distribution;
+pub mod k6_options;
+pub mod scenario;

@@ -1,0 +1,1 @@
+//! Statistics: latency histograms, time-weighted gauges, confidence intervals across replications.

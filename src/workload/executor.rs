@@ -1,0 +1,1 @@
+//! Validated k6 executor configurations, with k6 defaults applied.
