@@ -19,7 +19,7 @@
 //!   - `{median, sigma}`: μ = ln median, s = sigma.
 //!   - `{mean, p95}`: with d = ln(p95/mean), ln p95 − ln mean = z95·s − s²/2, so
 //!     s²/2 − z95·s + d = 0 and s = z95 ∓ √(z95² − 2d). A real root needs d ≤ z95²/2, that is
-//!     p95/mean ≤ e^(z95²/2) ≈ 3.8687. When p95 > mean both roots are positive and the smaller,
+//!     p95/mean ≤ e^(z95²/2) ≈ 3.8681. When p95 > mean both roots are positive and the smaller,
 //!     s = z95 − √(z95² − 2d) (< z95), is taken: it is the less skewed of the two lognormals.
 //!     When p95 ≤ mean only s = z95 + √(z95² − 2d) (≥ 2·z95 ≈ 3.29) is positive: such a
 //!     lognormal exists for every ratio in (0, 1], but its median is below e^(−2·z95²) ≈ 0.45 %
@@ -281,7 +281,7 @@ fn build_lognormal(l: &LognormalSpec) -> Result<Distribution, FieldError> {
                 FieldError::new(
                     "p95",
                     format!(
-                        "no lognormal has mean {mean} and p95 {p95}: p95/mean is {:.3}, but a lognormal's p95 is at most e^(1.6449²/2) ≈ {:.4} times its mean; lower p95, raise the mean, or give {{median, p95}} instead",
+                        "no lognormal has mean {mean} and p95 {p95}: p95/mean is {:.3}, but a lognormal's p95 is at most e^(1.6449²/2) ≈ {:.4} times its mean (the ratio peaks at sigma 1.645; a p95 at or below the mean needs sigma >= 3.29, a median under 0.45% of the mean); lower p95, raise the mean, or give {{median, p95}} instead",
                         p / m,
                         max_lognormal_p95_over_mean()
                     ),
@@ -352,7 +352,10 @@ fn build_empirical(e: &EmpiricalSpec, base_dir: &Path) -> Result<Distribution, F
             file_err(format!(
                 "cannot read sample file {} ({}); the path is relative to {}",
                 path.display(),
-                csv_error_text(&err),
+                match err.kind() {
+                    csv::ErrorKind::Io(io) => io.to_string(),
+                    _ => err.to_string(),
+                },
                 if base_dir.as_os_str().is_empty() {
                     ".".to_string()
                 } else {
@@ -362,7 +365,7 @@ fn build_empirical(e: &EmpiricalSpec, base_dir: &Path) -> Result<Distribution, F
         })?;
     let headers = reader
         .headers()
-        .map_err(|err| file_err(format!("{name}: {}", csv_error_text(&err))))?
+        .map_err(|err| file_err(csv_error_text(name, &err)))?
         .clone();
     if headers.is_empty() || headers.iter().all(str::is_empty) {
         return Err(file_err(format!(
@@ -395,7 +398,7 @@ fn build_empirical(e: &EmpiricalSpec, base_dir: &Path) -> Result<Distribution, F
     let unit = e.unit;
     let mut samples = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|err| file_err(format!("{name}: {}", csv_error_text(&err))))?;
+        let record = record.map_err(|err| file_err(csv_error_text(name, &err)))?;
         let line = record.position().map_or(0, |p| p.line());
         let raw = record.get(index).unwrap_or("");
         let bad = |what: String| {
@@ -428,22 +431,24 @@ fn build_empirical(e: &EmpiricalSpec, base_dir: &Path) -> Result<Distribution, F
     )))
 }
 
-fn csv_error_text(err: &csv::Error) -> String {
+fn csv_error_text(name: &str, err: &csv::Error) -> String {
+    let at = |pos: &Option<csv::Position>| match pos {
+        Some(p) => format!("{name} line {}", p.line()),
+        None => name.to_string(),
+    };
     match err.kind() {
         csv::ErrorKind::UnequalLengths {
             pos,
             expected_len,
             len,
         } => format!(
-            "line {}: {len} fields, but the header has {expected_len}; every row needs the same number of comma-separated fields",
-            pos.as_ref().map_or(0, |p| p.line())
+            "{}: {len} field{}, but the header has {expected_len}; every row needs the same number of comma-separated fields",
+            at(pos),
+            if *len == 1 { "" } else { "s" }
         ),
-        csv::ErrorKind::Utf8 { pos, err } => format!(
-            "line {}: not valid UTF-8 ({err})",
-            pos.as_ref().map_or(0, |p| p.line())
-        ),
-        csv::ErrorKind::Io(io) => io.to_string(),
-        _ => err.to_string(),
+        csv::ErrorKind::Utf8 { pos, err } => format!("{}: not valid UTF-8 ({err})", at(pos)),
+        csv::ErrorKind::Io(io) => format!("{name}: {io}"),
+        _ => format!("{name}: {err}"),
     }
 }
 
