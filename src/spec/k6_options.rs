@@ -206,7 +206,10 @@ pub fn parse_k6_options(json: &str) -> Result<K6Options, FieldError> {
         // A derived scenario's problem is in the shortcut the user wrote.
         Some(shortcut) => FieldError::new(
             e.path.clone(),
-            format!("{} (scenario derived from the `{shortcut}` shortcut)", e.message),
+            format!(
+                "{} (scenario derived from the `{shortcut}` shortcut)",
+                e.message
+            ),
         )
         .within("scenarios"),
         None => e.within("scenarios"),
@@ -289,8 +292,18 @@ mod tests {
         let s = o.validated_scenarios().unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].name, "default");
-        assert_eq!(s[0].executor, Executor::ConstantVus { vus: 10, duration: 30 * S });
-        assert_eq!(s[0].total_end(), 60 * S, "30s + 30s gracefulStop, like k6's totalDuration");
+        assert_eq!(
+            s[0].executor,
+            Executor::ConstantVus {
+                vus: 10,
+                duration: 30 * S
+            }
+        );
+        assert_eq!(
+            s[0].total_end(),
+            60 * S,
+            "30s + 30s gracefulStop, like k6's totalDuration"
+        );
         assert!(o.warnings.is_empty());
     }
 
@@ -300,12 +313,20 @@ mod tests {
         let s = o.validated_scenarios().unwrap();
         assert_eq!(
             s[0].executor,
-            Executor::SharedIterations { vus: 2, iterations: 10, max_duration: 60 * S }
+            Executor::SharedIterations {
+                vus: 2,
+                iterations: 10,
+                max_duration: 60 * S
+            }
         );
         let o = parse_k6_options(r#"{"iterations": 3}"#).unwrap();
         assert_eq!(
             o.validated_scenarios().unwrap()[0].executor,
-            Executor::SharedIterations { vus: 1, iterations: 3, max_duration: 600 * S }
+            Executor::SharedIterations {
+                vus: 1,
+                iterations: 3,
+                max_duration: 600 * S
+            }
         );
     }
 
@@ -320,8 +341,14 @@ mod tests {
             Executor::RampingVus {
                 start_vus: 3,
                 stages: vec![
-                    Stage { duration: 10 * S, target: 5 },
-                    Stage { duration: 0, target: 0 }
+                    Stage {
+                        duration: 10 * S,
+                        target: 5
+                    },
+                    Stage {
+                        duration: 0,
+                        target: 0
+                    }
                 ],
                 graceful_ramp_down: 30 * S
             }
@@ -336,7 +363,11 @@ mod tests {
         let o = parse_k6_options(r#"{"vus": 5, "stages": []}"#).unwrap();
         assert_eq!(
             o.validated_scenarios().unwrap()[0].executor,
-            Executor::PerVuIterations { vus: 1, iterations: 1, max_duration: 600 * S }
+            Executor::PerVuIterations {
+                vus: 1,
+                iterations: 1,
+                max_duration: 600 * S
+            }
         );
         assert_eq!(o.warnings.len(), 1);
         assert!(o.warnings[0].contains("`vus=5` option will be ignored"));
@@ -349,10 +380,9 @@ mod tests {
         let e = parse_k6_options(&format!(r#"{{"iterations": 5, {sc}}}"#)).unwrap_err();
         assert_eq!(e.path, "iterations");
         assert!(e.message.contains("not allowed"), "{e}");
-        let e = parse_k6_options(
-            r#"{"duration": "5s", "stages": [{"duration": "1s", "target": 1}]}"#,
-        )
-        .unwrap_err();
+        let e =
+            parse_k6_options(r#"{"duration": "5s", "stages": [{"duration": "1s", "target": 1}]}"#)
+                .unwrap_err();
         assert_eq!(e.path, "duration");
         let e = parse_k6_options(&format!(
             r#"{{"stages": [{{"duration": "1s", "target": 1}}], {sc}}}"#
@@ -393,8 +423,8 @@ mod tests {
             ]
         );
         assert!(o.thresholds["checks"].is_empty());
-        let e = parse_k6_options(r#"{"thresholds": {"m": ["ok", {"treshold": "x"}]}}"#)
-            .unwrap_err();
+        let e =
+            parse_k6_options(r#"{"thresholds": {"m": ["ok", {"treshold": "x"}]}}"#).unwrap_err();
         assert_eq!(e.path, "thresholds.m[1]");
     }
 
@@ -413,8 +443,10 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.path, "scenarios.b.stages[1].target");
-        let e = parse_k6_options(r#"{"scenarios": {"b": {"executor": "constant-vus", "durations": "1s"}}}"#)
-            .unwrap_err();
+        let e = parse_k6_options(
+            r#"{"scenarios": {"b": {"executor": "constant-vus", "durations": "1s"}}}"#,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "scenarios.b.durations");
         let e = parse_k6_options("{\"vus\": 1,").unwrap_err();
         assert_eq!(e.path, "");

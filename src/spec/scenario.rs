@@ -147,7 +147,13 @@ pub const EXECUTORS: &[(&str, &[&str])] = &[
     ),
     (
         "ramping-arrival-rate",
-        &["startRate", "timeUnit", "stages", "preAllocatedVUs", "maxVUs"],
+        &[
+            "startRate",
+            "timeUnit",
+            "stages",
+            "preAllocatedVUs",
+            "maxVUs",
+        ],
     ),
     (
         "poisson-arrival-rate",
@@ -371,7 +377,9 @@ impl ScenarioSpec {
                 .unwrap_or_default();
             return Err(err(
                 "executor",
-                format!("unknown executor {executor_name:?}; {suggestion}use one of {EXECUTOR_LIST}"),
+                format!(
+                    "unknown executor {executor_name:?}; {suggestion}use one of {EXECUTOR_LIST}"
+                ),
             ));
         };
         for field in self.present_fields() {
@@ -421,7 +429,8 @@ impl ScenarioSpec {
                 let iterations = self.iterations.unwrap_or(1);
                 let max_duration = min_duration(
                     "maxDuration",
-                    self.max_duration.map_or(DEFAULT_MAX_DURATION, Duration::nanos),
+                    self.max_duration
+                        .map_or(DEFAULT_MAX_DURATION, Duration::nanos),
                     executor,
                 )?;
                 if executor == "shared-iterations" {
@@ -448,7 +457,7 @@ impl ScenarioSpec {
                              to 1 or more",
                         ));
                     }
-                    let total = vus.checked_mul(iterations).unwrap_or(u64::MAX);
+                    let total = vus.saturating_mul(iterations);
                     iterations_limit("iterations", total, "vus × iterations")?;
                     Ok(Executor::PerVuIterations {
                         vus,
@@ -650,7 +659,8 @@ pub fn scenario_from_json(value: &serde_json::Value) -> Result<ScenarioSpec, Fie
         ));
     };
     for (key, field) in map {
-        let single = serde_json::Value::Object([(key.clone(), field.clone())].into_iter().collect());
+        let single =
+            serde_json::Value::Object([(key.clone(), field.clone())].into_iter().collect());
         if let Err(e) = ScenarioSpec::deserialize(&single) {
             if key == "stages"
                 && let Some(items) = field.as_array()
@@ -693,7 +703,13 @@ mod tests {
         assert_eq!(s.start_time, 0);
         assert_eq!(s.graceful_stop, 30 * S);
         assert_eq!(s.exec, "default");
-        assert_eq!(s.executor, Executor::ConstantVus { vus: 5, duration: 60 * S });
+        assert_eq!(
+            s.executor,
+            Executor::ConstantVus {
+                vus: 5,
+                duration: 60 * S
+            }
+        );
     }
 
     #[test]
@@ -768,9 +784,10 @@ mod tests {
                 graceful_ramp_down: 30 * S
             }
         );
-        let s = yaml("executor: constant-arrival-rate\nrate: 30\nduration: 1m\npreAllocatedVUs: 5\n")
-            .validate("c")
-            .unwrap();
+        let s =
+            yaml("executor: constant-arrival-rate\nrate: 30\nduration: 1m\npreAllocatedVUs: 5\n")
+                .validate("c")
+                .unwrap();
         assert_eq!(
             s.executor,
             Executor::ConstantArrivalRate {
@@ -816,7 +833,10 @@ mod tests {
                 max_vus: 3
             }
         );
-        assert_eq!((s.start_time, s.graceful_stop, s.exec.as_str()), (5 * S, 0, "api"));
+        assert_eq!(
+            (s.start_time, s.graceful_stop, s.exec.as_str()),
+            (5 * S, 0, "api")
+        );
         let s = yaml("executor: per-vu-iterations\nvus: 4\niterations: 3\nmaxDuration: 2s\n")
             .validate("p")
             .unwrap();
@@ -858,7 +878,10 @@ mod tests {
         ));
         assert_eq!(e.path, "vus");
         assert!(e.message.contains("ramping-vus"), "{e}");
-        assert!(e.message.contains("startVUs, stages, gracefulRampDown"), "{e}");
+        assert!(
+            e.message.contains("startVUs, stages, gracefulRampDown"),
+            "{e}"
+        );
         assert!(e.message.contains("did you mean startVUs"), "{e}");
         let e = fails(&yaml("executor: constant-vus\nduration: 10s\nrate: 3\n"));
         assert_eq!(e.path, "rate");
@@ -903,7 +926,9 @@ mod tests {
         let e = fails(&yaml("executor: constant-vus\n"));
         assert_eq!(e.path, "duration");
         // iterations >= vus for shared-iterations.
-        let e = fails(&yaml("executor: shared-iterations\nvus: 5\niterations: 4\n"));
+        let e = fails(&yaml(
+            "executor: shared-iterations\nvus: 5\niterations: 4\n",
+        ));
         assert_eq!(e.path, "iterations");
         assert!(e.message.contains("can't be less than vus"), "{e}");
         // vus > 0.
@@ -916,8 +941,13 @@ mod tests {
             "executor: constant-arrival-rate\nrate: 1\nduration: 1s\npreAllocatedVUs: 5\nmaxVUs: 4\n",
         ));
         assert_eq!(e.path, "maxVUs");
-        assert!(e.message.contains("can't be less than preAllocatedVUs"), "{e}");
-        let e = fails(&yaml("executor: constant-arrival-rate\nrate: 1\nduration: 1s\n"));
+        assert!(
+            e.message.contains("can't be less than preAllocatedVUs"),
+            "{e}"
+        );
+        let e = fails(&yaml(
+            "executor: constant-arrival-rate\nrate: 1\nduration: 1s\n",
+        ));
         assert_eq!(e.path, "preAllocatedVUs");
         // Rates.
         let e = fails(&yaml(
@@ -939,12 +969,16 @@ mod tests {
 
     #[test]
     fn hostile_sizes_are_rejected() {
-        let e = fails(&yaml("executor: constant-vus\nvus: 10000001\nduration: 1s\n"));
+        let e = fails(&yaml(
+            "executor: constant-vus\nvus: 10000001\nduration: 1s\n",
+        ));
         assert_eq!(e.path, "vus");
         assert!(e.message.contains("10000000"), "{e}");
-        assert!(yaml("executor: constant-vus\nvus: 10000000\nduration: 1s\n")
-            .validate("s")
-            .is_ok());
+        assert!(
+            yaml("executor: constant-vus\nvus: 10000000\nduration: 1s\n")
+                .validate("s")
+                .is_ok()
+        );
         let e = fails(&yaml(
             "executor: shared-iterations\niterations: 1000000000001\n",
         ));
@@ -975,7 +1009,10 @@ mod tests {
     #[test]
     fn validate_scenarios_prefixes_names() {
         let mut m = BTreeMap::new();
-        m.insert("ok".to_string(), yaml("executor: constant-vus\nduration: 1s\n"));
+        m.insert(
+            "ok".to_string(),
+            yaml("executor: constant-vus\nduration: 1s\n"),
+        );
         m.insert(
             "spike".to_string(),
             yaml("executor: ramping-vus\nstages: [{duration: 1s, target: 1}, {duration: 1s}]\n"),

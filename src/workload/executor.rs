@@ -309,9 +309,30 @@ mod tests {
 
     #[test]
     fn plan_max_vus_adds_only_overlapping_scenarios() {
-        let a = scenario(0, 0, Executor::ConstantVus { vus: 5, duration: 10 * S });
-        let b = scenario(10 * S, 0, Executor::ConstantVus { vus: 7, duration: 10 * S });
-        let c = scenario(5 * S, 0, Executor::ConstantVus { vus: 1, duration: 10 * S });
+        let a = scenario(
+            0,
+            0,
+            Executor::ConstantVus {
+                vus: 5,
+                duration: 10 * S,
+            },
+        );
+        let b = scenario(
+            10 * S,
+            0,
+            Executor::ConstantVus {
+                vus: 7,
+                duration: 10 * S,
+            },
+        );
+        let c = scenario(
+            5 * S,
+            0,
+            Executor::ConstantVus {
+                vus: 1,
+                duration: 10 * S,
+            },
+        );
         // a and b touch at 10s but do not overlap; c overlaps both.
         assert_eq!(plan_max_vus(&[a.clone(), b.clone()]), 7);
         assert_eq!(plan_max_vus(&[a.clone(), b.clone(), c]), 8);

@@ -188,7 +188,7 @@ impl ArrivalSchedule {
     /// `rate == 0` or a zero period (more than one start per ns) yields nothing; validation
     /// rejects both.
     pub fn constant(rate: u64, time_unit: Nanos, duration: Nanos) -> Self {
-        let period = if rate == 0 { 0 } else { time_unit / rate };
+        let period = time_unit.checked_div(rate).unwrap_or(0);
         ArrivalSchedule {
             kind: Kind::Constant {
                 period,
@@ -444,7 +444,16 @@ mod tests {
     #[test]
     fn steep_ramp_merges_same_instant_steps() {
         // 0 -> 10 over 1ns: floor(1*(10-v)/10) = 0 for v >= 1, so all 10 VUs at 1ns.
-        let got = ramping_vus_steps(0, &[Stage { duration: 1, target: 10 }, st(1, 10)]);
+        let got = ramping_vus_steps(
+            0,
+            &[
+                Stage {
+                    duration: 1,
+                    target: 10,
+                },
+                st(1, 10),
+            ],
+        );
         assert_eq!(got, vec![step(0, 0), step(1, 10)]);
     }
 
@@ -486,7 +495,11 @@ mod tests {
         assert_eq!(got[49], 10 * S); // sqrt(100) s
         for (k, t) in got.iter().enumerate() {
             let want = (2.0 * (k as f64 + 1.0)).sqrt() * 1e9;
-            assert!((*t as f64 - want).abs() <= 1.0, "n={} got {t} want {want}", k + 1);
+            assert!(
+                (*t as f64 - want).abs() <= 1.0,
+                "n={} got {t} want {want}",
+                k + 1
+            );
         }
     }
 
@@ -506,7 +519,8 @@ mod tests {
         let from: f64 = 10.0 / 60e9;
         let to = 60.0 / 60e9;
         let dur = 60e9;
-        let x: f64 = (from * dur - (dur * (from * from * dur + 2.0 * (to - from))).sqrt()) / (from - to);
+        let x: f64 =
+            (from * dur - (dur * (from * from * dur + 2.0 * (to - from))).sqrt()) / (from - to);
         assert_eq!(got[0], x.round() as u64);
         assert!((got[0] as f64 - 12.0 * (2f64.sqrt() - 1.0) * 1e9).abs() < 10.0);
         // Iteration 35 ends the first stage exactly at 60s; the last at the end, 90s.
@@ -540,7 +554,10 @@ mod tests {
 
     #[test]
     fn arrival_schedule_from_executor() {
-        let e = Executor::ConstantVus { vus: 1, duration: S };
+        let e = Executor::ConstantVus {
+            vus: 1,
+            duration: S,
+        };
         assert!(ArrivalSchedule::new(&e).is_none());
         let e = Executor::ConstantArrivalRate {
             rate: 2,
@@ -569,7 +586,10 @@ mod tests {
             got.push(t);
         }
         assert_eq!(got, vec![S / 2, S, 3 * S / 2, 2 * S]);
-        assert_eq!(calls, 5, "one draw per start plus the one that passed the end");
+        assert_eq!(
+            calls, 5,
+            "one draw per start plus the one that passed the end"
+        );
         assert_eq!(s.next_start_with(|| unreachable!()), None);
         // u = 0 gives gap 0: arrivals at the same instant are allowed.
         let mut s = ArrivalSchedule::poisson(1.0, S, S);
