@@ -720,6 +720,8 @@ mod tests {
                 "maxDuration": null}"#,
         );
         assert_eq!(s.vus, None);
+        let y = yaml("executor: shared-iterations\nvus: ~\nmaxDuration: null\nstartTime: ~\n");
+        assert_eq!((y.vus, y.max_duration, y.start_time), (None, None, None));
         let s = s.validate("shared").unwrap();
         assert_eq!(
             s.executor,
