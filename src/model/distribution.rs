@@ -503,7 +503,7 @@ impl TruncatedNormal {
         };
         let p_lo = big_phi(lo);
         let mass = big_phi(hi) - p_lo;
-        if !(mass >= MIN_TRUNCATED_MASS) {
+        if mass.is_nan() || mass < MIN_TRUNCATED_MASS {
             return Err(mass.max(0.0));
         }
         Ok(TruncatedNormal {
