@@ -4,8 +4,13 @@
 //! Data flows one way: file -> [`spec`] -> validated [`model`] -> [`engine`] run ->
 //! per-replication results -> [`stats`] across replications -> [`report`].
 
+pub mod aggregate;
+pub mod app;
+pub mod bench;
+pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod load;
 pub mod model;
 pub mod replicate;
 pub mod report;

@@ -1,1 +1,46 @@
-//! Runs the replications of an experiment in parallel with rayon and returns results in index order.
+//! Runs the replications of an experiment in parallel with rayon and returns results in
+//! index order, so the outputs do not depend on the thread count.
+
+use crate::engine::{Budget, ReplicationResult, RunError, run_replication};
+use crate::model::experiment::Experiment;
+use rayon::prelude::*;
+use std::ops::Range;
+
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// Replication indices to run (each has its own random streams).
+    pub indices: Range<u32>,
+    /// Worker threads (default: all cores).
+    pub threads: Option<usize>,
+    pub budget: Budget,
+}
+
+/// Runs `plan.indices` of `experiment`; `on_done` is called after each replication (for
+/// progress), from any thread.
+pub fn run_replications(
+    experiment: &Experiment,
+    plan: &RunPlan,
+    on_done: &(dyn Fn(&ReplicationResult) + Sync),
+) -> Result<Vec<ReplicationResult>, RunError> {
+    let work = || {
+        plan.indices
+            .clone()
+            .into_par_iter()
+            .map(|i| {
+                let r = run_replication(experiment, i, plan.budget)?;
+                on_done(&r);
+                Ok(r)
+            })
+            .collect::<Result<Vec<_>, RunError>>()
+    };
+    match plan.threads {
+        Some(n) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+        {
+            Ok(pool) => pool.install(work),
+            Err(_) => work(),
+        },
+        None => work(),
+    }
+}

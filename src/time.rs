@@ -16,7 +16,11 @@ pub fn secs_to_nanos(secs: f64) -> Nanos {
         0
     } else {
         let ns = (secs * NANOS_PER_SEC as f64).round();
-        if ns >= u64::MAX as f64 { u64::MAX } else { ns as u64 }
+        if ns >= u64::MAX as f64 {
+            u64::MAX
+        } else {
+            ns as u64
+        }
     }
 }
 
@@ -72,12 +76,18 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
             "m" => 60e9,
             "h" => 3600e9,
             "" => return Err(format!("missing unit in duration \"{text}\"; {allowed}")),
-            other => return Err(format!("unknown unit \"{other}\" in duration \"{text}\"; {allowed}")),
+            other => {
+                return Err(format!(
+                    "unknown unit \"{other}\" in duration \"{text}\"; {allowed}"
+                ));
+            }
         };
         total += value * scale;
     }
     if !total.is_finite() || total > 1e18 {
-        return Err(format!("duration \"{text}\" is too long; the most is about 30 years"));
+        return Err(format!(
+            "duration \"{text}\" is too long; the most is about 30 years"
+        ));
     }
     Ok(total.round() as Nanos)
 }
@@ -142,7 +152,9 @@ impl<'de> Deserialize<'de> for Duration {
         impl serde::de::Visitor<'_> for Visitor {
             type Value = Duration;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a duration string with a unit, such as \"500ms\", \"30s\" or \"1m30s\"")
+                f.write_str(
+                    "a duration string with a unit, such as \"500ms\", \"30s\" or \"1m30s\"",
+                )
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
                 parse_duration(v).map(Duration).map_err(E::custom)
@@ -160,7 +172,9 @@ impl<'de> Deserialize<'de> for Duration {
                 if v >= 0 {
                     self.visit_u64(v as u64)
                 } else {
-                    Err(E::custom(format!("negative duration ({v}); durations must be >= 0")))
+                    Err(E::custom(format!(
+                        "negative duration ({v}); durations must be >= 0"
+                    )))
                 }
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Duration, E> {
@@ -189,7 +203,10 @@ mod tests {
         assert_eq!(parse_duration("300ms"), Ok(300 * NANOS_PER_MILLI));
         assert_eq!(parse_duration("1m30s"), Ok(90 * NANOS_PER_SEC));
         assert_eq!(parse_duration("1.5h"), Ok(5400 * NANOS_PER_SEC));
-        assert_eq!(parse_duration("2h45m"), Ok((2 * 3600 + 45 * 60) * NANOS_PER_SEC));
+        assert_eq!(
+            parse_duration("2h45m"),
+            Ok((2 * 3600 + 45 * 60) * NANOS_PER_SEC)
+        );
         assert_eq!(parse_duration("10us"), Ok(10_000));
         assert_eq!(parse_duration("10µs"), Ok(10_000));
         assert_eq!(parse_duration("7ns"), Ok(7));
@@ -208,7 +225,10 @@ mod tests {
         assert_eq!(format_duration(30 * NANOS_PER_SEC), "30s");
         assert_eq!(format_duration(1_500 * NANOS_PER_MILLI), "1.5s");
         assert_eq!(format_duration(250 * NANOS_PER_MILLI), "250ms");
-        assert_eq!(format_duration(3600 * NANOS_PER_SEC + 1), "1h0m0.000000001s");
+        assert_eq!(
+            format_duration(3600 * NANOS_PER_SEC + 1),
+            "1h0m0.000000001s"
+        );
         assert_eq!(format_duration(0), "0s");
     }
 }

@@ -1,2 +1,127 @@
-//! Validated, immutable domain types built from specs.
+//! Validated, immutable domain types built from specs: the model (stations, data tier,
+//! providers, compiled operations) and the experiment (flows, scenarios, run settings).
+
+pub mod build;
 pub mod distribution;
+pub mod experiment;
+pub mod program;
+
+pub use distribution::Distribution;
+pub use program::{Instr, Program};
+
+use crate::spec::model::BalancerAlgorithm;
+use crate::time::Nanos;
+
+/// Index of a station (service or job queue) in [`Model::stations`].
+pub type StationId = usize;
+/// Index of a distribution in [`Model::distributions`].
+pub type DistId = usize;
+
+/// The system under test, validated and compiled for the engine.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    /// Services first (in name order), then job queues (in name order).
+    pub stations: Vec<Station>,
+    pub databases: Vec<Database>,
+    pub caches: Vec<Cache>,
+    pub providers: Vec<Provider>,
+    pub endpoints: Vec<Endpoint>,
+    pub balancer: EntryBalancer,
+    /// Every distribution the model samples, referenced by index from instructions.
+    pub distributions: Vec<Distribution>,
+    /// All operations' instructions; an operation is a start index into it.
+    pub program: Program,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StationKind {
+    Service,
+    JobQueue,
+}
+
+/// A queue with workers: a service (per-replica queues) or a job queue (one shared queue).
+#[derive(Debug, Clone)]
+pub struct Station {
+    pub name: String,
+    pub kind: StationKind,
+    pub replicas: u32,
+    /// Concurrent requests per replica.
+    pub workers: u32,
+    /// Waiting room per replica; `u32::MAX` for unbounded.
+    pub queue_capacity: u32,
+    pub timeout: Option<Nanos>,
+    pub balancer: BalancerAlgorithm,
+    pub operations: Vec<Operation>,
+    /// Job queues only: attempts per job and the wait before a retry.
+    pub job_attempts: u32,
+    pub job_retry_backoff: Nanos,
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub name: String,
+    /// Index of the first instruction in [`Model::program`].
+    pub entry: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub name: String,
+    pub primary: DbNode,
+    pub replica: DbNode,
+    pub read_replicas: u32,
+    pub pool_timeout: Nanos,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DbNode {
+    pub cores: u32,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cache {
+    pub name: String,
+    pub latency: DistId,
+    pub hit_ratio: f64,
+    pub nodes: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub name: String,
+    pub latency: DistId,
+    pub failure_probability: f64,
+    /// Tokens per second and burst.
+    pub rate_limit: Option<(f64, f64)>,
+    pub timeout: Option<Nanos>,
+    /// Extra attempts after the first.
+    pub retries: u32,
+    pub backoff: Nanos,
+    pub backoff_multiplier: f64,
+    pub max_backoff: Nanos,
+    pub failover: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub name: String,
+    pub station: StationId,
+    pub operation: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct EntryBalancer {
+    pub algorithm: BalancerAlgorithm,
+    pub latency: Option<DistId>,
+}
+
+impl Model {
+    pub fn station_index(&self, name: &str) -> Option<StationId> {
+        self.stations.iter().position(|s| s.name == name)
+    }
+    pub fn endpoint_index(&self, name: &str) -> Option<usize> {
+        self.endpoints.iter().position(|e| e.name == name)
+    }
+}

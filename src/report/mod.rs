@@ -1,1 +1,5 @@
-//! Views of results: console summary, summary.json, timeseries.csv. Reports never compute.
+//! Views of results: the console summary, summary.json and timeseries.csv.
+//! Reports never compute: they format what [`crate::aggregate`] produced.
+
+pub mod console;
+pub mod files;

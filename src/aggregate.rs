@@ -1,0 +1,359 @@
+//! Across replications: turns per-replication results into the summary (k6 metric names,
+//! each statistic a mean with its 95% interval) and the time series (mean and 5-95% band).
+
+use crate::engine::outcome::Cause;
+use crate::engine::result::ReplicationResult;
+use crate::model::experiment::Experiment;
+use crate::stats::interval::{Band, Estimate, band, estimate};
+use crate::stats::latency::TrendStats;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// `http_req_duration` with k6's keys, each a mean over replications with its interval.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendEstimate {
+    pub avg: Estimate,
+    pub min: Estimate,
+    pub med: Estimate,
+    pub max: Estimate,
+    #[serde(rename = "p(90)")]
+    pub p90: Estimate,
+    #[serde(rename = "p(95)")]
+    pub p95: Estimate,
+    #[serde(rename = "p(99)")]
+    pub p99: Estimate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RateEstimate {
+    pub rate: Estimate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CounterEstimate {
+    pub count: Estimate,
+    pub rate: Estimate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GaugeEstimate {
+    pub value: Estimate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    pub http_req_duration: TrendEstimate,
+    pub http_req_failed: RateEstimate,
+    pub http_reqs: CounterEstimate,
+    pub iterations: CounterEstimate,
+    pub dropped_iterations: CounterEstimate,
+    /// Highest number of VUs active at once.
+    pub vus: GaugeEstimate,
+    pub vus_max: GaugeEstimate,
+    /// Pass rate of all checks together (k6's `checks`), when the flow has checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checks: Option<RateEstimate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointSummary {
+    pub http_req_duration: TrendEstimate,
+    pub http_req_failed: RateEstimate,
+    pub http_reqs: CounterEstimate,
+    pub errors: BTreeMap<&'static str, Estimate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceSummary {
+    pub kind: &'static str,
+    pub utilization: Estimate,
+    pub mean_busy_workers: Estimate,
+    pub mean_in_flight: Estimate,
+    pub queue_wait_ms: Estimate,
+    /// Probability that a task waited for a worker.
+    pub p_wait: Estimate,
+    pub response_ms: Estimate,
+    /// Tasks that arrived per second (requests, calls or jobs).
+    pub throughput: Estimate,
+    pub arrivals: Estimate,
+    pub succeeded: Estimate,
+    /// Errors that arose here, by cause.
+    pub errors: BTreeMap<&'static str, Estimate>,
+    /// Failed because something it called failed.
+    pub downstream_failures: Estimate,
+    pub in_flight_at_end: Estimate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_jobs: Option<Estimate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_retries: Option<Estimate>,
+    /// arrivals = succeeded + errors + in flight at the end, in every replication.
+    pub conserved: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckSummary {
+    pub rate: Estimate,
+    pub passes: Estimate,
+    pub fails: Estimate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountingSummary {
+    pub sent: Estimate,
+    pub succeeded: Estimate,
+    pub failed: Estimate,
+    pub interrupted: Estimate,
+    pub in_flight_at_end: Estimate,
+    /// sent = succeeded + failed + interrupted + in flight, in every replication.
+    pub conserved: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub capsim_version: &'static str,
+    pub experiment: String,
+    pub model: String,
+    pub seed: u64,
+    pub replications: usize,
+    /// Simulated length of the test, seconds (k6's test run duration).
+    pub test_run_duration_s: f64,
+    pub metrics: Metrics,
+    pub endpoints: BTreeMap<String, EndpointSummary>,
+    pub services: BTreeMap<String, ServiceSummary>,
+    pub checks: BTreeMap<String, CheckSummary>,
+    /// Failed requests by cause, as the users saw them.
+    pub errors: BTreeMap<&'static str, Estimate>,
+    pub accounting: AccountingSummary,
+    /// Events processed per replication (a measure of the work, not of wall time).
+    pub events: Estimate,
+}
+
+fn est(results: &[ReplicationResult], f: impl Fn(&ReplicationResult) -> f64) -> Estimate {
+    let v: Vec<f64> = results.iter().map(f).collect();
+    estimate(&v)
+}
+
+fn trend(
+    results: &[ReplicationResult],
+    get: impl Fn(&ReplicationResult) -> Option<TrendStats>,
+) -> TrendEstimate {
+    let field =
+        |f: fn(&TrendStats) -> f64| est(results, |r| get(r).map(|t| f(&t)).unwrap_or(f64::NAN));
+    TrendEstimate {
+        avg: field(|t| t.avg),
+        min: field(|t| t.min),
+        med: field(|t| t.med),
+        max: field(|t| t.max),
+        p90: field(|t| t.p90),
+        p95: field(|t| t.p95),
+        p99: field(|t| t.p99),
+    }
+}
+
+fn ratio(num: u64, den: u64) -> f64 {
+    if den == 0 {
+        f64::NAN
+    } else {
+        num as f64 / den as f64
+    }
+}
+
+fn per_sec(count: u64, r: &ReplicationResult) -> f64 {
+    let s = r.duration as f64 / 1e9;
+    if s > 0.0 { count as f64 / s } else { f64::NAN }
+}
+
+fn causes(
+    results: &[ReplicationResult],
+    get: impl Fn(&ReplicationResult) -> &[u64; Cause::COUNT],
+) -> BTreeMap<&'static str, Estimate> {
+    Cause::ALL
+        .iter()
+        .filter(|c| results.iter().any(|r| get(r)[c.index()] > 0))
+        .map(|c| (c.name(), est(results, |r| get(r)[c.index()] as f64)))
+        .collect()
+}
+
+pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
+    let model = &exp.model;
+    let counter = |count: fn(&ReplicationResult) -> u64| CounterEstimate {
+        count: est(results, |r| count(r) as f64),
+        rate: est(results, |r| per_sec(count(r), r)),
+    };
+    let has_checks = !exp.checks.is_empty();
+    let metrics = Metrics {
+        http_req_duration: trend(results, |r| r.latency),
+        http_req_failed: RateEstimate {
+            rate: est(results, |r| ratio(r.failures, r.requests)),
+        },
+        http_reqs: counter(|r| r.requests),
+        iterations: counter(|r| r.iterations),
+        dropped_iterations: counter(|r| r.dropped_iterations),
+        vus: GaugeEstimate {
+            value: est(results, |r| r.vus_peak as f64),
+        },
+        vus_max: GaugeEstimate {
+            value: est(results, |r| r.vus_max as f64),
+        },
+        checks: has_checks.then(|| RateEstimate {
+            rate: est(results, |r| {
+                let (p, f) = r.checks.iter().fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
+                ratio(p, p + f)
+            }),
+        }),
+    };
+    let endpoints = model
+        .endpoints
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let summary = EndpointSummary {
+                http_req_duration: trend(results, |r| r.endpoints[i].latency),
+                http_req_failed: RateEstimate {
+                    rate: est(results, |r| {
+                        ratio(r.endpoints[i].failures, r.endpoints[i].requests)
+                    }),
+                },
+                http_reqs: CounterEstimate {
+                    count: est(results, |r| r.endpoints[i].requests as f64),
+                    rate: est(results, |r| per_sec(r.endpoints[i].requests, r)),
+                },
+                errors: causes(results, |r| &r.endpoints[i].causes),
+            };
+            (e.name.clone(), summary)
+        })
+        .collect();
+    let services = model
+        .stations
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let jobs = s.kind == crate::model::StationKind::JobQueue;
+            let summary = ServiceSummary {
+                kind: if jobs { "job_queue" } else { "service" },
+                utilization: est(results, |r| r.stations[i].utilization),
+                mean_busy_workers: est(results, |r| r.stations[i].mean_busy_workers),
+                mean_in_flight: est(results, |r| r.stations[i].mean_in_flight),
+                queue_wait_ms: est(results, |r| r.stations[i].mean_queue_wait_ms),
+                p_wait: est(results, |r| r.stations[i].p_wait),
+                response_ms: est(results, |r| r.stations[i].mean_response_ms),
+                throughput: est(results, |r| per_sec(r.stations[i].arrivals, r)),
+                arrivals: est(results, |r| r.stations[i].arrivals as f64),
+                succeeded: est(results, |r| r.stations[i].succeeded as f64),
+                errors: causes(results, |r| &r.stations[i].causes),
+                downstream_failures: est(results, |r| r.stations[i].downstream_failures as f64),
+                in_flight_at_end: est(results, |r| r.stations[i].in_flight_at_end as f64),
+                dead_jobs: jobs.then(|| est(results, |r| r.stations[i].dead_jobs as f64)),
+                job_retries: jobs.then(|| est(results, |r| r.stations[i].job_retries as f64)),
+                conserved: results.iter().all(|r| r.stations[i].balanced()),
+            };
+            (s.name.clone(), summary)
+        })
+        .collect();
+    let mut checks: BTreeMap<String, CheckSummary> = BTreeMap::new();
+    let mut names: Vec<&str> = exp.checks.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let counts = |r: &ReplicationResult| {
+            exp.checks
+                .iter()
+                .zip(&r.checks)
+                .filter(|(c, _)| c.name == name)
+                .fold((0u64, 0u64), |a, (_, n)| (a.0 + n.0, a.1 + n.1))
+        };
+        checks.insert(
+            name.to_string(),
+            CheckSummary {
+                rate: est(results, |r| {
+                    let (p, f) = counts(r);
+                    ratio(p, p + f)
+                }),
+                passes: est(results, |r| counts(r).0 as f64),
+                fails: est(results, |r| counts(r).1 as f64),
+            },
+        );
+    }
+    Summary {
+        capsim_version: env!("CARGO_PKG_VERSION"),
+        experiment: exp.name.clone(),
+        model: model.name.clone(),
+        seed: exp.seed,
+        replications: results.len(),
+        test_run_duration_s: exp.end_time() as f64 / 1e9,
+        metrics,
+        endpoints,
+        services,
+        checks,
+        errors: causes(results, |r| &r.causes),
+        accounting: AccountingSummary {
+            sent: est(results, |r| r.accounting.sent as f64),
+            succeeded: est(results, |r| r.accounting.succeeded as f64),
+            failed: est(results, |r| r.accounting.failed as f64),
+            interrupted: est(results, |r| r.accounting.interrupted as f64),
+            in_flight_at_end: est(results, |r| r.accounting.in_flight_at_end as f64),
+            conserved: results.iter().all(|r| r.accounting.balanced()),
+        },
+        events: est(results, |r| r.events as f64),
+    }
+}
+
+/// One row of the time series: mean and 5-95% band across replications per column.
+#[derive(Debug, Clone)]
+pub struct SeriesRow {
+    pub time_s: f64,
+    pub values: Vec<Band>,
+}
+
+/// Column names of the time series (without the `_mean/_p5/_p95` suffixes).
+pub fn series_columns(exp: &Experiment) -> Vec<String> {
+    let mut cols: Vec<String> = [
+        "vus",
+        "request_rate",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "error_rate",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for s in &exp.model.stations {
+        cols.push(format!("in_flight_{}", s.name));
+    }
+    for s in &exp.model.stations {
+        cols.push(format!("utilization_{}", s.name));
+    }
+    cols
+}
+
+pub fn time_series(exp: &Experiment, results: &[ReplicationResult]) -> Vec<SeriesRow> {
+    let n_buckets = results.iter().map(|r| r.buckets.len()).min().unwrap_or(0);
+    let n_stations = exp.model.stations.len();
+    (0..n_buckets)
+        .map(|b| {
+            let col = |f: &dyn Fn(&ReplicationResult) -> f64| {
+                let v: Vec<f64> = results.iter().map(f).collect();
+                band(&v)
+            };
+            let mut values = vec![
+                col(&|r| r.buckets[b].vus),
+                col(&|r| r.buckets[b].requests as f64 / r.buckets[b].span_s),
+                col(&|r| r.buckets[b].p50_ms),
+                col(&|r| r.buckets[b].p95_ms),
+                col(&|r| r.buckets[b].p99_ms),
+                col(&|r| ratio(r.buckets[b].failures, r.buckets[b].requests)),
+            ];
+            for s in 0..n_stations {
+                values.push(col(&|r| r.buckets[b].in_flight[s]));
+            }
+            for s in 0..n_stations {
+                values.push(col(&|r| r.buckets[b].utilization[s]));
+            }
+            SeriesRow {
+                time_s: b as f64 * exp.bucket as f64 / 1e9,
+                values,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,99 @@
+//! One function per subcommand: the only place that prints or writes output files.
+
+use crate::aggregate::{series_columns, summarize, time_series};
+use crate::cli::{Cli, Command, RunArgs};
+use crate::engine::Budget;
+use crate::load::{load_experiment, load_model, parse_yaml, read_text};
+use crate::replicate::{RunPlan, run_replications};
+use crate::report::{console, files};
+use anyhow::{Context, Result};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { file } => validate(&file),
+        Command::Bench(args) => crate::bench::bench(&args),
+    }
+}
+
+fn run(args: RunArgs) -> Result<ExitCode> {
+    let mut exp = load_experiment(&args.experiment)?;
+    if let Some(n) = args.replications {
+        anyhow::ensure!(
+            (1..=crate::model::experiment::MAX_REPLICATIONS).contains(&n),
+            "--replications {n}: allowed 1 to {}",
+            crate::model::experiment::MAX_REPLICATIONS
+        );
+        exp.replications = n;
+    }
+    if let Some(s) = args.seed {
+        exp.seed = s;
+    }
+    let plan = RunPlan {
+        indices: 0..exp.replications,
+        threads: args.threads,
+        budget: Budget {
+            max_events: args.max_events.unwrap_or(u64::MAX),
+        },
+    };
+    let results = run_replications(&exp, &plan, &|_| {})?;
+    let summary = summarize(&exp, &results);
+    if let Some(dir) = &args.out {
+        let json = files::summary_json(&summary);
+        let csv = files::timeseries_csv(&series_columns(&exp), &time_series(&exp, &results));
+        write_output(&dir.join("summary.json"), &json)?;
+        write_output(&dir.join("timeseries.csv"), &csv)?;
+    }
+    if !args.quiet {
+        print!("{}", console::render(&summary));
+        if let Some(dir) = &args.out {
+            println!(
+                "\n  wrote {} and {}",
+                dir.join("summary.json").display(),
+                dir.join("timeseries.csv").display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    files::write_atomic(path, bytes)
+        .with_context(|| format!("{}: cannot write output", path.display()))
+}
+
+/// Validates a model or an experiment: an experiment has a `model:` key.
+fn validate(file: &Path) -> Result<ExitCode> {
+    let text = read_text(file)?;
+    let is_experiment = parse_yaml::<serde_json::Value>(file, &text)
+        .ok()
+        .and_then(|v| v.get("model").map(|m| m.is_string()))
+        .unwrap_or(false);
+    if is_experiment {
+        let exp = load_experiment(file)?;
+        println!(
+            "{}: experiment `{}` on model `{}`: {} scenario(s), {} flow(s), {} replications, ends at {}",
+            file.display(),
+            exp.name,
+            exp.model.name,
+            exp.scenarios.len(),
+            exp.flows.len(),
+            exp.replications,
+            crate::time::format_duration(exp.end_time())
+        );
+    } else {
+        let model = load_model(file)?;
+        println!(
+            "{}: model `{}`: {} station(s), {} endpoint(s), {} database(s), {} provider(s)",
+            file.display(),
+            model.name,
+            model.stations.len(),
+            model.endpoints.len(),
+            model.databases.len(),
+            model.providers.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

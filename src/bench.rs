@@ -1,0 +1,116 @@
+//! `capsim bench`: events per second of the engine on one core, scaling of replications
+//! across cores, and peak memory. Wall-clock numbers live here and nowhere else.
+
+use crate::cli::BenchArgs;
+use crate::engine::{Budget, run_replication};
+use crate::load::load_experiment;
+use crate::replicate::{RunPlan, run_replications};
+use anyhow::Result;
+use serde::Serialize;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Debug, Serialize)]
+struct BenchReport {
+    experiment: String,
+    simulated_s: f64,
+    single: SingleRun,
+    parallel: ParallelRun,
+    peak_rss_mib: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct SingleRun {
+    events: u64,
+    wall_s: f64,
+    events_per_s: f64,
+    simulated_s_per_wall_s: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct ParallelRun {
+    threads: usize,
+    replications: u32,
+    wall_s: f64,
+    events_per_s: f64,
+    speedup_vs_one_core: f64,
+}
+
+/// Peak resident memory of this process (Linux: VmHWM in /proc/self/status).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
+    let exp = load_experiment(&args.experiment)?;
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    // Warm-up, then one replication on one core.
+    let _ = run_replication(&exp, 0, Budget::default())?;
+    let start = Instant::now();
+    let one = run_replication(&exp, 1, Budget::default())?;
+    let wall = start.elapsed().as_secs_f64();
+    let single = SingleRun {
+        events: one.events,
+        wall_s: wall,
+        events_per_s: one.events as f64 / wall,
+        simulated_s_per_wall_s: (one.duration as f64 / 1e9) / wall,
+    };
+    let replications = args.replications.unwrap_or(threads as u32 * 2);
+    let plan = RunPlan {
+        indices: 0..replications,
+        threads: Some(threads),
+        budget: Budget::default(),
+    };
+    let start = Instant::now();
+    let results = run_replications(&exp, &plan, &|_| {})?;
+    let wall_par = start.elapsed().as_secs_f64();
+    let events: u64 = results.iter().map(|r| r.events).sum();
+    let eps = events as f64 / wall_par;
+    let report = BenchReport {
+        experiment: exp.name.clone(),
+        simulated_s: exp.end_time() as f64 / 1e9,
+        parallel: ParallelRun {
+            threads,
+            replications,
+            wall_s: wall_par,
+            events_per_s: eps,
+            speedup_vs_one_core: eps / single.events_per_s,
+        },
+        single,
+        peak_rss_mib: peak_rss_mib(),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "capsim bench · {} · {:.0}s simulated per replication",
+            report.experiment, report.simulated_s
+        );
+        println!(
+            "  one core : {:>12.0} events/s  ({} events in {:.3}s, {:.0}x real time)",
+            report.single.events_per_s,
+            report.single.events,
+            report.single.wall_s,
+            report.single.simulated_s_per_wall_s
+        );
+        println!(
+            "  {} threads: {:>12.0} events/s  ({} replications in {:.3}s, {:.2}x one core)",
+            report.parallel.threads,
+            report.parallel.events_per_s,
+            report.parallel.replications,
+            report.parallel.wall_s,
+            report.parallel.speedup_vs_one_core
+        );
+        if let Some(m) = report.peak_rss_mib {
+            println!("  peak memory: {m:.1} MiB");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,275 @@
+//! Streaming measurement of one replication: histograms, counters and time-weighted gauges,
+//! closed into fixed-width time buckets as simulated time passes. O(1) per update.
+
+use crate::engine::outcome::{Cause, CauseCounts};
+use crate::engine::result::{BucketRow, EndpointResult, StationResult};
+use crate::stats::latency::{BucketLatency, LatencyHistogram};
+use crate::time::{Nanos, nanos_to_millis};
+
+/// A piecewise-constant quantity integrated over time, per bucket and overall.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gauge {
+    pub value: f64,
+    last_t: Nanos,
+    bucket_integral: f64,
+    total_integral: f64,
+}
+
+impl Gauge {
+    #[inline]
+    fn integrate(&mut self, now: Nanos) {
+        let dt = now.saturating_sub(self.last_t) as f64;
+        self.bucket_integral += self.value * dt;
+        self.total_integral += self.value * dt;
+        self.last_t = now;
+    }
+
+    #[inline]
+    pub fn add(&mut self, now: Nanos, delta: f64) {
+        self.integrate(now);
+        self.value += delta;
+    }
+
+    /// Mean over the bucket that ends at `end` (of width `width`), then starts the next.
+    fn close_bucket(&mut self, end: Nanos, width: Nanos) -> f64 {
+        self.integrate(end);
+        let mean = self.bucket_integral / width as f64;
+        self.bucket_integral = 0.0;
+        mean
+    }
+
+    fn mean_until(&mut self, end: Nanos) -> f64 {
+        self.integrate(end);
+        if end == 0 {
+            0.0
+        } else {
+            self.total_integral / end as f64
+        }
+    }
+}
+
+#[derive(Debug)]
+struct EndpointCounters {
+    hist: LatencyHistogram,
+    requests: u64,
+    failures: u64,
+    causes: CauseCounts,
+}
+
+#[derive(Debug, Default)]
+pub struct StationCounters {
+    pub arrivals: u64,
+    pub succeeded: u64,
+    pub causes: CauseCounts,
+    pub downstream_failures: u64,
+    pub queue_wait_sum: f64,
+    pub queue_waits: u64,
+    /// Tasks that found every worker busy and waited in the queue.
+    pub queued_starts: u64,
+    pub response_sum: f64,
+    pub responses: u64,
+    pub dead_jobs: u64,
+    pub job_retries: u64,
+    pub in_flight: Gauge,
+    pub busy: Gauge,
+    /// Workers available (replicas x workers); changes when replicas do.
+    pub capacity: Gauge,
+}
+
+#[derive(Debug)]
+pub struct Recorder {
+    width: Nanos,
+    n_buckets: usize,
+    pub bucket_end: Nanos,
+    overall: LatencyHistogram,
+    endpoints: Vec<EndpointCounters>,
+    pub causes: CauseCounts,
+    pub requests: u64,
+    pub failures: u64,
+    pub checks: Vec<(u64, u64)>,
+    pub iterations: u64,
+    pub dropped_iterations: u64,
+    pub interrupted_iterations: u64,
+    pub vus_max: u64,
+    pub vus_peak: u64,
+    pub vus: Gauge,
+    pub stations: Vec<StationCounters>,
+    bucket_latency: BucketLatency,
+    bucket_requests: u64,
+    bucket_failures: u64,
+    pub buckets: Vec<BucketRow>,
+}
+
+impl Recorder {
+    pub fn new(
+        width: Nanos,
+        n_buckets: usize,
+        n_endpoints: usize,
+        n_checks: usize,
+        station_capacity: &[f64],
+    ) -> Self {
+        Recorder {
+            width,
+            n_buckets,
+            bucket_end: width,
+            overall: LatencyHistogram::new(),
+            endpoints: (0..n_endpoints)
+                .map(|_| EndpointCounters {
+                    hist: LatencyHistogram::new(),
+                    requests: 0,
+                    failures: 0,
+                    causes: [0; Cause::COUNT],
+                })
+                .collect(),
+            causes: [0; Cause::COUNT],
+            requests: 0,
+            failures: 0,
+            checks: vec![(0, 0); n_checks],
+            iterations: 0,
+            dropped_iterations: 0,
+            interrupted_iterations: 0,
+            vus_max: 0,
+            vus_peak: 0,
+            vus: Gauge::default(),
+            stations: station_capacity
+                .iter()
+                .map(|&c| StationCounters {
+                    capacity: Gauge {
+                        value: c,
+                        ..Gauge::default()
+                    },
+                    ..StationCounters::default()
+                })
+                .collect(),
+            bucket_latency: BucketLatency::new(),
+            bucket_requests: 0,
+            bucket_failures: 0,
+            buckets: Vec::with_capacity(n_buckets),
+        }
+    }
+
+    /// A response reached its VU (`http_req_duration` sample).
+    #[inline]
+    pub fn response(&mut self, endpoint: usize, duration: Nanos, error: Option<Cause>) {
+        self.overall.record(duration);
+        self.bucket_latency.record(duration);
+        self.requests += 1;
+        self.bucket_requests += 1;
+        let e = &mut self.endpoints[endpoint];
+        e.hist.record(duration);
+        e.requests += 1;
+        if let Some(c) = error {
+            self.failures += 1;
+            self.bucket_failures += 1;
+            self.causes[c.index()] += 1;
+            e.failures += 1;
+            e.causes[c.index()] += 1;
+        }
+    }
+
+    #[inline]
+    pub fn check(&mut self, index: usize, passed: bool) {
+        let c = &mut self.checks[index];
+        if passed { c.0 += 1 } else { c.1 += 1 }
+    }
+
+    /// Closes every bucket that ends at or before `now`.
+    #[inline]
+    pub fn advance_to(&mut self, now: Nanos) {
+        while now >= self.bucket_end && self.buckets.len() < self.n_buckets {
+            self.close_bucket(self.bucket_end);
+        }
+    }
+
+    /// Closes the remaining buckets at the end of the test; the last may be shorter.
+    pub fn finish(&mut self, end: Nanos) {
+        self.advance_to(end);
+        while self.buckets.len() < self.n_buckets {
+            let close_at = end.clamp(self.bucket_end - self.width + 1, self.bucket_end);
+            self.close_bucket(close_at);
+        }
+    }
+
+    fn close_bucket(&mut self, end: Nanos) {
+        let width = end - (self.bucket_end - self.width);
+        let q = |h: &BucketLatency, p: f64| h.quantile_ms(p).unwrap_or(f64::NAN);
+        let mut row = BucketRow {
+            span_s: width as f64 / 1e9,
+            vus: self.vus.close_bucket(end, width),
+            requests: self.bucket_requests,
+            failures: self.bucket_failures,
+            p50_ms: q(&self.bucket_latency, 0.50),
+            p95_ms: q(&self.bucket_latency, 0.95),
+            p99_ms: q(&self.bucket_latency, 0.99),
+            in_flight: Vec::with_capacity(self.stations.len()),
+            utilization: Vec::with_capacity(self.stations.len()),
+        };
+        for s in &mut self.stations {
+            row.in_flight.push(s.in_flight.close_bucket(end, width));
+            let busy = s.busy.close_bucket(end, width);
+            let cap = s.capacity.close_bucket(end, width);
+            row.utilization
+                .push(if cap > 0.0 { busy / cap } else { 0.0 });
+        }
+        self.buckets.push(row);
+        self.bucket_latency.reset();
+        self.bucket_requests = 0;
+        self.bucket_failures = 0;
+        self.bucket_end += self.width;
+    }
+
+    pub fn endpoint_results(&self) -> Vec<EndpointResult> {
+        self.endpoints
+            .iter()
+            .map(|e| EndpointResult {
+                latency: e.hist.trend(),
+                requests: e.requests,
+                failures: e.failures,
+                causes: e.causes,
+            })
+            .collect()
+    }
+
+    pub fn overall_trend(&self) -> Option<crate::stats::latency::TrendStats> {
+        self.overall.trend()
+    }
+
+    /// Per-station results over the whole run `[0, end]`.
+    pub fn station_results(&mut self, end: Nanos, in_flight_at_end: &[u64]) -> Vec<StationResult> {
+        self.stations
+            .iter_mut()
+            .zip(in_flight_at_end)
+            .map(|(s, &in_flight)| {
+                let busy = s.busy.mean_until(end);
+                let cap = s.capacity.mean_until(end);
+                StationResult {
+                    arrivals: s.arrivals,
+                    succeeded: s.succeeded,
+                    causes: s.causes,
+                    downstream_failures: s.downstream_failures,
+                    in_flight_at_end: in_flight,
+                    utilization: if cap > 0.0 { busy / cap } else { 0.0 },
+                    mean_busy_workers: busy,
+                    mean_in_flight: s.in_flight.mean_until(end),
+                    p_wait: if s.queue_waits > 0 {
+                        s.queued_starts as f64 / s.queue_waits as f64
+                    } else {
+                        0.0
+                    },
+                    mean_queue_wait_ms: if s.queue_waits > 0 {
+                        nanos_to_millis(1) * s.queue_wait_sum / s.queue_waits as f64
+                    } else {
+                        0.0
+                    },
+                    mean_response_ms: if s.responses > 0 {
+                        nanos_to_millis(1) * s.response_sum / s.responses as f64
+                    } else {
+                        0.0
+                    },
+                    dead_jobs: s.dead_jobs,
+                    job_retries: s.job_retries,
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,106 @@
+//! What one replication produces: totals, per endpoint, per station and per time bucket.
+//! Small and self-contained (no histograms), so thousands of replications fit in memory.
+
+use crate::engine::outcome::CauseCounts;
+use crate::stats::latency::TrendStats;
+use crate::time::Nanos;
+
+#[derive(Debug, Clone)]
+pub struct ReplicationResult {
+    pub index: u32,
+    /// Simulated length of the test (k6's test run duration).
+    pub duration: Nanos,
+    pub events: u64,
+    /// `http_req_duration` over all requests (None when no request finished).
+    pub latency: Option<TrendStats>,
+    pub requests: u64,
+    pub failures: u64,
+    pub causes: CauseCounts,
+    pub endpoints: Vec<EndpointResult>,
+    /// (passes, fails) per check of the experiment.
+    pub checks: Vec<(u64, u64)>,
+    pub iterations: u64,
+    pub dropped_iterations: u64,
+    pub interrupted_iterations: u64,
+    pub vus_max: u64,
+    pub vus_peak: u64,
+    pub accounting: Accounting,
+    pub stations: Vec<StationResult>,
+    pub buckets: Vec<BucketRow>,
+}
+
+/// Request conservation, from the users' side: every request sent ends exactly once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Accounting {
+    pub sent: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Cut off by the end of the test or a ramp-down (k6 emits no sample for them).
+    pub interrupted: u64,
+    pub in_flight_at_end: u64,
+}
+
+impl Accounting {
+    pub fn balanced(&self) -> bool {
+        self.sent == self.succeeded + self.failed + self.interrupted + self.in_flight_at_end
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EndpointResult {
+    pub latency: Option<TrendStats>,
+    pub requests: u64,
+    pub failures: u64,
+    pub causes: CauseCounts,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StationResult {
+    /// Tasks that arrived (requests, calls or jobs), refused ones included.
+    pub arrivals: u64,
+    pub succeeded: u64,
+    /// Errors raised at this station (propagated ones are counted where they arose).
+    pub causes: CauseCounts,
+    /// Failed because a callee failed (counted here too, for this station's conservation).
+    pub downstream_failures: u64,
+    pub in_flight_at_end: u64,
+    /// Busy workers over available workers, time-averaged.
+    pub utilization: f64,
+    pub mean_busy_workers: f64,
+    pub mean_in_flight: f64,
+    /// Fraction of started tasks that had to wait for a worker (Erlang C's P(wait)).
+    pub p_wait: f64,
+    pub mean_queue_wait_ms: f64,
+    pub mean_response_ms: f64,
+    /// Jobs that used every attempt and failed (job queues only).
+    pub dead_jobs: u64,
+    pub job_retries: u64,
+}
+
+impl StationResult {
+    pub fn errors(&self) -> u64 {
+        self.causes.iter().sum::<u64>() + self.downstream_failures
+    }
+    pub fn balanced(&self) -> bool {
+        self.arrivals == self.succeeded + self.errors() + self.in_flight_at_end
+    }
+}
+
+/// One time bucket of one replication.
+#[derive(Debug, Clone, Default)]
+pub struct BucketRow {
+    /// Length of the bucket in seconds (the last one may be shorter).
+    pub span_s: f64,
+    /// Time-averaged active VUs.
+    pub vus: f64,
+    pub requests: u64,
+    pub failures: u64,
+    /// Latency percentiles of requests that ended in the bucket (NaN when none did).
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    /// Per station: time-averaged requests in flight (queued or in service).
+    pub in_flight: Vec<f64>,
+    /// Per station: time-averaged busy workers over available workers.
+    pub utilization: Vec<f64>,
+}

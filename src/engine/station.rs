@@ -1,0 +1,127 @@
+//! Stations at run time: replicas with worker slots and FIFO wait queues, and the
+//! load-balancing choice among ready replicas.
+
+use crate::model::Station;
+use crate::spec::model::BalancerAlgorithm;
+use rand::Rng;
+use rand::RngExt;
+use std::collections::VecDeque;
+
+/// A queued task: its slot, generation and wait token (stale entries are skipped).
+#[derive(Debug, Clone, Copy)]
+pub struct Waiting {
+    pub task: u32,
+    pub generation: u32,
+}
+
+#[derive(Debug)]
+pub struct Replica {
+    /// Workers in use.
+    pub busy: u32,
+    /// Live tasks waiting (entries in `queue` may include stale ones).
+    pub queued: u32,
+    pub queue: VecDeque<Waiting>,
+    pub ready: bool,
+}
+
+impl Replica {
+    pub fn outstanding(&self) -> u32 {
+        self.busy + self.queued
+    }
+}
+
+#[derive(Debug)]
+pub struct StationState {
+    pub replicas: Vec<Replica>,
+    pub workers: u32,
+    pub queue_capacity: u32,
+    round_robin: usize,
+}
+
+impl StationState {
+    pub fn new(station: &Station) -> Self {
+        let replicas = (0..station.replicas)
+            .map(|_| Replica {
+                busy: 0,
+                queued: 0,
+                queue: VecDeque::with_capacity(station.queue_capacity.min(1024) as usize),
+                ready: true,
+            })
+            .collect();
+        StationState {
+            replicas,
+            workers: station.workers,
+            queue_capacity: station.queue_capacity,
+            round_robin: 0,
+        }
+    }
+
+    /// Picks a ready replica, or `None` when none is ready.
+    pub fn pick<R: Rng + ?Sized>(
+        &mut self,
+        algorithm: BalancerAlgorithm,
+        rng: &mut R,
+    ) -> Option<usize> {
+        let n = self.replicas.len();
+        if n == 0 {
+            return None;
+        }
+        match algorithm {
+            BalancerAlgorithm::RoundRobin => {
+                for k in 0..n {
+                    let i = (self.round_robin + k) % n;
+                    if self.replicas[i].ready {
+                        self.round_robin = (i + 1) % n;
+                        return Some(i);
+                    }
+                }
+                None
+            }
+            BalancerAlgorithm::LeastOutstanding => self
+                .replicas
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.ready)
+                .min_by_key(|(i, r)| (r.outstanding(), *i))
+                .map(|(i, _)| i),
+            BalancerAlgorithm::PowerOfTwo | BalancerAlgorithm::Random => {
+                let ready = self.replicas.iter().filter(|r| r.ready).count();
+                if ready == 0 {
+                    return None;
+                }
+                let nth = |k: usize| {
+                    self.replicas
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| r.ready)
+                        .nth(k)
+                        .map(|(i, _)| i)
+                };
+                let a = nth(rng.random_range(0..ready))?;
+                if algorithm == BalancerAlgorithm::Random || ready == 1 {
+                    return Some(a);
+                }
+                // Two distinct choices.
+                let mut k = rng.random_range(0..ready - 1);
+                let a_rank = self.replicas[..a].iter().filter(|r| r.ready).count();
+                if k >= a_rank {
+                    k += 1;
+                }
+                let b = nth(k)?;
+                let (oa, ob) = (
+                    self.replicas[a].outstanding(),
+                    self.replicas[b].outstanding(),
+                );
+                Some(if ob < oa { b } else { a })
+            }
+        }
+    }
+
+    pub fn busy_total(&self) -> u32 {
+        self.replicas.iter().map(|r| r.busy).sum()
+    }
+
+    pub fn queued_total(&self) -> u32 {
+        self.replicas.iter().map(|r| r.queued).sum()
+    }
+}

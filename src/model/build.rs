@@ -1,0 +1,732 @@
+//! Builds a validated [`Model`] from a [`ModelSpec`]: checks every reference and number,
+//! finds call cycles before running, and compiles operations to instructions.
+
+use crate::error::{FieldError, join_path};
+use crate::model::distribution::{self as dist, Distribution};
+use crate::model::{
+    Cache, Database, DbNode, DistId, Endpoint, EntryBalancer, Instr, Model, Operation, Program,
+    Provider, Station, StationKind,
+};
+use crate::spec::distribution::DistributionSpec;
+use crate::spec::model::{ModelSpec, QueryKind, StepSpec};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Default waiting room per replica when a service does not say (Tomcat's acceptCount is 100,
+/// a Node.js server has no bound; 1000 keeps memory bounded while rarely refusing).
+pub const DEFAULT_QUEUE_CAPACITY: u32 = 1000;
+/// Sizes beyond these are refused: they are typos, and they would exhaust memory.
+pub const MAX_REPLICAS: u32 = 10_000;
+pub const MAX_WORKERS: u32 = 1_000_000;
+const PROBABILITY_SLACK: f64 = 1e-6;
+
+/// The closest candidate to `given`, if it is close enough to be a likely typo.
+pub fn nearest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(given, c), c))
+        .filter(|(score, _)| *score > 0.75)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// "unknown X `y`; did you mean `z`? (known: a, b, c)"
+pub fn unknown_name<'a>(
+    what: &str,
+    given: &str,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> String {
+    let list: Vec<&str> = known.clone().into_iter().collect();
+    let hint = match nearest(given, known) {
+        Some(n) => format!("; did you mean `{n}`?"),
+        None => String::new(),
+    };
+    if list.is_empty() {
+        format!("unknown {what} `{given}`{hint}; the model declares none")
+    } else {
+        format!(
+            "unknown {what} `{given}`{hint} (known: {})",
+            list.join(", ")
+        )
+    }
+}
+
+struct Builder<'a> {
+    spec: &'a ModelSpec,
+    base_dir: &'a Path,
+    distributions: Vec<Distribution>,
+    program: Program,
+}
+
+/// Validates `spec` (whose file lives in `base_dir`) into a [`Model`].
+pub fn build_model(
+    spec: &ModelSpec,
+    base_dir: &Path,
+    fallback_name: &str,
+) -> Result<Model, FieldError> {
+    let mut b = Builder {
+        spec,
+        base_dir,
+        distributions: Vec::new(),
+        program: Program::default(),
+    };
+    for name in spec.job_queues.keys() {
+        if spec.services.contains_key(name) {
+            return Err(FieldError::new(
+                format!("job_queues.{name}"),
+                format!("`{name}` is both a service and a job queue; give them different names"),
+            ));
+        }
+    }
+    if spec.services.is_empty() {
+        return Err(FieldError::new(
+            "services",
+            "a model needs at least one service",
+        ));
+    }
+    if spec.endpoints.is_empty() {
+        return Err(FieldError::new(
+            "endpoints",
+            "a model needs at least one endpoint, e.g. `\"GET /\": {service: web, operation: index}`",
+        ));
+    }
+
+    let databases = b.databases()?;
+    let caches = b.caches()?;
+    let providers = b.providers()?;
+    check_call_cycles(spec)?;
+
+    // Stations with their operations; operations are compiled in a second pass so that
+    // calls can name any station.
+    let mut stations = Vec::new();
+    for (name, s) in &spec.services {
+        let path = format!("services.{name}");
+        check_range(
+            &join_path(&path, "replicas"),
+            s.replicas as f64,
+            1.0,
+            MAX_REPLICAS as f64,
+        )?;
+        check_range(
+            &join_path(&path, "workers"),
+            s.workers as f64,
+            1.0,
+            MAX_WORKERS as f64,
+        )?;
+        let timeout = match s.timeout {
+            Some(t) if t.0 == 0 => {
+                return Err(FieldError::new(
+                    join_path(&path, "timeout"),
+                    "timeout must be above zero; leave it out for no server-side timeout",
+                ));
+            }
+            t => t.map(|t| t.0),
+        };
+        if s.operations.is_empty() {
+            return Err(FieldError::new(
+                join_path(&path, "operations"),
+                "a service needs at least one operation",
+            ));
+        }
+        stations.push(Station {
+            name: name.clone(),
+            kind: StationKind::Service,
+            replicas: s.replicas,
+            workers: s.workers,
+            queue_capacity: s.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY),
+            timeout,
+            balancer: s.balancer,
+            operations: s
+                .operations
+                .keys()
+                .map(|op| Operation {
+                    name: op.clone(),
+                    entry: 0,
+                })
+                .collect(),
+            job_attempts: 1,
+            job_retry_backoff: 0,
+        });
+    }
+    for (name, q) in &spec.job_queues {
+        let path = format!("job_queues.{name}");
+        check_range(
+            &join_path(&path, "workers"),
+            q.workers as f64,
+            1.0,
+            MAX_WORKERS as f64,
+        )?;
+        check_range(
+            &join_path(&path, "concurrency"),
+            q.concurrency as f64,
+            1.0,
+            MAX_WORKERS as f64,
+        )?;
+        check_range(&join_path(&path, "attempts"), q.attempts as f64, 1.0, 100.0)?;
+        let slots = q.workers as u64 * q.concurrency as u64;
+        if slots > MAX_WORKERS as u64 {
+            return Err(FieldError::new(
+                path,
+                format!("workers x concurrency = {slots} is more than {MAX_WORKERS}"),
+            ));
+        }
+        stations.push(Station {
+            name: name.clone(),
+            kind: StationKind::JobQueue,
+            replicas: 1,
+            workers: slots as u32,
+            queue_capacity: q.capacity.unwrap_or(u32::MAX),
+            timeout: None,
+            balancer: Default::default(),
+            operations: vec![Operation {
+                name: "job".into(),
+                entry: 0,
+            }],
+            job_attempts: q.attempts,
+            job_retry_backoff: q.retry_backoff.map(|d| d.0).unwrap_or(0),
+        });
+    }
+    let n_services = spec.services.len();
+    for (i, (name, s)) in spec.services.iter().enumerate() {
+        for (j, (op, steps)) in s.operations.iter().enumerate() {
+            let path = format!("services.{name}.operations.{op}");
+            stations[i].operations[j].entry = b.compile_operation(steps, &path, &stations)?;
+        }
+    }
+    for (k, (name, q)) in spec.job_queues.iter().enumerate() {
+        let path = format!("job_queues.{name}.steps");
+        stations[n_services + k].operations[0].entry =
+            b.compile_operation(&q.steps, &path, &stations)?;
+    }
+
+    let mut endpoints = Vec::new();
+    for (name, e) in &spec.endpoints {
+        let path = format!("endpoints.{name}");
+        let station = spec
+            .services
+            .keys()
+            .position(|s| s == &e.service)
+            .ok_or_else(|| {
+                FieldError::new(
+                    join_path(&path, "service"),
+                    unknown_name(
+                        "service",
+                        &e.service,
+                        spec.services.keys().map(String::as_str),
+                    ),
+                )
+            })?;
+        let ops = &spec.services[&e.service].operations;
+        let operation = ops.keys().position(|o| o == &e.operation).ok_or_else(|| {
+            FieldError::new(
+                join_path(&path, "operation"),
+                unknown_name(
+                    &format!("operation of service `{}`", e.service),
+                    &e.operation,
+                    ops.keys().map(String::as_str),
+                ),
+            )
+        })?;
+        endpoints.push(Endpoint {
+            name: name.clone(),
+            station,
+            operation,
+        });
+    }
+
+    let balancer = match &spec.load_balancer {
+        Some(lb) => EntryBalancer {
+            algorithm: lb.algorithm,
+            latency: match &lb.latency {
+                Some(d) => Some(b.distribution(d, "load_balancer.latency")?),
+                None => None,
+            },
+        },
+        None => EntryBalancer {
+            algorithm: Default::default(),
+            latency: None,
+        },
+    };
+
+    Ok(Model {
+        name: spec
+            .name
+            .clone()
+            .unwrap_or_else(|| fallback_name.to_string()),
+        stations,
+        databases,
+        caches,
+        providers,
+        endpoints,
+        balancer,
+        distributions: b.distributions,
+        program: b.program,
+    })
+}
+
+fn check_range(path: &str, value: f64, min: f64, max: f64) -> Result<(), FieldError> {
+    if !value.is_finite() || value < min || value > max {
+        return Err(FieldError::new(
+            path,
+            format!("{value} is out of range; allowed: {min} to {max}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_probability(path: &str, value: f64) -> Result<(), FieldError> {
+    if !value.is_finite() || !(0.0..=1.0).contains(&value) {
+        return Err(FieldError::new(
+            path,
+            format!("{value} is not a probability; write a number from 0 to 1 (0.85 for 85%)"),
+        ));
+    }
+    Ok(())
+}
+
+impl Builder<'_> {
+    fn distribution(&mut self, spec: &DistributionSpec, path: &str) -> Result<DistId, FieldError> {
+        let d = dist::build(spec, self.base_dir).map_err(|e| e.within(path))?;
+        self.distributions.push(d);
+        Ok(self.distributions.len() - 1)
+    }
+
+    fn databases(&mut self) -> Result<Vec<Database>, FieldError> {
+        let mut out = Vec::new();
+        for (name, d) in &self.spec.databases {
+            let path = format!("databases.{name}");
+            check_range(&join_path(&path, "cores"), d.cores as f64, 1.0, 10_000.0)?;
+            check_range(
+                &join_path(&path, "pool_size"),
+                d.pool_size as f64,
+                1.0,
+                1_000_000.0,
+            )?;
+            check_range(
+                &join_path(&path, "read_replicas"),
+                d.read_replicas as f64,
+                0.0,
+                100.0,
+            )?;
+            let replica = DbNode {
+                cores: d.replica_cores.unwrap_or(d.cores),
+                pool_size: d.replica_pool_size.unwrap_or(d.pool_size),
+            };
+            check_range(
+                &join_path(&path, "replica_cores"),
+                replica.cores as f64,
+                1.0,
+                10_000.0,
+            )?;
+            check_range(
+                &join_path(&path, "replica_pool_size"),
+                replica.pool_size as f64,
+                1.0,
+                1_000_000.0,
+            )?;
+            out.push(Database {
+                name: name.clone(),
+                primary: DbNode {
+                    cores: d.cores,
+                    pool_size: d.pool_size,
+                },
+                replica,
+                read_replicas: d.read_replicas,
+                pool_timeout: d.pool_timeout.0,
+            });
+        }
+        Ok(out)
+    }
+
+    fn caches(&mut self) -> Result<Vec<Cache>, FieldError> {
+        let mut out = Vec::new();
+        for (name, c) in &self.spec.caches {
+            let path = format!("caches.{name}");
+            check_probability(&join_path(&path, "hit_ratio"), c.hit_ratio)?;
+            let latency = self.distribution(&c.latency, &join_path(&path, "latency"))?;
+            out.push(Cache {
+                name: name.clone(),
+                latency,
+                hit_ratio: c.hit_ratio,
+                nodes: c.nodes.unwrap_or(1),
+            });
+        }
+        Ok(out)
+    }
+
+    fn providers(&mut self) -> Result<Vec<Provider>, FieldError> {
+        let names: Vec<&str> = self.spec.providers.keys().map(String::as_str).collect();
+        let mut out = Vec::new();
+        for (name, p) in &self.spec.providers {
+            let path = format!("providers.{name}");
+            check_probability(
+                &join_path(&path, "failure_probability"),
+                p.failure_probability,
+            )?;
+            let latency = self.distribution(&p.latency, &join_path(&path, "latency"))?;
+            let rate_limit = match &p.rate_limit {
+                Some(r) => {
+                    check_range(&join_path(&path, "rate_limit.rate"), r.rate, 1e-6, 1e9)?;
+                    let burst = r.burst.unwrap_or(1.0);
+                    check_range(&join_path(&path, "rate_limit.burst"), burst, 1.0, 1e9)?;
+                    Some((r.rate, burst))
+                }
+                None => None,
+            };
+            let failover = match &p.failover {
+                Some(f) if f == name => {
+                    return Err(FieldError::new(
+                        join_path(&path, "failover"),
+                        "a provider cannot fail over to itself; name another provider",
+                    ));
+                }
+                Some(f) => Some(names.iter().position(|n| n == f).ok_or_else(|| {
+                    FieldError::new(
+                        join_path(&path, "failover"),
+                        unknown_name("provider", f, names.iter().copied()),
+                    )
+                })?),
+                None => None,
+            };
+            let (retries, backoff, multiplier, max_backoff) = match &p.retries {
+                Some(r) => {
+                    check_range(
+                        &join_path(&path, "retries.attempts"),
+                        r.attempts as f64,
+                        0.0,
+                        100.0,
+                    )?;
+                    let m = r.multiplier.unwrap_or(2.0);
+                    check_range(&join_path(&path, "retries.multiplier"), m, 1.0, 100.0)?;
+                    (
+                        r.attempts,
+                        r.backoff.0,
+                        m,
+                        r.max_backoff.map(|d| d.0).unwrap_or(u64::MAX),
+                    )
+                }
+                None => (0, 0, 1.0, u64::MAX),
+            };
+            out.push(Provider {
+                name: name.clone(),
+                latency,
+                failure_probability: p.failure_probability,
+                rate_limit,
+                timeout: p.timeout.map(|d| d.0).filter(|&t| t > 0),
+                retries,
+                backoff,
+                backoff_multiplier: multiplier,
+                max_backoff,
+                failover,
+            });
+        }
+        // Failover chains must end.
+        for (i, p) in out.iter().enumerate() {
+            let mut seen = vec![i];
+            let mut next = p.failover;
+            while let Some(n) = next {
+                if seen.contains(&n) {
+                    let chain: Vec<&str> = seen.iter().map(|&k| out[k].name.as_str()).collect();
+                    return Err(FieldError::new(
+                        format!("providers.{}.failover", p.name),
+                        format!(
+                            "failover loops: {} -> {}; the chain must end at a provider without failover",
+                            chain.join(" -> "),
+                            out[n].name
+                        ),
+                    ));
+                }
+                seen.push(n);
+                next = out[n].failover;
+            }
+        }
+        Ok(out)
+    }
+
+    fn compile_operation(
+        &mut self,
+        steps: &[StepSpec],
+        path: &str,
+        stations: &[Station],
+    ) -> Result<u32, FieldError> {
+        let entry = self.program.code.len() as u32;
+        let mut hits = Vec::new();
+        self.compile_block(steps, path, stations, &mut hits)?;
+        let end = self.emit(Instr::Return);
+        self.patch_hits(&hits, end);
+        Ok(entry)
+    }
+
+    fn emit(&mut self, instr: Instr) -> u32 {
+        self.program.code.push(instr);
+        (self.program.code.len() - 1) as u32
+    }
+
+    fn patch_hits(&mut self, hits: &[u32], target: u32) {
+        for &at in hits {
+            if let Instr::Cache { on_hit, .. } = &mut self.program.code[at as usize] {
+                *on_hit = target;
+            }
+        }
+    }
+
+    /// Emits `steps`; cache instructions whose hit must skip to the end of this block are
+    /// recorded in `hits` for the caller to patch.
+    fn compile_block(
+        &mut self,
+        steps: &[StepSpec],
+        path: &str,
+        stations: &[Station],
+        hits: &mut Vec<u32>,
+    ) -> Result<(), FieldError> {
+        let spec = self.spec;
+        for (i, step) in steps.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            match step {
+                StepSpec::Work(d) => {
+                    let dist = self.distribution(d, &join_path(&p, "work"))?;
+                    self.emit(Instr::Work { dist });
+                }
+                StepSpec::Call(c) => {
+                    let station = spec.services.keys().position(|s| s == &c.service).ok_or_else(|| {
+                        let msg = if spec.job_queues.contains_key(&c.service) {
+                            format!("`{}` is a job queue; use `enqueue: {{queue: {}}}` to put work on it", c.service, c.service)
+                        } else {
+                            unknown_name("service", &c.service, spec.services.keys().map(String::as_str))
+                        };
+                        FieldError::new(join_path(&p, "call.service"), msg)
+                    })?;
+                    let ops = &stations[station].operations;
+                    let operation =
+                        ops.iter()
+                            .position(|o| o.name == c.operation)
+                            .ok_or_else(|| {
+                                FieldError::new(
+                                    join_path(&p, "call.operation"),
+                                    unknown_name(
+                                        &format!("operation of service `{}`", c.service),
+                                        &c.operation,
+                                        ops.iter().map(|o| o.name.as_str()),
+                                    ),
+                                )
+                            })?;
+                    self.emit(Instr::Call {
+                        station: station as u32,
+                        operation: operation as u32,
+                    });
+                }
+                StepSpec::Query(q) => {
+                    let database = spec
+                        .databases
+                        .keys()
+                        .position(|d| d == &q.database)
+                        .ok_or_else(|| {
+                            FieldError::new(
+                                join_path(&p, "query.database"),
+                                unknown_name(
+                                    "database",
+                                    &q.database,
+                                    spec.databases.keys().map(String::as_str),
+                                ),
+                            )
+                        })?;
+                    let time = self.distribution(&q.time, &join_path(&p, "query.time"))?;
+                    self.emit(Instr::Query {
+                        database: database as u32,
+                        write: q.kind == QueryKind::Write,
+                        time,
+                    });
+                }
+                StepSpec::Cache(c) => {
+                    let cache =
+                        spec.caches
+                            .keys()
+                            .position(|k| k == &c.cache)
+                            .ok_or_else(|| {
+                                FieldError::new(
+                                    join_path(&p, "cache.cache"),
+                                    unknown_name(
+                                        "cache",
+                                        &c.cache,
+                                        spec.caches.keys().map(String::as_str),
+                                    ),
+                                )
+                            })?;
+                    let hit_ratio = match c.hit_ratio {
+                        Some(h) => {
+                            check_probability(&join_path(&p, "cache.hit_ratio"), h)?;
+                            h
+                        }
+                        None => spec.caches[&c.cache].hit_ratio,
+                    };
+                    let at = self.emit(Instr::Cache {
+                        cache: cache as u32,
+                        hit_ratio,
+                        on_hit: u32::MAX,
+                    });
+                    hits.push(at);
+                }
+                StepSpec::External(e) => {
+                    let provider = spec
+                        .providers
+                        .keys()
+                        .position(|k| k == &e.provider)
+                        .ok_or_else(|| {
+                            FieldError::new(
+                                join_path(&p, "external.provider"),
+                                unknown_name(
+                                    "provider",
+                                    &e.provider,
+                                    spec.providers.keys().map(String::as_str),
+                                ),
+                            )
+                        })?;
+                    self.emit(Instr::External {
+                        provider: provider as u32,
+                    });
+                }
+                StepSpec::Enqueue(e) => {
+                    let k = spec
+                        .job_queues
+                        .keys()
+                        .position(|k| k == &e.queue)
+                        .ok_or_else(|| {
+                            FieldError::new(
+                                join_path(&p, "enqueue.queue"),
+                                unknown_name(
+                                    "job queue",
+                                    &e.queue,
+                                    spec.job_queues.keys().map(String::as_str),
+                                ),
+                            )
+                        })?;
+                    self.emit(Instr::Enqueue {
+                        station: (spec.services.len() + k) as u32,
+                    });
+                }
+                StepSpec::Branch(arms) => {
+                    let bp = join_path(&p, "branch");
+                    if arms.is_empty() {
+                        return Err(FieldError::new(bp, "a branch needs at least one arm"));
+                    }
+                    let mut total = 0.0;
+                    for (k, arm) in arms.iter().enumerate() {
+                        check_probability(&format!("{bp}[{k}].probability"), arm.probability)?;
+                        total += arm.probability;
+                    }
+                    if (total - 1.0).abs() > PROBABILITY_SLACK {
+                        return Err(FieldError::new(
+                            bp,
+                            format!(
+                                "the arms' probabilities sum to {total}; they must sum to 1 (add an arm with empty `steps` for \"nothing\")"
+                            ),
+                        ));
+                    }
+                    let table = self.program.branches.len();
+                    self.program.branches.push(Vec::new());
+                    self.emit(Instr::Branch { arms: table as u32 });
+                    let mut exits = Vec::new();
+                    let mut cumulative = 0.0;
+                    let mut rows = Vec::new();
+                    for (k, arm) in arms.iter().enumerate() {
+                        let start = self.program.code.len() as u32;
+                        cumulative += arm.probability;
+                        let last = k + 1 == arms.len();
+                        rows.push((if last { f64::INFINITY } else { cumulative }, start));
+                        let mut arm_hits = Vec::new();
+                        self.compile_block(
+                            &arm.steps,
+                            &format!("{bp}[{k}].steps"),
+                            stations,
+                            &mut arm_hits,
+                        )?;
+                        let exit = self.emit(Instr::Jump { to: u32::MAX });
+                        self.patch_hits(&arm_hits, exit);
+                        exits.push(exit);
+                    }
+                    let after = self.program.code.len() as u32;
+                    for e in exits {
+                        self.program.code[e as usize] = Instr::Jump { to: after };
+                    }
+                    self.program.branches[table] = rows;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Finds call cycles (A.x -> B.y -> A.x, through calls and enqueues) before running:
+/// a cycle would make every request recurse until it times out.
+fn check_call_cycles(spec: &ModelSpec) -> Result<(), FieldError> {
+    // Node: "service.operation" or "queue" (job queue steps).
+    let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    fn collect(steps: &[StepSpec], out: &mut Vec<String>) {
+        for s in steps {
+            match s {
+                StepSpec::Call(c) => out.push(format!("{}.{}", c.service, c.operation)),
+                StepSpec::Enqueue(e) => out.push(e.queue.clone()),
+                StepSpec::Branch(arms) => arms.iter().for_each(|a| collect(&a.steps, out)),
+                _ => {}
+            }
+        }
+    }
+    let mut where_: BTreeMap<String, String> = BTreeMap::new();
+    for (name, s) in &spec.services {
+        for (op, steps) in &s.operations {
+            let node = format!("{name}.{op}");
+            let mut out = Vec::new();
+            collect(steps, &mut out);
+            where_.insert(node.clone(), format!("services.{name}.operations.{op}"));
+            edges.insert(node, out);
+        }
+    }
+    for (name, q) in &spec.job_queues {
+        let mut out = Vec::new();
+        collect(&q.steps, &mut out);
+        where_.insert(name.clone(), format!("job_queues.{name}.steps"));
+        edges.insert(name.clone(), out);
+    }
+    // Iterative DFS with colours.
+    let mut colour: BTreeMap<&str, u8> = BTreeMap::new();
+    for start in edges.keys() {
+        if colour.get(start.as_str()).copied().unwrap_or(0) != 0 {
+            continue;
+        }
+        let mut stack: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
+        colour.insert(start.as_str(), 1);
+        while let Some((node, idx)) = stack.last().copied() {
+            let next = edges.get(node).and_then(|v| v.get(idx));
+            match next {
+                Some(child) => {
+                    stack.last_mut().unwrap().1 += 1;
+                    match colour.get(child.as_str()).copied().unwrap_or(0) {
+                        0 if edges.contains_key(child) => {
+                            colour.insert(child.as_str(), 1);
+                            stack.push((child.as_str(), 0));
+                        }
+                        1 => {
+                            let pos = stack.iter().position(|(n, _)| *n == child).unwrap_or(0);
+                            let mut cycle: Vec<&str> =
+                                stack[pos..].iter().map(|(n, _)| *n).collect();
+                            cycle.push(child.as_str());
+                            return Err(FieldError::new(
+                                where_[cycle[0]].clone(),
+                                format!(
+                                    "call cycle {}; a request would call itself until it times out. Break the cycle",
+                                    cycle.join(" -> ")
+                                ),
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+                None => {
+                    colour.insert(node, 2);
+                    stack.pop();
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! A validated experiment: the model, user flows, k6 scenarios, checks and run settings.
+
+use crate::error::{FieldError, join_path};
+use crate::model::Model;
+use crate::model::build::unknown_name;
+use crate::model::distribution::{self as dist, Distribution};
+use crate::spec::experiment::{CheckSpec, ExperimentSpec, FlowStepSpec};
+use crate::spec::k6_options::K6Options;
+use crate::time::{NANOS_PER_SEC, Nanos};
+use crate::workload::executor::Scenario;
+use std::path::Path;
+
+/// k6's default per-request timeout.
+pub const DEFAULT_CLIENT_TIMEOUT: Nanos = 60 * NANOS_PER_SEC;
+pub const DEFAULT_REPLICATIONS: u32 = 8;
+pub const DEFAULT_SEED: u64 = 1;
+pub const DEFAULT_BUCKET: Nanos = 10 * NANOS_PER_SEC;
+/// Limits that keep a hostile or mistyped experiment from exhausting the machine.
+pub const MAX_REPLICATIONS: u32 = 100_000;
+pub const MAX_BUCKETS: u64 = 100_000;
+pub const MIN_BUCKET: Nanos = NANOS_PER_SEC / 10;
+
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub name: String,
+    pub model: Model,
+    pub flows: Vec<Flow>,
+    pub scenarios: Vec<ScenarioPlan>,
+    pub rps: Option<f64>,
+    pub client_timeout: Nanos,
+    pub replications: u32,
+    pub seed: u64,
+    pub bucket: Nanos,
+    /// Metric key (`http_req_duration{endpoint:GET /x}`) -> k6 threshold expressions.
+    pub thresholds: Vec<(String, Vec<String>)>,
+    pub checks: Vec<Check>,
+    /// Think-time distributions of the flows.
+    pub distributions: Vec<Distribution>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScenarioPlan {
+    pub scenario: Scenario,
+    /// Index into [`Experiment::flows`].
+    pub flow: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub name: String,
+    pub steps: Vec<FlowStep>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FlowStep {
+    /// A request to `endpoint`; its checks are `checks[first_check..first_check + n_checks]`.
+    Request {
+        endpoint: usize,
+        first_check: u32,
+        n_checks: u32,
+    },
+    Sleep {
+        dist: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub name: String,
+    pub condition: CheckCondition,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CheckCondition {
+    StatusOk,
+    DurationBelow(Nanos),
+}
+
+impl Experiment {
+    /// When the last scenario's last iteration is cut off (k6's `totalDuration`).
+    pub fn end_time(&self) -> Nanos {
+        self.scenarios
+            .iter()
+            .map(|s| s.scenario.total_end())
+            .max()
+            .unwrap_or(0)
+    }
+
+    pub fn n_buckets(&self) -> usize {
+        self.end_time().div_ceil(self.bucket).max(1) as usize
+    }
+}
+
+/// Validates an experiment spec against its (already built) model.
+/// `k6` holds the parsed `k6_options` file when the experiment names one.
+pub fn build_experiment(
+    spec: &ExperimentSpec,
+    model: Model,
+    k6: Option<&K6Options>,
+    base_dir: &Path,
+    fallback_name: &str,
+) -> Result<Experiment, FieldError> {
+    let mut distributions = Vec::new();
+    let mut checks = Vec::new();
+    let mut flows = Vec::new();
+    if let Some(steps) = &spec.flow {
+        if spec.flows.contains_key("default") {
+            return Err(FieldError::new(
+                "flows.default",
+                "the default flow is given twice: as `flow` and as `flows.default`; keep one",
+            ));
+        }
+        flows.push(build_flow(
+            "default",
+            steps,
+            "flow",
+            &model,
+            base_dir,
+            &mut distributions,
+            &mut checks,
+        )?);
+    }
+    for (name, steps) in &spec.flows {
+        let path = format!("flows.{name}");
+        flows.push(build_flow(
+            name,
+            steps,
+            &path,
+            &model,
+            base_dir,
+            &mut distributions,
+            &mut checks,
+        )?);
+    }
+    if flows.is_empty() {
+        return Err(FieldError::new(
+            "flow",
+            "an experiment needs a user flow: `flow: [{request: {endpoint: \"GET /\"}}, {sleep: {constant: 1s}}]`",
+        ));
+    }
+
+    let mut scenarios = Vec::new();
+    let from_k6 = k6.map(|o| &o.scenarios);
+    if from_k6.is_some() && !spec.scenarios.is_empty() {
+        return Err(FieldError::new(
+            "scenarios",
+            "scenarios come from `k6_options`; remove `scenarios` or `k6_options`",
+        ));
+    }
+    let specs = from_k6.unwrap_or(&spec.scenarios);
+    let scenario_root = if from_k6.is_some() {
+        "k6_options.scenarios"
+    } else {
+        "scenarios"
+    };
+    if specs.is_empty() {
+        return Err(FieldError::new(
+            "scenarios",
+            "an experiment needs at least one scenario, e.g. `scenarios: {load: {executor: constant-vus, vus: 10, duration: 1m}}`",
+        ));
+    }
+    for (name, s) in specs {
+        let path = join_path(scenario_root, name);
+        let scenario = s.validate(name).map_err(|e| e.within(&path))?;
+        let flow = flows
+            .iter()
+            .position(|f| f.name == scenario.exec)
+            .ok_or_else(|| {
+                FieldError::new(
+                    join_path(&path, "exec"),
+                    unknown_name(
+                        "flow",
+                        &scenario.exec,
+                        flows.iter().map(|f| f.name.as_str()),
+                    ),
+                )
+            })?;
+        scenarios.push(ScenarioPlan { scenario, flow });
+    }
+
+    let rps = match (spec.rps, k6.and_then(|o| o.rps)) {
+        (Some(r), _) | (None, Some(r)) => {
+            if !r.is_finite() || r <= 0.0 {
+                return Err(FieldError::new(
+                    "rps",
+                    format!(
+                        "{r} is not a rate; write requests per second above 0, or leave it out"
+                    ),
+                ));
+            }
+            Some(r)
+        }
+        (None, None) => None,
+    };
+    let client_timeout = spec
+        .client_timeout
+        .map(|d| d.0)
+        .unwrap_or(DEFAULT_CLIENT_TIMEOUT);
+    if client_timeout == 0 {
+        return Err(FieldError::new(
+            "client_timeout",
+            "must be above zero (k6's default is 60s)",
+        ));
+    }
+    let replications = spec.replications.unwrap_or(DEFAULT_REPLICATIONS);
+    if replications == 0 || replications > MAX_REPLICATIONS {
+        return Err(FieldError::new(
+            "replications",
+            format!("{replications} replications; allowed: 1 to {MAX_REPLICATIONS}"),
+        ));
+    }
+    let bucket = spec.bucket.map(|d| d.0).unwrap_or(DEFAULT_BUCKET);
+    if bucket < MIN_BUCKET {
+        return Err(FieldError::new(
+            "bucket",
+            "a time bucket must be at least 100ms",
+        ));
+    }
+
+    let mut thresholds: Vec<(String, Vec<String>)> = spec
+        .thresholds
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(o) = k6 {
+        for (k, v) in &o.thresholds {
+            if !spec.thresholds.contains_key(k) {
+                thresholds.push((k.clone(), v.iter().map(|t| t.expression.clone()).collect()));
+            }
+        }
+    }
+
+    let exp = Experiment {
+        name: spec
+            .name
+            .clone()
+            .unwrap_or_else(|| fallback_name.to_string()),
+        model,
+        flows,
+        scenarios,
+        rps,
+        client_timeout,
+        replications,
+        seed: spec.seed.unwrap_or(DEFAULT_SEED),
+        bucket,
+        thresholds,
+        checks,
+        distributions,
+    };
+    let n = exp.end_time().div_ceil(bucket);
+    if n > MAX_BUCKETS {
+        return Err(FieldError::new(
+            "bucket",
+            format!(
+                "the test lasts {} and would need {n} buckets; use a wider bucket (at most {MAX_BUCKETS} buckets)",
+                crate::time::format_duration(exp.end_time())
+            ),
+        ));
+    }
+    Ok(exp)
+}
+
+fn build_flow(
+    name: &str,
+    steps: &[FlowStepSpec],
+    path: &str,
+    model: &Model,
+    base_dir: &Path,
+    distributions: &mut Vec<Distribution>,
+    checks: &mut Vec<Check>,
+) -> Result<Flow, FieldError> {
+    let mut out = Vec::new();
+    let mut has_request = false;
+    for (i, step) in steps.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        match step {
+            FlowStepSpec::Request(r) => {
+                has_request = true;
+                let endpoint = model.endpoint_index(&r.endpoint).ok_or_else(|| {
+                    FieldError::new(
+                        join_path(&p, "request.endpoint"),
+                        unknown_name(
+                            "endpoint",
+                            &r.endpoint,
+                            model.endpoints.iter().map(|e| e.name.as_str()),
+                        ),
+                    )
+                })?;
+                let first_check = checks.len() as u32;
+                for (check_name, c) in &r.checks {
+                    let condition = match c {
+                        CheckSpec::StatusOk => CheckCondition::StatusOk,
+                        CheckSpec::DurationBelow(d) => CheckCondition::DurationBelow(d.0),
+                    };
+                    checks.push(Check {
+                        name: check_name.clone(),
+                        condition,
+                    });
+                }
+                out.push(FlowStep::Request {
+                    endpoint,
+                    first_check,
+                    n_checks: r.checks.len() as u32,
+                });
+            }
+            FlowStepSpec::Sleep(d) => {
+                let built =
+                    dist::build(d, base_dir).map_err(|e| e.within(&join_path(&p, "sleep")))?;
+                distributions.push(built);
+                out.push(FlowStep::Sleep {
+                    dist: distributions.len() - 1,
+                });
+            }
+        }
+    }
+    if !has_request {
+        return Err(FieldError::new(
+            path,
+            "a flow needs at least one request; otherwise its VUs would spin without load",
+        ));
+    }
+    Ok(Flow {
+        name: name.to_string(),
+        steps: out,
+    })
+}

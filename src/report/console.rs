@@ -1,0 +1,185 @@
+//! The k6-like end-of-test summary printed to the terminal, with 95% intervals.
+
+use crate::aggregate::{Summary, TrendEstimate};
+use crate::stats::interval::Estimate;
+use std::fmt::Write;
+
+fn ms(x: f64) -> String {
+    if !x.is_finite() {
+        "-".into()
+    } else if x >= 1000.0 {
+        format!("{:.2}s", x / 1000.0)
+    } else {
+        format!("{x:.2}ms")
+    }
+}
+
+fn with_ci(e: &Estimate, f: impl Fn(f64) -> String) -> String {
+    match e.ci95 {
+        Some([lo, hi]) if (hi - lo).abs() > 0.0 => format!("{} [{}, {}]", f(e.mean), f(lo), f(hi)),
+        _ => f(e.mean),
+    }
+}
+
+fn pct(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.2}%", x * 100.0)
+    } else {
+        "-".into()
+    }
+}
+
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        "-".into()
+    } else if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn line(out: &mut String, name: &str, value: String) {
+    let dots = 32usize.saturating_sub(name.len() + 2);
+    let _ = writeln!(out, "    {name}{}: {value}", ".".repeat(dots));
+}
+
+fn trend_text(t: &TrendEstimate) -> String {
+    format!(
+        "avg={} min={} med={} max={} p(90)={} p(95)={} p(99)={}",
+        ms(t.avg.mean),
+        ms(t.min.mean),
+        ms(t.med.mean),
+        ms(t.max.mean),
+        ms(t.p90.mean),
+        ms(t.p95.mean),
+        ms(t.p99.mean)
+    )
+}
+
+pub fn render(s: &Summary) -> String {
+    let mut out = String::new();
+    let m = &s.metrics;
+    let _ = writeln!(
+        out,
+        "\n  capsim {} · experiment {} · model {} · {} replications · seed {} · {:.0}s simulated\n",
+        s.capsim_version, s.experiment, s.model, s.replications, s.seed, s.test_run_duration_s
+    );
+    let _ = writeln!(
+        out,
+        "  █ TOTAL RESULTS (mean across replications, [95% CI])\n"
+    );
+    let _ = writeln!(out, "    HTTP");
+    line(
+        &mut out,
+        "http_req_duration",
+        trend_text(&m.http_req_duration),
+    );
+    line(
+        &mut out,
+        "  p(95) interval",
+        with_ci(&m.http_req_duration.p95, ms),
+    );
+    line(
+        &mut out,
+        "  avg interval",
+        with_ci(&m.http_req_duration.avg, ms),
+    );
+    line(
+        &mut out,
+        "http_req_failed",
+        with_ci(&m.http_req_failed.rate, pct),
+    );
+    line(
+        &mut out,
+        "http_reqs",
+        format!(
+            "{}  {}/s",
+            with_ci(&m.http_reqs.count, num),
+            with_ci(&m.http_reqs.rate, num)
+        ),
+    );
+    for (name, e) in &s.endpoints {
+        let _ = writeln!(out, "      {{ endpoint:{name} }}");
+        line(
+            &mut out,
+            "    http_req_duration",
+            trend_text(&e.http_req_duration),
+        );
+        line(
+            &mut out,
+            "    http_req_failed",
+            with_ci(&e.http_req_failed.rate, pct),
+        );
+        line(
+            &mut out,
+            "    http_reqs",
+            format!("{}/s", with_ci(&e.http_reqs.rate, num)),
+        );
+    }
+    if !s.checks.is_empty() {
+        let _ = writeln!(out, "\n    CHECKS");
+        for (name, c) in &s.checks {
+            line(&mut out, name, with_ci(&c.rate, pct));
+        }
+    }
+    let _ = writeln!(out, "\n    EXECUTION");
+    line(
+        &mut out,
+        "iterations",
+        format!(
+            "{}  {}/s",
+            with_ci(&m.iterations.count, num),
+            num(m.iterations.rate.mean)
+        ),
+    );
+    line(
+        &mut out,
+        "dropped_iterations",
+        with_ci(&m.dropped_iterations.count, num),
+    );
+    line(&mut out, "vus (peak)", num(m.vus.value.mean));
+    line(&mut out, "vus_max", num(m.vus_max.value.mean));
+    if !s.errors.is_empty() {
+        let _ = writeln!(out, "\n    ERRORS BY CAUSE (requests per replication)");
+        for (cause, e) in &s.errors {
+            line(&mut out, cause, with_ci(e, num));
+        }
+    }
+    let _ = writeln!(out, "\n  █ SERVICES\n");
+    let _ = writeln!(
+        out,
+        "    {:<22} {:>12} {:>12} {:>14} {:>12} {:>10}",
+        "name", "util", "in flight", "queue wait", "resp/s", "errors"
+    );
+    for (name, sv) in &s.services {
+        let errors: f64 = sv.errors.values().map(|e| e.mean).sum::<f64>() + 0.0;
+        let _ = writeln!(
+            out,
+            "    {:<22} {:>12} {:>12} {:>14} {:>12} {:>10}",
+            name,
+            pct(sv.utilization.mean),
+            num(sv.mean_in_flight.mean),
+            ms(sv.queue_wait_ms.mean),
+            num(sv.throughput.mean),
+            num(errors)
+        );
+    }
+    let a = &s.accounting;
+    let _ = writeln!(out, "\n  █ REQUEST ACCOUNTING (mean per replication)\n");
+    let _ = writeln!(
+        out,
+        "    sent {} = succeeded {} + failed {} + interrupted {} + in flight {}   {}",
+        num(a.sent.mean),
+        num(a.succeeded.mean),
+        num(a.failed.mean),
+        num(a.interrupted.mean),
+        num(a.in_flight_at_end.mean),
+        if a.conserved {
+            "✓ holds in every replication"
+        } else {
+            "✗ VIOLATED: please report this bug"
+        }
+    );
+    out
+}

@@ -1,0 +1,71 @@
+//! summary.json and timeseries.csv, written whole or not at all (temporary file, then rename).
+
+use crate::aggregate::{SeriesRow, Summary};
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+pub fn summary_json(summary: &Summary) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(summary).expect("summary serializes");
+    v.push(b'\n');
+    v
+}
+
+/// One row per bucket: `time_s`, then per column its mean, p5 and p95 across replications.
+/// Empty cells where a value is undefined in every replication (no requests in a bucket).
+pub fn timeseries_csv(columns: &[String], rows: &[SeriesRow]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["time_s".to_string()];
+    for c in columns {
+        header.push(format!("{c}_mean"));
+        header.push(format!("{c}_p5"));
+        header.push(format!("{c}_p95"));
+    }
+    w.write_record(&header).expect("in-memory write");
+    let cell = |x: f64| {
+        if x.is_finite() {
+            format!("{}", round6(x))
+        } else {
+            String::new()
+        }
+    };
+    for row in rows {
+        let mut rec = vec![cell(row.time_s)];
+        for b in &row.values {
+            rec.push(cell(b.mean));
+            rec.push(cell(b.p5));
+            rec.push(cell(b.p95));
+        }
+        w.write_record(&rec).expect("in-memory write");
+    }
+    w.into_inner().expect("in-memory flush")
+}
+
+/// Six significant decimals keep the CSV readable; the value is still exact to the
+/// precision any plot or spreadsheet uses.
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}

@@ -1,0 +1,233 @@
+//! The model file (`models/*.yaml`) as written: services, data tier, providers, queues, endpoints.
+
+use crate::spec::distribution::DistributionSpec;
+use crate::time::Duration;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A whole model file. Maps keep the user's names; order is by name (BTreeMap) so that
+/// everything derived from a model is deterministic.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Short name shown in reports.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// The load balancer in front of the entry service(s).
+    #[serde(default)]
+    pub load_balancer: Option<LoadBalancerSpec>,
+    /// Endpoint (`"GET /api/badges/status"`) -> entry operation.
+    pub endpoints: BTreeMap<String, EndpointSpec>,
+    pub services: BTreeMap<String, ServiceSpec>,
+    #[serde(default)]
+    pub databases: BTreeMap<String, DatabaseSpec>,
+    #[serde(default)]
+    pub caches: BTreeMap<String, CacheSpec>,
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderSpec>,
+    #[serde(default)]
+    pub job_queues: BTreeMap<String, JobQueueSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BalancerAlgorithm {
+    /// Each new request to the next ready replica in turn.
+    #[default]
+    RoundRobin,
+    /// The ready replica with the fewest requests in progress (ties: lowest index).
+    LeastOutstanding,
+    /// Two ready replicas drawn at random; the one with fewer requests in progress.
+    PowerOfTwo,
+    /// A ready replica drawn uniformly at random (kube-proxy iptables mode).
+    Random,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancerSpec {
+    #[serde(default)]
+    pub algorithm: BalancerAlgorithm,
+    /// Added to every request's latency (network and proxy time), not queued.
+    pub latency: Option<DistributionSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSpec {
+    pub service: String,
+    pub operation: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Replicas (pods or instances) at the start.
+    pub replicas: u32,
+    /// Requests one replica serves at once (worker threads, event-loop concurrency).
+    pub workers: u32,
+    /// Requests one replica holds waiting for a worker; one more is refused with 503.
+    #[serde(default)]
+    pub queue_capacity: Option<u32>,
+    /// Server-side deadline from arrival; past it the caller gets a 504 (`timeout`).
+    pub timeout: Option<Duration>,
+    /// How callers of this service pick among its ready replicas.
+    #[serde(default)]
+    pub balancer: BalancerAlgorithm,
+    pub operations: BTreeMap<String, Vec<StepSpec>>,
+}
+
+/// One step of an operation; each is a single-key map in YAML (`- work: {constant: 2ms}`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum StepSpec {
+    /// Holds the worker for a time drawn from the distribution (CPU work, I/O waits).
+    Work(DistributionSpec),
+    /// Synchronous call; the caller's worker stays held until the callee answers.
+    Call(CallSpec),
+    /// A query through the database's connection pool.
+    Query(QuerySpec),
+    /// A cache lookup; a hit skips the remaining steps of the enclosing list.
+    Cache(CacheStepSpec),
+    /// A call to an external provider (retries, rate limit, failover).
+    External(ExternalSpec),
+    /// Puts a job on a queue and continues at once (like a 202 Accepted).
+    Enqueue(EnqueueSpec),
+    /// Exactly one arm runs, chosen with the given probabilities (they sum to 1).
+    Branch(Vec<BranchArmSpec>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallSpec {
+    pub service: String,
+    pub operation: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryKind {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySpec {
+    pub database: String,
+    pub kind: QueryKind,
+    /// Database CPU time of the query when it runs alone; under load it stretches
+    /// (processor sharing over the database's cores).
+    pub time: DistributionSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheStepSpec {
+    pub cache: String,
+    /// Overrides the cache's hit ratio for this lookup.
+    pub hit_ratio: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalSpec {
+    pub provider: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnqueueSpec {
+    pub queue: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchArmSpec {
+    pub probability: f64,
+    #[serde(default)]
+    pub steps: Vec<StepSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSpec {
+    /// Cores of the primary: queries share them (processor sharing).
+    pub cores: u32,
+    /// Connections in the pool to the primary.
+    pub pool_size: u32,
+    /// How long a query waits for a connection before failing (`pool_timeout`).
+    pub pool_timeout: Duration,
+    /// Read replicas; reads go to them (least busy), writes to the primary.
+    #[serde(default)]
+    pub read_replicas: u32,
+    /// Cores of each read replica (default: as the primary).
+    pub replica_cores: Option<u32>,
+    /// Pool size to each read replica (default: as the primary).
+    pub replica_pool_size: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    pub latency: DistributionSpec,
+    pub hit_ratio: f64,
+    /// Nodes of the cache cluster (for cost; latency is per lookup).
+    #[serde(default)]
+    pub nodes: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSpec {
+    pub latency: DistributionSpec,
+    /// Probability that one attempt fails (5xx or a dropped connection).
+    #[serde(default)]
+    pub failure_probability: f64,
+    /// Requests per second the provider accepts; beyond it, 429.
+    pub rate_limit: Option<RateLimitSpec>,
+    /// Per attempt; a slower answer is a `provider_timeout`.
+    pub timeout: Option<Duration>,
+    #[serde(default)]
+    pub retries: Option<RetrySpec>,
+    /// Provider tried when this one's attempts are spent.
+    pub failover: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// Tokens per second.
+    pub rate: f64,
+    /// Bucket size (burst); default 1.
+    pub burst: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySpec {
+    /// Extra attempts after the first.
+    pub attempts: u32,
+    /// Wait before the first retry.
+    pub backoff: Duration,
+    /// Factor on the wait for each further retry (default 2).
+    pub multiplier: Option<f64>,
+    /// Longest wait (default: no cap).
+    pub max_backoff: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobQueueSpec {
+    /// Worker processes.
+    pub workers: u32,
+    /// Jobs one worker runs at once.
+    pub concurrency: u32,
+    /// Jobs that may wait; one more is refused (`queue_full`) and the enqueuer fails.
+    pub capacity: Option<u32>,
+    /// Attempts per job, the first included (a failed job is retried until then).
+    pub attempts: u32,
+    /// Wait before a retry.
+    pub retry_backoff: Option<Duration>,
+    pub steps: Vec<StepSpec>,
+}
