@@ -1,6 +1,6 @@
 //! One function per subcommand: the only place that prints or writes output files.
 
-use crate::aggregate::{series_columns, summarize, time_series};
+use crate::aggregate::{Verdict, series_columns, summarize, time_series};
 use crate::cli::{Cli, Command, RunArgs};
 use crate::engine::Budget;
 use crate::load::{load_experiment, load_model, parse_yaml, read_text};
@@ -46,6 +46,10 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         write_output(&dir.join("summary.json"), &json)?;
         write_output(&dir.join("timeseries.csv"), &csv)?;
     }
+    let failed = summary
+        .thresholds
+        .iter()
+        .any(|t| t.verdict == Verdict::Fail);
     if !args.quiet {
         print!("{}", console::render(&summary));
         if let Some(dir) = &args.out {
@@ -56,7 +60,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    // k6 exits non-zero when thresholds fail; capsim's contract is 1 for a failed SLO.
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {

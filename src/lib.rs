@@ -17,5 +17,6 @@ pub mod report;
 pub mod spec;
 pub mod stats;
 pub mod theory;
+pub mod threshold;
 pub mod time;
 pub mod workload;

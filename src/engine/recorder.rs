@@ -218,16 +218,21 @@ impl Recorder {
         self.bucket_end += self.width;
     }
 
-    pub fn endpoint_results(&self) -> Vec<EndpointResult> {
+    pub fn endpoint_results(&self, percentiles: &[f64]) -> Vec<EndpointResult> {
         self.endpoints
             .iter()
             .map(|e| EndpointResult {
                 latency: e.hist.trend(),
+                quantiles: quantiles(&e.hist, percentiles),
                 requests: e.requests,
                 failures: e.failures,
                 causes: e.causes,
             })
             .collect()
+    }
+
+    pub fn overall_quantiles(&self, percentiles: &[f64]) -> Vec<f64> {
+        quantiles(&self.overall, percentiles)
     }
 
     pub fn overall_trend(&self) -> Option<crate::stats::latency::TrendStats> {
@@ -272,4 +277,12 @@ impl Recorder {
             })
             .collect()
     }
+}
+
+/// The given percentiles (0..=100) of a histogram, in ms (NaN when it is empty).
+fn quantiles(h: &LatencyHistogram, percentiles: &[f64]) -> Vec<f64> {
+    percentiles
+        .iter()
+        .map(|p| h.quantile_ms(p / 100.0).unwrap_or(f64::NAN))
+        .collect()
 }

@@ -13,6 +13,8 @@ pub struct ReplicationResult {
     pub events: u64,
     /// `http_req_duration` over all requests (None when no request finished).
     pub latency: Option<TrendStats>,
+    /// The experiment's threshold percentiles, in ms, in [`crate::model::experiment::Experiment::percentiles`] order.
+    pub quantiles: Vec<f64>,
     pub requests: u64,
     pub failures: u64,
     pub causes: CauseCounts,
@@ -49,6 +51,7 @@ impl Accounting {
 #[derive(Debug, Clone)]
 pub struct EndpointResult {
     pub latency: Option<TrendStats>,
+    pub quantiles: Vec<f64>,
     pub requests: u64,
     pub failures: u64,
     pub causes: CauseCounts,

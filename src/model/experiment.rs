@@ -6,6 +6,7 @@ use crate::model::build::unknown_name;
 use crate::model::distribution::{self as dist, Distribution};
 use crate::spec::experiment::{CheckSpec, ExperimentSpec, FlowStepSpec};
 use crate::spec::k6_options::K6Options;
+use crate::threshold::{Threshold, parse_threshold, required_percentiles};
 use crate::time::{NANOS_PER_SEC, Nanos};
 use crate::workload::executor::Scenario;
 use std::path::Path;
@@ -31,8 +32,10 @@ pub struct Experiment {
     pub replications: u32,
     pub seed: u64,
     pub bucket: Nanos,
-    /// Metric key (`http_req_duration{endpoint:GET /x}`) -> k6 threshold expressions.
-    pub thresholds: Vec<(String, Vec<String>)>,
+    /// k6 thresholds, evaluated on each replication.
+    pub thresholds: Vec<Threshold>,
+    /// Percentiles (0..=100) the thresholds need from every latency histogram.
+    pub percentiles: Vec<f64>,
     pub checks: Vec<Check>,
     /// Think-time distributions of the flows.
     pub distributions: Vec<Distribution>,
@@ -217,7 +220,7 @@ pub fn build_experiment(
         ));
     }
 
-    let mut thresholds: Vec<(String, Vec<String>)> = spec
+    let mut written: Vec<(String, Vec<String>)> = spec
         .thresholds
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -225,10 +228,20 @@ pub fn build_experiment(
     if let Some(o) = k6 {
         for (k, v) in &o.thresholds {
             if !spec.thresholds.contains_key(k) {
-                thresholds.push((k.clone(), v.iter().map(|t| t.expression.clone()).collect()));
+                written.push((k.clone(), v.iter().map(|t| t.expression.clone()).collect()));
             }
         }
     }
+    let endpoint_names: Vec<String> = model.endpoints.iter().map(|e| e.name.clone()).collect();
+    let mut thresholds = Vec::new();
+    for (key, expressions) in &written {
+        for (i, expr) in expressions.iter().enumerate() {
+            let t = parse_threshold(key, expr, &endpoint_names)
+                .map_err(|m| FieldError::new(format!("thresholds.{key}[{i}]"), m))?;
+            thresholds.push(t);
+        }
+    }
+    let percentiles = required_percentiles(&thresholds);
 
     let exp = Experiment {
         name: spec
@@ -244,6 +257,7 @@ pub fn build_experiment(
         seed: spec.seed.unwrap_or(DEFAULT_SEED),
         bucket,
         thresholds,
+        percentiles,
         checks,
         distributions,
     };

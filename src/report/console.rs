@@ -1,6 +1,6 @@
 //! The k6-like end-of-test summary printed to the terminal, with 95% intervals.
 
-use crate::aggregate::{Summary, TrendEstimate};
+use crate::aggregate::{Summary, TrendEstimate, Verdict};
 use crate::stats::interval::Estimate;
 use std::fmt::Write;
 
@@ -39,6 +39,14 @@ fn num(x: f64) -> String {
     }
 }
 
+fn num_or_rate(x: f64) -> String {
+    if x.is_finite() && x.abs() < 1.0 {
+        format!("{x:.4}")
+    } else {
+        num(x)
+    }
+}
+
 fn line(out: &mut String, name: &str, value: String) {
     let dots = 32usize.saturating_sub(name.len() + 2);
     let _ = writeln!(out, "    {name}{}: {value}", ".".repeat(dots));
@@ -65,6 +73,46 @@ pub fn render(s: &Summary) -> String {
         "\n  capsim {} · experiment {} · model {} · {} replications · seed {} · {:.0}s simulated\n",
         s.capsim_version, s.experiment, s.model, s.replications, s.seed, s.test_run_duration_s
     );
+    if !s.thresholds.is_empty() {
+        let _ = writeln!(
+            out,
+            "  █ THRESHOLDS (P(pass) across replications, 95% Wilson interval; required >= {:.0}%)\n",
+            s.thresholds[0].required * 100.0
+        );
+        let mut last = "";
+        for t in &s.thresholds {
+            if t.metric != last {
+                let _ = writeln!(out, "    {}", t.metric);
+                last = &t.metric;
+            }
+            let mark = match t.verdict {
+                Verdict::Pass => "✓",
+                Verdict::Fail => "✗",
+                Verdict::Inconclusive => "?",
+            };
+            let value = if t.metric.starts_with("http_req_duration") {
+                ms(t.observed.mean)
+            } else {
+                num_or_rate(t.observed.mean)
+            };
+            let _ = writeln!(
+                out,
+                "    {mark} '{}' observed={value}  P(pass)={:.0}% [{:.0}%, {:.0}%] ({}/{}){}",
+                t.threshold,
+                t.pass_probability * 100.0,
+                t.pass_probability_ci95[0] * 100.0,
+                t.pass_probability_ci95[1] * 100.0,
+                t.passes,
+                t.replications,
+                if t.verdict == Verdict::Inconclusive {
+                    "  inconclusive: run more replications"
+                } else {
+                    ""
+                }
+            );
+        }
+        let _ = writeln!(out);
+    }
     let _ = writeln!(
         out,
         "  █ TOTAL RESULTS (mean across replications, [95% CI])\n"
