@@ -108,8 +108,11 @@ impl fmt::Display for Threshold {
     }
 }
 
+/// `(tag, value)` pairs of a sub-metric filter.
+pub type TagFilter<'a> = Vec<(&'a str, &'a str)>;
+
 /// Splits `name{tag:value,...}` into the name and its tag pairs.
-pub fn parse_key(key: &str) -> Result<(&str, Vec<(&str, &str)>), String> {
+pub fn parse_key(key: &str) -> Result<(&str, TagFilter<'_>), String> {
     let key = key.trim();
     let Some(open) = key.find('{') else {
         return Ok((key, Vec::new()));
