@@ -145,8 +145,9 @@ pub struct Summary {
     pub model: String,
     pub seed: u64,
     pub replications: usize,
-    /// Simulated length of the test, seconds (k6's test run duration).
-    pub test_run_duration_s: f64,
+    /// Simulated length of the test, seconds (k6's test run duration: until the last
+    /// iteration ends, at most the scenarios' end plus gracefulStop).
+    pub test_run_duration_s: Estimate,
     pub metrics: Metrics,
     pub endpoints: BTreeMap<String, EndpointSummary>,
     pub services: BTreeMap<String, ServiceSummary>,
@@ -311,7 +312,7 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
         model: model.name.clone(),
         seed: exp.seed,
         replications: results.len(),
-        test_run_duration_s: exp.end_time() as f64 / 1e9,
+        test_run_duration_s: est(results, |r| r.duration as f64 / 1e9),
         metrics,
         endpoints,
         services,

@@ -184,7 +184,8 @@ impl Recorder {
     /// Closes the remaining buckets at the end of the test; the last may be shorter.
     pub fn finish(&mut self, end: Nanos) {
         self.advance_to(end);
-        while self.buckets.len() < self.n_buckets {
+        let needed = (end.div_ceil(self.width) as usize).clamp(1, self.n_buckets);
+        while self.buckets.len() < needed {
             let close_at = end.clamp(self.bucket_end - self.width + 1, self.bucket_end);
             self.close_bucket(close_at);
         }

@@ -122,6 +122,23 @@ struct TokenBucket {
     last: Nanos,
 }
 
+/// FIFO lanes of the event queue, one per timer of fixed delay.
+pub(crate) mod lanes {
+    use crate::model::Model;
+    /// Events due at the current instant (a task starting, an immediate answer).
+    pub const NOW: usize = 0;
+    pub const CLIENT_TIMEOUT: usize = 1;
+    pub fn station(station: usize) -> usize {
+        2 + station
+    }
+    pub fn pool(model: &Model, database: usize) -> usize {
+        2 + model.stations.len() + database
+    }
+    pub fn count(model: &Model) -> usize {
+        2 + model.stations.len() + model.databases.len()
+    }
+}
+
 /// Derives the generator for one stream of one replication from the experiment seed.
 /// SplitMix64 finalisation of (seed, replication, stream): portable and documented.
 pub fn stream_rng(seed: u64, replication: u32, stream: u64) -> Xoshiro256PlusPlus {
@@ -159,6 +176,8 @@ pub struct Simulation<'a> {
     pub(crate) accounting: Accounting,
     events: u64,
     budget: Budget,
+    /// Scenarios with no iteration left to run; all of them ends the test (k6).
+    pub(crate) finished_scenarios: usize,
 }
 
 impl<'a> Simulation<'a> {
@@ -199,7 +218,7 @@ impl<'a> Simulation<'a> {
             model,
             replication,
             now: 0,
-            queue: EventQueue::with_capacity(1024),
+            queue: EventQueue::with_capacity(1024, lanes::count(model)),
             rng_load: stream_rng(exp.seed, replication, 1),
             rng_system: stream_rng(exp.seed, replication, 2),
             stations,
@@ -224,6 +243,7 @@ impl<'a> Simulation<'a> {
             accounting: Accounting::default(),
             events: 0,
             budget,
+            finished_scenarios: 0,
         };
         sim.init_scenarios();
         sim
@@ -231,12 +251,10 @@ impl<'a> Simulation<'a> {
 
     /// Runs the replication to the end of the test.
     pub fn run(mut self) -> Result<ReplicationResult, RunError> {
-        let end = self.exp.end_time();
-        while let Some(t) = self.queue.peek_time() {
-            if t > end {
-                break;
-            }
-            let (t, event) = self.queue.pop().expect("peeked");
+        // The test ends when every scenario has finished (k6 does not wait out gracefulStop
+        // when nothing runs), and at the latest at the scenarios' hard end.
+        let mut end = self.exp.end_time();
+        while let Some((t, event)) = self.queue.pop_until(end) {
             self.now = t;
             self.rec.advance_to(t);
             self.events += 1;
@@ -248,6 +266,10 @@ impl<'a> Simulation<'a> {
                 });
             }
             self.handle(event);
+            if self.finished_scenarios == self.scenarios.len() {
+                end = t;
+                break;
+            }
         }
         self.now = end;
         Ok(self.finish_run(end))
@@ -394,13 +416,15 @@ impl<'a> Simulation<'a> {
             r.busy += 1;
             counters.busy.add(now, 1.0);
             counters.queue_waits += 1;
-            self.queue.push(now, Event::TaskStep { task, generation });
+            self.queue
+                .push_lane(lanes::NOW, now, Event::TaskStep { task, generation });
         } else {
             r.queued += 1;
             r.queue.push_back(Waiting { task, generation });
         }
         if let Some(timeout) = self.model.stations[station].timeout {
-            self.queue.push(
+            self.queue.push_lane(
+                lanes::station(station),
                 now.saturating_add(timeout),
                 Event::StationTimeout { task, generation },
             );
@@ -532,7 +556,8 @@ impl<'a> Simulation<'a> {
                 token,
             });
             let timeout = self.model.databases[database].pool_timeout;
-            self.queue.push(
+            self.queue.push_lane(
+                lanes::pool(self.model, database),
                 self.now.saturating_add(timeout),
                 Event::PoolTimeout {
                     task,
@@ -756,7 +781,8 @@ impl<'a> Simulation<'a> {
                     c.queue_wait_sum += (now - wt.arrived) as f64;
                     c.queue_waits += 1;
                     c.queued_starts += 1;
-                    self.queue.push(
+                    self.queue.push_lane(
+                        lanes::NOW,
                         now,
                         Event::TaskStep {
                             task: w.task,

@@ -3,7 +3,7 @@
 
 use crate::engine::event::Event;
 use crate::engine::outcome::Cause;
-use crate::engine::sim::Simulation;
+use crate::engine::sim::{Simulation, lanes};
 use crate::model::experiment::{CheckCondition, FlowStep};
 use crate::time::Nanos;
 use crate::workload::executor::Executor;
@@ -54,6 +54,11 @@ pub(crate) struct ScenarioState {
     regular_over: bool,
     /// shared-iterations: iterations not yet handed out.
     remaining: u64,
+    /// VUs in the middle of an iteration.
+    running: u32,
+    started: bool,
+    /// No iteration will run any more: k6 ends the test when every scenario is finished.
+    pub(crate) finished: bool,
 }
 
 impl Simulation<'_> {
@@ -90,6 +95,9 @@ impl Simulation<'_> {
                 max_vus,
                 regular_over: false,
                 remaining: 0,
+                running: 0,
+                started: false,
+                finished: false,
             };
             for _ in 0..allocate {
                 let id = self.new_vu(i as u32, plan.flow as u32);
@@ -138,6 +146,12 @@ impl Simulation<'_> {
     }
 
     pub(crate) fn scenario_start(&mut self, s: usize) {
+        self.scenarios[s].started = true;
+        self.start_executor(s);
+        self.check_finished(s);
+    }
+
+    fn start_executor(&mut self, s: usize) {
         match self.executor(s).clone() {
             Executor::ConstantVus { vus, .. } => self.set_level(s, vus as usize),
             Executor::SharedIterations {
@@ -255,6 +269,7 @@ impl Simulation<'_> {
         let v = &mut self.vus[vu as usize];
         v.in_iteration = true;
         v.step = 0;
+        self.scenarios[s].running += 1;
         self.run_flow(vu);
     }
 
@@ -318,7 +333,8 @@ impl Simulation<'_> {
         v.phase = VuPhase::InRequest;
         v.request_sent = now;
         let token = v.token;
-        self.queue.push(
+        self.queue.push_lane(
+            lanes::CLIENT_TIMEOUT,
             now.saturating_add(self.exp.client_timeout),
             Event::ClientTimeout { vu, token },
         );
@@ -352,7 +368,8 @@ impl Simulation<'_> {
                 let v = &mut self.vus[vu as usize];
                 v.phase = VuPhase::Refused(cause);
                 let token = v.token;
-                self.queue.push(self.now, Event::VuWake { vu, token });
+                self.queue
+                    .push_lane(lanes::NOW, self.now, Event::VuWake { vu, token });
             }
         }
     }
@@ -430,6 +447,7 @@ impl Simulation<'_> {
         v.in_iteration = false;
         v.iterations_done += 1;
         let (s, stopping) = (v.scenario as usize, v.stopping);
+        self.scenarios[s].running -= 1;
         if self.scenarios[s].arrival.is_some() {
             self.deactivate(vu);
             self.scenarios[s].idle.push(vu);
@@ -437,6 +455,26 @@ impl Simulation<'_> {
             self.deactivate(vu);
         } else {
             self.start_iteration(vu);
+        }
+        self.check_finished(s);
+    }
+
+    /// Marks the scenario finished once no iteration runs and none will start: after its
+    /// regular duration, or (iteration-based executors) when every iteration is done.
+    fn check_finished(&mut self, s: usize) {
+        let st = &self.scenarios[s];
+        if st.finished || !st.started || st.running > 0 {
+            return;
+        }
+        let iteration_based = matches!(
+            self.executor(s),
+            Executor::SharedIterations { .. } | Executor::PerVuIterations { .. }
+        );
+        // VUs of the iteration-based executors loop without pause, so none running
+        // means none will run again.
+        if st.regular_over || iteration_based {
+            self.scenarios[s].finished = true;
+            self.finished_scenarios += 1;
         }
     }
 
@@ -459,8 +497,13 @@ impl Simulation<'_> {
             vm.token = vm.token.wrapping_add(1);
             vm.phase = VuPhase::Idle;
             vm.in_iteration = false;
+            let s = vm.scenario as usize;
+            self.scenarios[s].running -= 1;
+            self.deactivate(vu);
+            self.check_finished(s);
+        } else {
+            self.deactivate(vu);
         }
-        self.deactivate(vu);
     }
 
     pub(crate) fn scenario_regular_end(&mut self, s: usize) {
@@ -486,6 +529,7 @@ impl Simulation<'_> {
                 self.deactivate(vu);
             }
         }
+        self.check_finished(s);
     }
 
     pub(crate) fn scenario_hard_end(&mut self, s: usize) {
@@ -493,6 +537,7 @@ impl Simulation<'_> {
             let vu = self.scenarios[s].vus[k];
             self.interrupt(vu);
         }
+        self.check_finished(s);
     }
 
     fn schedule_next_arrival(&mut self, s: usize) {
@@ -523,6 +568,7 @@ impl Simulation<'_> {
                 v.stopping = false;
                 v.in_iteration = true;
                 v.step = 0;
+                self.scenarios[s].running += 1;
                 self.rec.vus.add(self.now, 1.0);
                 self.rec.vus_peak = self.rec.vus_peak.max(self.rec.vus.value as u64);
                 self.run_flow(vu);

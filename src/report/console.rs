@@ -71,7 +71,7 @@ pub fn render(s: &Summary) -> String {
     let _ = writeln!(
         out,
         "\n  capsim {} · experiment {} · model {} · {} replications · seed {} · {:.0}s simulated\n",
-        s.capsim_version, s.experiment, s.model, s.replications, s.seed, s.test_run_duration_s
+        s.capsim_version, s.experiment, s.model, s.replications, s.seed, s.test_run_duration_s.mean
     );
     if !s.thresholds.is_empty() {
         let _ = writeln!(
