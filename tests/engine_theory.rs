@@ -464,3 +464,38 @@ fn closed_loop_multi_server_matches_multiserver_mva() {
         &closed_comparisons(&results, &t),
     );
 }
+
+#[test]
+fn random_balancing_splits_into_independent_mm1() {
+    // λ = 120/s split uniformly at random over two replicas with μ = 100/s: each
+    // replica sees Poisson arrivals at 60/s (Poisson splitting), so the station as a
+    // whole behaves as the M/M/1 at ρ = 0.6 (not as an M/M/2, which pools its queue).
+    let (_, results) = run("random_split.yaml");
+    let t = mmc(60.0, 100.0, 1).expect("stable");
+    let pooled = mmc(120.0, 100.0, 2).expect("stable");
+    let w = per_rep(&results, |r| r.stations[0].mean_response_ms / 1e3);
+    let comparisons = [
+        Comparison::new(
+            "utilization",
+            &per_rep(&results, |r| r.stations[0].utilization),
+            t.utilization,
+        ),
+        Comparison::new(
+            "P(wait)",
+            &per_rep(&results, |r| r.stations[0].p_wait),
+            t.p_wait,
+        ),
+        Comparison::new("station mean response W (s)", &w, t.mean_response),
+        Comparison::new(
+            "mean in system (2 replicas)",
+            &per_rep(&results, |r| r.stations[0].mean_in_flight),
+            2.0 * t.mean_in_system,
+        ),
+    ];
+    assert_agrees(
+        "Random balancing, λ = 120/s over 2 x M/M/1 (μ = 100/s)",
+        &comparisons,
+    );
+    // The pooled queue would be much faster (W = 15.6 ms vs 25 ms): rejected.
+    assert!(!Comparison::new("W against M/M/2", &w, pooled.mean_response).passes());
+}
