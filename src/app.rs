@@ -3,7 +3,7 @@
 use crate::aggregate::{Verdict, series_columns, summarize, time_series};
 use crate::cli::{Cli, Command, RunArgs};
 use crate::engine::Budget;
-use crate::load::{load_experiment, load_model, parse_yaml, read_text};
+use crate::load::{is_experiment, load_experiment, load_model, read_text};
 use crate::replicate::{RunPlan, run_replications};
 use crate::report::{console, files};
 use anyhow::{Context, Result};
@@ -76,11 +76,7 @@ fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Validates a model or an experiment: an experiment has a `model:` key.
 fn validate(file: &Path) -> Result<ExitCode> {
     let text = read_text(file)?;
-    let is_experiment = parse_yaml::<serde_json::Value>(file, &text)
-        .ok()
-        .and_then(|v| v.get("model").map(|m| m.is_string()))
-        .unwrap_or(false);
-    if is_experiment {
+    if is_experiment(file, &text)? {
         let exp = load_experiment(file)?;
         println!(
             "{}: experiment `{}` on model `{}`: {} scenario(s), {} flow(s), {} replications, ends at {}",

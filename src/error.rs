@@ -1,10 +1,10 @@
 //! Typed errors of the library: where in which file something is wrong, and how to fix it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A problem at a field path inside a document (`services.api.workers`), with the fix.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{path}: {message}")]
+#[error("{}", at_path(path, message))]
 pub struct FieldError {
     /// Dotted field path, with `[i]` for list items, e.g. `scenarios.spike.stages[1].target`.
     pub path: String,
@@ -36,6 +36,36 @@ impl FieldError {
     }
 }
 
+/// `path: message`, or the message alone when it is about the whole document.
+fn at_path(path: &str, message: &str) -> String {
+    if path.is_empty() {
+        message.to_string()
+    } else {
+        format!("{path}: {message}")
+    }
+}
+
+/// `file:line:column`, or `file` alone when the parser gave no position.
+fn at_position(file: &Path, line: usize, column: usize) -> String {
+    if line == 0 {
+        file.display().to_string()
+    } else {
+        format!("{}:{line}:{column}", file.display())
+    }
+}
+
+/// What to do about an I/O error on an input file.
+fn io_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            "; check the path (relative paths start at the current directory)"
+        }
+        std::io::ErrorKind::PermissionDenied => "; check the file's permissions",
+        std::io::ErrorKind::IsADirectory => "; name a YAML file, not a directory",
+        _ => "",
+    }
+}
+
 /// Joins a parent path and a child field name.
 pub fn join_path(parent: &str, child: &str) -> String {
     if parent.is_empty() {
@@ -50,13 +80,13 @@ pub fn join_path(parent: &str, child: &str) -> String {
 /// Everything that can go wrong while reading model, experiment or manifest files.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{}: cannot read file: {source}", file.display())]
+    /// The cause is part of the message (not a `source()`), so `{:#}` does not repeat it.
+    #[error("{}: cannot read file: {error}{}", file.display(), io_hint(error))]
     Io {
         file: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{}:{line}:{column}: {message}", file.display())]
+    #[error("{}: {message}", at_position(file, *line, *column))]
     Syntax {
         file: PathBuf,
         line: usize,

@@ -14,40 +14,97 @@ use std::path::{Path, PathBuf};
 /// Files larger than this are refused before parsing: no real model or experiment is near it.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Reads a whole file, refusing huge ones.
+/// Limits on what one YAML document may expand to, aliases included. The largest real
+/// model is a few thousand values; these stop an alias bomb ("billion laughs") within
+/// milliseconds while leaving ample room.
+pub const MAX_YAML_NODES: usize = 50_000;
+pub const MAX_YAML_EVENTS: usize = 200_000;
+pub const MAX_YAML_ALIASES: usize = 1_000;
+pub const MAX_YAML_DEPTH: usize = 64;
+
+/// Reads a whole file, refusing directories, huge files and text that is not UTF-8.
 pub fn read_text(path: &Path) -> Result<String, LoadError> {
-    let io = |source| LoadError::Io {
+    let io = |error| LoadError::Io {
         file: path.to_path_buf(),
-        source,
+        error,
     };
     let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
+        return Err(LoadError::invalid(
+            path,
+            FieldError::new(
+                "",
+                "this is a directory, not a file; name a YAML file such as models/mm1.yaml",
+            ),
+        ));
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(LoadError::invalid(
             path,
             FieldError::new(
                 "",
                 format!(
-                    "the file is {} bytes; the most capsim reads is {MAX_FILE_BYTES}",
+                    "the file is {} bytes; capsim reads files of at most {MAX_FILE_BYTES} bytes (4 MiB). \
+                     Is this the right file? Put sample data in a CSV file read by `empirical`",
                     meta.len()
                 ),
             ),
         ));
     }
-    std::fs::read_to_string(path).map_err(io)
+    let bytes = std::fs::read(path).map_err(io)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
+        let line = text.matches('\n').count() + 1;
+        let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        LoadError::Syntax {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: "the file is not UTF-8 text; save it as UTF-8".into(),
+        }
+    })
+}
+
+/// The parser options used for every capsim file: strict, with tight budgets.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = MAX_YAML_NODES;
+    budget.max_events = MAX_YAML_EVENTS;
+    budget.max_aliases = MAX_YAML_ALIASES;
+    budget.max_anchors = MAX_YAML_ALIASES;
+    budget.max_depth = MAX_YAML_DEPTH;
+    budget.max_documents = 1;
+    budget.max_recorded_anchor_events = MAX_YAML_EVENTS;
+    budget.max_recorded_anchor_bytes = MAX_FILE_BYTES as usize;
+    budget.max_total_scalar_bytes = 4 * MAX_FILE_BYTES as usize;
+    serde_saphyr::options! {
+        budget: Some(budget),
+    }
 }
 
 /// Parses YAML into `T`; errors carry the line and column, and unknown fields get the
 /// nearest valid name.
 pub fn parse_yaml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, LoadError> {
-    if text.trim().is_empty() {
+    parse_with(path, text, yaml_options())
+}
+
+fn parse_with<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    options: serde_saphyr::Options,
+) -> Result<T, LoadError> {
+    if is_blank(text) {
         return Err(LoadError::Syntax {
             file: path.to_path_buf(),
             line: 1,
             column: 1,
-            message: "the file is empty; see the examples under models/ and experiments/".into(),
+            message: "the file is empty (nothing but blank lines and comments); \
+                      see the examples under models/ and experiments/"
+                .into(),
         });
     }
-    serde_saphyr::from_str::<T>(text).map_err(|e| {
+    serde_saphyr::from_str_with_options::<T>(text, options).map_err(|e| {
         let (line, column) = e
             .location()
             .map(|l| (l.line() as usize, l.column() as usize))
@@ -56,52 +113,197 @@ pub fn parse_yaml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Loa
             file: path.to_path_buf(),
             line,
             column,
-            message: explain(&e),
+            message: explain(&e, text),
         }
     })
 }
 
-/// The parser's message without its source snippet, with a "did you mean" for unknown fields.
-fn explain(e: &serde_saphyr::Error) -> String {
-    let full = e.to_string();
-    let mut message = full.lines().next().unwrap_or("").trim().to_string();
-    // Strip a leading "line N column M:" style prefix if the parser adds one.
-    if let Some(rest) = message.strip_prefix("error: ") {
-        message = rest.to_string();
-    }
-    if let Some(unknown) = between(&full, "unknown field `", "`")
-        && let Some(expected) = full
-            .split("expected one of ")
-            .nth(1)
-            .or_else(|| full.split("expected ").nth(1))
-    {
-        let names: Vec<&str> = expected
-            .split(',')
-            .map(|s| s.trim().trim_matches(|c| c == '`' || c == '.' || c == ' '))
-            .filter(|s| !s.is_empty())
-            .collect();
-        if let Some(n) = nearest(unknown, names.iter().copied()) {
-            message.push_str(&format!(" (did you mean `{n}`?)"));
-        }
-    }
-    if let Some(variant) = between(&full, "unknown variant `", "`")
-        && let Some(expected) = full.split("expected one of ").nth(1)
-    {
-        let names: Vec<&str> = expected
-            .split(',')
-            .map(|s| s.trim().trim_matches(|c| c == '`' || c == '.' || c == ' '))
-            .collect();
-        if let Some(n) = nearest(variant, names.iter().copied()) {
-            message.push_str(&format!(" (did you mean `{n}`?)"));
-        }
-    }
-    message
+/// No content: blank lines, comments and document markers only.
+fn is_blank(text: &str) -> bool {
+    text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+    })
 }
 
-fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(&s[i..j])
+/// Whether the document is an experiment (it has a `model:` key) rather than a model.
+/// A document that cannot be read as YAML at all (bad syntax, an alias bomb) is an error
+/// here, so that the user sees the real problem rather than one about the wrong kind of file;
+/// everything else (a NaN, a wrong type) is left for the typed parse to report with its path.
+pub fn is_experiment(path: &Path, text: &str) -> Result<bool, LoadError> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        model: Option<serde::de::IgnoredAny>,
+    }
+    let mut options = yaml_options();
+    options.non_finite_float_policy = serde_saphyr::options::NonFiniteFloatPolicy::PassThrough;
+    Ok(parse_with::<Probe>(path, text, options)?.model.is_some())
+}
+
+/// The error the message is about, without snippet and alias wrappers.
+fn innermost(mut e: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    loop {
+        match e {
+            serde_saphyr::Error::WithSnippet { error, .. }
+            | serde_saphyr::Error::AliasError { error, .. } => e = error,
+            _ => return e,
+        }
+    }
+}
+
+/// The plain value written at 1-based `line`:`column`, for messages ("found `many`").
+fn token_at(text: &str, line: usize, column: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    let rest: String = l.chars().skip(column.checked_sub(1)?).collect();
+    let token = rest
+        .split(['#', ',', '}', ']'])
+        .next()?
+        .trim()
+        .trim_matches(['"', '\'']);
+    (!token.is_empty() && token.len() <= 40).then(|| token.to_string())
+}
+
+/// A user-facing message for a parse error: what is wrong and how to fix it, without the
+/// parser's source snippet (the location is printed separately).
+fn explain(e: &serde_saphyr::Error, text: &str) -> String {
+    use serde_saphyr::{Error as E, MessageFormatter};
+    let inner = innermost(e);
+    let found = || {
+        e.location()
+            .and_then(|l| token_at(text, l.line() as usize, l.column() as usize))
+            .map(|t| {
+                if t == ":" {
+                    ", found no value".to_string()
+                } else {
+                    format!(", found `{t}`")
+                }
+            })
+            .unwrap_or_default()
+    };
+    match inner {
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => {
+            let hint = match nearest(field, expected.iter().copied()) {
+                Some(n) => format!(" (did you mean `{n}`?)"),
+                None => String::new(),
+            };
+            if expected.is_empty() {
+                format!("unknown field `{field}`; nothing is allowed here")
+            } else {
+                format!(
+                    "unknown field `{field}`{hint}; allowed: {}",
+                    expected.join(", ")
+                )
+            }
+        }
+        E::SerdeUnknownVariant {
+            variant, expected, ..
+        } => {
+            let hint = match nearest(variant, expected.iter().copied()) {
+                Some(n) => format!(" (did you mean `{n}`?)"),
+                None => String::new(),
+            };
+            format!(
+                "unknown kind `{variant}`{hint}; use one of {}",
+                expected.join(", ")
+            )
+        }
+        E::SerdeMissingField { field, .. } => {
+            format!("missing field `{field}`; add `{field}:` to this mapping")
+        }
+        E::InvalidScalar { ty, .. } => {
+            let want = match *ty {
+                "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => {
+                    "a whole number >= 0 (such as 4)"
+                }
+                "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number (such as 4)",
+                "f32" | "f64" => "a number (such as 0.5)",
+                "bool" => "true or false",
+                "char" => "a single character",
+                _ => "a value of another type",
+            };
+            let token = e
+                .location()
+                .and_then(|l| token_at(text, l.line() as usize, l.column() as usize));
+            let too_big = token
+                .as_deref()
+                .is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()));
+            let range = match *ty {
+                "u32" if too_big => " no larger than 4294967295",
+                "u64" if too_big => " no larger than 18446744073709551615",
+                _ => "",
+            };
+            format!("expected {want}{range}{}", found())
+        }
+        E::DuplicateMappingKey { key, .. } => match key {
+            Some(k) => format!("`{k}` appears twice in the same mapping; keep one"),
+            None => "a key appears twice in the same mapping; keep one".into(),
+        },
+        E::ExpectedMappingEndAfterEnumVariantValue { .. } => {
+            "this mapping must have exactly one key (such as `{constant: 5ms}` or `- work: ...`); \
+             put each further entry in its own list item"
+                .into()
+        }
+        E::Budget { breach, .. } => {
+            use serde_saphyr::budget::BudgetBreach as B;
+            let what = match breach {
+                B::Nodes { .. } => format!("more than {MAX_YAML_NODES} values"),
+                B::Events { .. } | B::RecordedAnchorEvents { .. } => {
+                    format!("more than {MAX_YAML_EVENTS} parser events")
+                }
+                B::Aliases { .. } => format!("more than {MAX_YAML_ALIASES} aliases (`*name`)"),
+                B::Anchors { .. } => format!("more than {MAX_YAML_ALIASES} anchors (`&name`)"),
+                B::Depth { .. } => format!("nesting deeper than {MAX_YAML_DEPTH} levels"),
+                B::Documents { .. } => "more than one YAML document (`---`)".into(),
+                B::AliasAnchorRatio { .. } => {
+                    "far more aliases than anchors, the shape of an alias bomb".into()
+                }
+                B::RecordedAnchorBytes { .. } => {
+                    format!("more than {MAX_FILE_BYTES} bytes of text behind anchors")
+                }
+                other => format!("{other:?}"),
+            };
+            format!(
+                "the document is too large once its aliases are expanded ({what}); capsim refuses it. \
+                 Write the values out instead of repeating large blocks through `&anchor`/`*alias`"
+            )
+        }
+        other => {
+            let base = serde_saphyr::UserMessageFormatter
+                .format_message(other)
+                .into_owned();
+            let syntax = [
+                "illegal",
+                "while parsing",
+                "while scanning",
+                "did not find expected",
+                "not allowed",
+                "unexpected end",
+                "cannot start",
+                "invalid indentation",
+            ];
+            let hint = if base.contains("expected mapping start")
+                || base.contains("expected a mapping")
+            {
+                "; a mapping (`key: value` lines, or `{key: value}`) is needed here, as in models/mm1.yaml"
+            } else if base.contains("tab") {
+                "; indent with spaces, not tabs"
+            } else if base.contains("expected sequence start") {
+                "; a list (`- item` lines, or `[a, b]`) is needed here"
+            } else if base.contains("recursion limit") {
+                "; the document nests too deeply"
+            } else if base.contains("not a finite number") {
+                "; write a finite number"
+            } else if syntax.iter().any(|s| base.contains(s)) {
+                "; this is not valid YAML: check the indentation, brackets and quotes here"
+            } else {
+                ""
+            };
+            format!("{base}{hint}")
+        }
+    }
 }
 
 fn stem(path: &Path) -> String {
@@ -125,6 +327,16 @@ pub fn load_model(path: &Path) -> Result<Model, LoadError> {
 /// Loads an experiment and the model (and k6 options file) it names.
 pub fn load_experiment(path: &Path) -> Result<Experiment, LoadError> {
     let text = read_text(path)?;
+    if !is_experiment(path, &text)? {
+        return Err(LoadError::invalid(
+            path,
+            FieldError::new(
+                "model",
+                "missing: this looks like a model file; an experiment names its model \
+                 (`model: ../models/mm1.yaml`), as in experiments/mm1.yaml",
+            ),
+        ));
+    }
     let spec: ExperimentSpec = parse_yaml(path, &text)?;
     let base = dir_of(path);
     let model_path = base.join(&spec.model);
@@ -144,6 +356,19 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, LoadError> {
     let k6 = match &spec.k6_options {
         Some(file) => {
             let k6_path = base.join(file);
+            if !k6_path.is_file() {
+                return Err(LoadError::invalid(
+                    path,
+                    FieldError::new(
+                        "k6_options",
+                        format!(
+                            "no file at {} (write the output of `k6 inspect script.js` there; \
+                             the path is relative to the experiment file)",
+                            k6_path.display()
+                        ),
+                    ),
+                ));
+            }
             let json = read_text(&k6_path)?;
             Some(parse_k6_options(&json).map_err(|e| LoadError::invalid(&k6_path, e))?)
         }

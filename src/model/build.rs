@@ -21,13 +21,22 @@ pub const MAX_WORKERS: u32 = 1_000_000;
 const PROBABILITY_SLACK: f64 = 1e-6;
 
 /// The closest candidate to `given`, if it is close enough to be a likely typo.
+/// Close means similar by Jaro-Winkler, or one edit (two for longer names) away, an
+/// adjacent swap counting as one edit (`rcp` for `rpc`).
 pub fn nearest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let max_edits = if given.chars().count() >= 6 { 2 } else { 1 };
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(given, c), c))
-        .filter(|(score, _)| *score > 0.75)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            let g = given.to_lowercase();
+            let l = c.to_lowercase();
+            let edits = strsim::osa_distance(&g, &l);
+            (edits, strsim::jaro_winkler(&g, &l), c)
+        })
+        .filter(|&(edits, score, _)| score > 0.75 || (edits <= max_edits && edits < given.len()))
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| c)
 }
 
 /// "unknown X `y`; did you mean `z`? (known: a, b, c)"
