@@ -153,7 +153,6 @@ fn results_do_not_depend_on_threads() {
 /// 100 requests done in ~0.5 s are reported over 630 s (0.16 requests/s, not ~200/s),
 /// and a 10-minute arrival-rate test is averaged over 630 s (5% low).
 #[test]
-#[ignore = "engine: test run duration is always totalDuration (maxDuration + gracefulStop), not the end of the last iteration"]
 fn test_run_ends_when_the_last_iteration_ends() {
     let exp = load("shared_iterations.yaml");
     for r in &run(&exp, None) {

@@ -21,7 +21,10 @@ fn yaml_files(dir: &str) -> Vec<PathBuf> {
 #[test]
 fn every_shipped_model_validates() {
     let files = yaml_files("models");
-    assert!(files.len() >= 3, "expected the shipped models, found {files:?}");
+    assert!(
+        files.len() >= 3,
+        "expected the shipped models, found {files:?}"
+    );
     for f in files {
         if let Err(e) = load_model(&f) {
             panic!("{} does not validate:\n{e}", f.display());
@@ -32,7 +35,10 @@ fn every_shipped_model_validates() {
 #[test]
 fn every_shipped_experiment_validates() {
     let files = yaml_files("experiments");
-    assert!(files.len() >= 4, "expected the shipped experiments, found {files:?}");
+    assert!(
+        files.len() >= 4,
+        "expected the shipped experiments, found {files:?}"
+    );
     for f in files {
         if let Err(e) = load_experiment(&f) {
             panic!("{} does not validate:\n{e}", f.display());
@@ -78,7 +84,9 @@ fn phase9_baseline_reproduces_the_plans_measurements() {
 
     let within = |what: &str, est: &capsim::stats::interval::Estimate, target: f64| {
         let (lo, hi) = (0.9 * target, 1.1 * target);
-        let ci = est.ci95.unwrap_or_else(|| panic!("{what}: no confidence interval"));
+        let ci = est
+            .ci95
+            .unwrap_or_else(|| panic!("{what}: no confidence interval"));
         assert!(
             lo <= est.mean && est.mean <= hi,
             "{what}: mean {} outside [{lo}, {hi}] (target {target} +-10 %)",
