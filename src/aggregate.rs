@@ -91,6 +91,18 @@ pub struct ServiceSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct DatabaseSummary {
+    pub pool_size: u32,
+    pub read_replicas: u32,
+    pub connections_in_use: Estimate,
+    pub cpu_utilization: Estimate,
+    pub queries_per_s: Estimate,
+    pub query_ms: Estimate,
+    pub pool_wait_ms: Estimate,
+    pub pool_timeouts: Estimate,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct CheckSummary {
     pub rate: Estimate,
     pub passes: Estimate,
@@ -151,6 +163,7 @@ pub struct Summary {
     pub metrics: Metrics,
     pub endpoints: BTreeMap<String, EndpointSummary>,
     pub services: BTreeMap<String, ServiceSummary>,
+    pub databases: BTreeMap<String, DatabaseSummary>,
     pub checks: BTreeMap<String, CheckSummary>,
     pub thresholds: Vec<ThresholdSummary>,
     /// Failed requests by cause, as the users saw them.
@@ -282,6 +295,24 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
             (s.name.clone(), summary)
         })
         .collect();
+    let databases = model
+        .databases
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let summary = DatabaseSummary {
+                pool_size: d.primary.pool_size,
+                read_replicas: d.read_replicas,
+                connections_in_use: est(results, |r| r.databases[i].mean_connections_in_use),
+                cpu_utilization: est(results, |r| r.databases[i].cpu_utilization),
+                queries_per_s: est(results, |r| per_sec(r.databases[i].queries, r)),
+                query_ms: est(results, |r| r.databases[i].mean_query_ms),
+                pool_wait_ms: est(results, |r| r.databases[i].mean_pool_wait_ms),
+                pool_timeouts: est(results, |r| r.databases[i].pool_timeouts as f64),
+            };
+            (d.name.clone(), summary)
+        })
+        .collect();
     let mut checks: BTreeMap<String, CheckSummary> = BTreeMap::new();
     let mut names: Vec<&str> = exp.checks.iter().map(|c| c.name.as_str()).collect();
     names.sort_unstable();
@@ -316,6 +347,7 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
         metrics,
         endpoints,
         services,
+        databases,
         checks,
         thresholds: thresholds(exp, results, DEFAULT_PASS_LEVEL),
         errors: causes(results, |r| &r.causes),
@@ -399,6 +431,9 @@ pub fn series_columns(exp: &Experiment) -> Vec<String> {
     for s in &exp.model.stations {
         cols.push(format!("utilization_{}", s.name));
     }
+    for d in &exp.model.databases {
+        cols.push(format!("db_connections_{}", d.name));
+    }
     cols
 }
 
@@ -424,6 +459,9 @@ pub fn time_series(exp: &Experiment, results: &[ReplicationResult]) -> Vec<Serie
             }
             for s in 0..n_stations {
                 values.push(col(&|r| r.buckets[b].utilization[s]));
+            }
+            for d in 0..exp.model.databases.len() {
+                values.push(col(&|r| r.buckets[b].db_in_use[d]));
             }
             SeriesRow {
                 time_s: b as f64 * exp.bucket as f64 / 1e9,

@@ -2,7 +2,7 @@
 //! closed into fixed-width time buckets as simulated time passes. O(1) per update.
 
 use crate::engine::outcome::{Cause, CauseCounts};
-use crate::engine::result::{BucketRow, EndpointResult, StationResult};
+use crate::engine::result::{BucketRow, DatabaseResult, EndpointResult, StationResult};
 use crate::stats::latency::{BucketLatency, LatencyHistogram};
 use crate::time::{Nanos, nanos_to_millis};
 
@@ -76,6 +76,21 @@ pub struct StationCounters {
     pub capacity: Gauge,
 }
 
+/// Per database (primary and read replicas together).
+#[derive(Debug, Default)]
+pub struct DbCounters {
+    pub in_use: Gauge,
+    /// Sum over nodes of min(queries running, cores).
+    pub busy_cores: Gauge,
+    pub cores: f64,
+    pub queries: u64,
+    pub query_sum: f64,
+    /// Connection grants (zero waits included) and the total wait for them.
+    pub waits: u64,
+    pub wait_sum: f64,
+    pub pool_timeouts: u64,
+}
+
 #[derive(Debug)]
 pub struct Recorder {
     width: Nanos,
@@ -94,6 +109,7 @@ pub struct Recorder {
     pub vus_peak: u64,
     pub vus: Gauge,
     pub stations: Vec<StationCounters>,
+    pub databases: Vec<DbCounters>,
     bucket_latency: BucketLatency,
     bucket_requests: u64,
     bucket_failures: u64,
@@ -107,6 +123,7 @@ impl Recorder {
         n_endpoints: usize,
         n_checks: usize,
         station_capacity: &[f64],
+        database_cores: &[f64],
     ) -> Self {
         Recorder {
             width,
@@ -139,6 +156,13 @@ impl Recorder {
                         ..Gauge::default()
                     },
                     ..StationCounters::default()
+                })
+                .collect(),
+            databases: database_cores
+                .iter()
+                .map(|&cores| DbCounters {
+                    cores,
+                    ..DbCounters::default()
                 })
                 .collect(),
             bucket_latency: BucketLatency::new(),
@@ -202,6 +226,7 @@ impl Recorder {
             p50_ms: q(&self.bucket_latency, 0.50),
             p95_ms: q(&self.bucket_latency, 0.95),
             p99_ms: q(&self.bucket_latency, 0.99),
+            db_in_use: Vec::with_capacity(self.databases.len()),
             in_flight: Vec::with_capacity(self.stations.len()),
             utilization: Vec::with_capacity(self.stations.len()),
         };
@@ -211,6 +236,10 @@ impl Recorder {
             let cap = s.capacity.close_bucket(end, width);
             row.utilization
                 .push(if cap > 0.0 { busy / cap } else { 0.0 });
+        }
+        for d in &mut self.databases {
+            row.db_in_use.push(d.in_use.close_bucket(end, width));
+            d.busy_cores.close_bucket(end, width);
         }
         self.buckets.push(row);
         self.bucket_latency.reset();
@@ -275,6 +304,34 @@ impl Recorder {
                     dead_jobs: s.dead_jobs,
                     job_retries: s.job_retries,
                 }
+            })
+            .collect()
+    }
+}
+
+impl Recorder {
+    pub fn database_results(&mut self, end: Nanos) -> Vec<DatabaseResult> {
+        self.databases
+            .iter_mut()
+            .map(|d| DatabaseResult {
+                mean_connections_in_use: d.in_use.mean_until(end),
+                cpu_utilization: if d.cores > 0.0 {
+                    d.busy_cores.mean_until(end) / d.cores
+                } else {
+                    0.0
+                },
+                queries: d.queries,
+                mean_query_ms: if d.queries > 0 {
+                    d.query_sum / d.queries as f64 / 1e6
+                } else {
+                    f64::NAN
+                },
+                mean_pool_wait_ms: if d.waits > 0 {
+                    d.wait_sum / d.waits as f64 / 1e6
+                } else {
+                    f64::NAN
+                },
+                pool_timeouts: d.pool_timeouts,
             })
             .collect()
     }

@@ -28,6 +28,7 @@ pub struct ReplicationResult {
     pub vus_peak: u64,
     pub accounting: Accounting,
     pub stations: Vec<StationResult>,
+    pub databases: Vec<DatabaseResult>,
     pub buckets: Vec<BucketRow>,
 }
 
@@ -89,6 +90,19 @@ impl StationResult {
     }
 }
 
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseResult {
+    pub mean_connections_in_use: f64,
+    /// Busy cores over all cores (primary and read replicas).
+    pub cpu_utilization: f64,
+    pub queries: u64,
+    /// From the start of a query to its end (processor sharing stretches it under load).
+    pub mean_query_ms: f64,
+    /// Wait for a connection, zero waits included.
+    pub mean_pool_wait_ms: f64,
+    pub pool_timeouts: u64,
+}
+
 /// One time bucket of one replication.
 #[derive(Debug, Clone, Default)]
 pub struct BucketRow {
@@ -102,6 +116,8 @@ pub struct BucketRow {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
+    /// Per database: time-averaged connections in use.
+    pub db_in_use: Vec<f64>,
     /// Per station: time-averaged requests in flight (queued or in service).
     pub in_flight: Vec<f64>,
     /// Per station: time-averaged busy workers over available workers.

@@ -89,6 +89,8 @@ pub(crate) struct Task {
     pub settled: bool,
     pub wait_token: u32,
     pub db_node: u32,
+    /// When the task began waiting for a connection, then when its query began.
+    pub since: Nanos,
     pub provider: u32,
     pub attempt: u32,
     pub pending: Option<Cause>,
@@ -110,6 +112,7 @@ impl Task {
         settled: false,
         wait_token: 0,
         db_node: 0,
+        since: 0,
         provider: 0,
         attempt: 0,
         pending: None,
@@ -206,12 +209,18 @@ impl<'a> Simulation<'a> {
                 ));
             }
         }
+        let db_cores: Vec<f64> = model
+            .databases
+            .iter()
+            .map(|d| (d.primary.cores + d.read_replicas * d.replica.cores) as f64)
+            .collect();
         let rec = Recorder::new(
             exp.bucket,
             exp.n_buckets(),
             model.endpoints.len(),
             exp.checks.len(),
             &capacity,
+            &db_cores,
         );
         let mut sim = Simulation {
             exp,
@@ -324,7 +333,9 @@ impl<'a> Simulation<'a> {
                 if self.live(task, generation) {
                     let t = self.tasks[task as usize];
                     if t.phase == Phase::WaitingPool && t.wait_token == token {
-                        self.db_nodes[t.db_node as usize].waiting -= 1;
+                        let node = &mut self.db_nodes[t.db_node as usize];
+                        node.waiting -= 1;
+                        self.rec.databases[node.database as usize].pool_timeouts += 1;
                         self.fail_here(task, Cause::PoolTimeout);
                     }
                 }
@@ -541,10 +552,11 @@ impl<'a> Simulation<'a> {
         };
         let t = &mut self.tasks[task as usize];
         t.db_node = node as u32;
+        t.since = self.now;
         let n = &mut self.db_nodes[node];
         if n.in_use < n.pool_size {
             n.in_use += 1;
-            self.start_query(task, node);
+            self.grant_connection(task, node);
         } else {
             t.phase = Phase::WaitingPool;
             t.wait_token = t.wait_token.wrapping_add(1);
@@ -568,8 +580,32 @@ impl<'a> Simulation<'a> {
         }
     }
 
+    /// The task got a connection (counted in `in_use` by the caller): its query starts.
+    fn grant_connection(&mut self, task: u32, node: usize) {
+        let now = self.now;
+        let db = &mut self.rec.databases[self.db_nodes[node].database as usize];
+        db.in_use.add(now, 1.0);
+        db.waits += 1;
+        db.wait_sum += (now - self.tasks[task as usize].since) as f64;
+        self.tasks[task as usize].since = now;
+        self.start_query(task, node);
+    }
+
+    /// Keeps the database's busy-cores gauge equal to the sum of min(queries, cores).
+    fn track_busy_cores(&mut self, node: usize, before: usize) {
+        let n = &self.db_nodes[node];
+        let cores = n.cores as usize;
+        let delta = n.active_queries().min(cores) as f64 - before.min(cores) as f64;
+        if delta != 0.0 {
+            self.rec.databases[n.database as usize]
+                .busy_cores
+                .add(self.now, delta);
+        }
+    }
+
     /// The task holds a connection: its query joins the node's processor sharing.
     fn start_query(&mut self, task: u32, node: usize) {
+        let before = self.db_nodes[node].active_queries();
         let t = &mut self.tasks[task as usize];
         t.phase = Phase::InDatabase;
         let generation = t.generation;
@@ -578,6 +614,7 @@ impl<'a> Simulation<'a> {
         };
         let work = self.model.distributions[time].sample_secs(&mut self.rng_system) * 1e9;
         self.db_nodes[node].start(self.now, work, task, generation);
+        self.track_busy_cores(node, before);
         self.schedule_db(node);
     }
 
@@ -599,9 +636,15 @@ impl<'a> Simulation<'a> {
         if self.db_nodes[node].version != version {
             return;
         }
+        let before = self.db_nodes[node].active_queries();
         let Some((task, generation, _)) = self.db_nodes[node].finish(self.now) else {
             return;
         };
+        self.track_busy_cores(node, before);
+        let db = &mut self.rec.databases[self.db_nodes[node].database as usize];
+        db.queries += 1;
+        db.query_sum += (self.now - self.tasks[task as usize].since) as f64;
+        db.in_use.add(self.now, -1.0);
         // The connection goes back to the pool, or straight to the first live waiter.
         self.db_nodes[node].in_use -= 1;
         while let Some(w) = self.db_nodes[node].waiters.pop_front() {
@@ -614,7 +657,7 @@ impl<'a> Simulation<'a> {
                 let n = &mut self.db_nodes[node];
                 n.waiting -= 1;
                 n.in_use += 1;
-                self.start_query(w.task, node);
+                self.grant_connection(w.task, node);
                 break;
             }
         }
@@ -870,6 +913,7 @@ impl<'a> Simulation<'a> {
         }
         self.accounting.in_flight_at_end = self.vus_in_request();
         let stations = self.rec.station_results(end, &in_flight);
+        let databases = self.rec.database_results(end);
         ReplicationResult {
             index: self.replication,
             duration: end,
@@ -888,6 +932,7 @@ impl<'a> Simulation<'a> {
             vus_peak: self.rec.vus_peak,
             accounting: self.accounting,
             stations,
+            databases,
             buckets: std::mem::take(&mut self.rec.buckets),
         }
     }

@@ -213,6 +213,27 @@ pub fn render(s: &Summary) -> String {
             num(errors)
         );
     }
+    if !s.databases.is_empty() {
+        let _ = writeln!(out, "\n  █ DATABASES\n");
+        let _ = writeln!(
+            out,
+            "    {:<22} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10}",
+            "name", "cpu", "conns", "queries/s", "query", "pool wait", "timeouts"
+        );
+        for (name, d) in &s.databases {
+            let _ = writeln!(
+                out,
+                "    {:<22} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10}",
+                name,
+                pct(d.cpu_utilization.mean),
+                format!("{}/{}", num(d.connections_in_use.mean), d.pool_size),
+                num(d.queries_per_s.mean),
+                ms(d.query_ms.mean),
+                ms(d.pool_wait_ms.mean),
+                num(d.pool_timeouts.mean)
+            );
+        }
+    }
     let a = &s.accounting;
     let _ = writeln!(out, "\n  █ REQUEST ACCOUNTING (mean per replication)\n");
     let _ = writeln!(
