@@ -210,8 +210,8 @@ impl AlarmConfig {
     /// 1 ≤ M ≤ N; N × period ≤ one day; a finite threshold.
     pub fn validate(&self) -> Result<(), FieldError> {
         let secs = self.period / NANOS_PER_SEC;
-        let whole = self.period % NANOS_PER_SEC == 0;
-        if !whole || !(secs == 10 || secs == 30 || (secs >= 60 && secs % 60 == 0)) {
+        let whole = self.period.is_multiple_of(NANOS_PER_SEC);
+        if !whole || !(secs == 10 || secs == 30 || (secs >= 60 && secs.is_multiple_of(60))) {
             return Err(FieldError::new(
                 "period",
                 format!(
