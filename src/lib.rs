@@ -6,6 +6,7 @@
 
 pub mod aggregate;
 pub mod app;
+pub mod autoscale;
 pub mod bench;
 pub mod cli;
 pub mod engine;
