@@ -770,7 +770,8 @@ fn utilization_ratio(
         return Err("no metrics returned matched known pods".into());
     }
     // Integer division: the percentage is truncated before dividing by the target.
-    let utilization = ((metrics_total * 100) / requests_total).clamp(i32::MIN as i128, i32::MAX as i128) as i32;
+    let utilization =
+        ((metrics_total * 100) / requests_total).clamp(i32::MIN as i128, i32::MAX as i128) as i32;
     let raw = (metrics_total / entries.len() as i128) as i64;
     Ok((utilization as f64 / target as f64, utilization, raw))
 }
@@ -869,7 +870,8 @@ pub fn compute_proposal(
             name,
             average_value,
         } => {
-            let values: Vec<Option<i64>> = pods.iter().map(|p| p.custom.get(name).copied()).collect();
+            let values: Vec<Option<i64>> =
+                pods.iter().map(|p| p.custom.get(name).copied()).collect();
             if values.iter().all(Option::is_none) {
                 return MetricProposal::failed(
                     metric,
@@ -1013,13 +1015,21 @@ fn resource_replicas(
         Err(e) => return fail(e),
     };
     out.adjusted_usage_ratio = Some(new_ratio);
-    out.replicas = Some(finish_adjusted(ratio, new_ratio, adjusted.len(), current, tol));
+    out.replicas = Some(finish_adjusted(
+        ratio,
+        new_ratio,
+        adjusted.len(),
+        current,
+        tol,
+    ));
     out
 }
 
 /// The common tail of both calculators after the missing/unready fill (§1.5).
 fn finish_adjusted(ratio: f64, new_ratio: f64, n: usize, current: u32, tol: Tolerances) -> u32 {
-    if tol.is_within(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0)
+    if tol.is_within(new_ratio)
+        || (ratio < 1.0 && new_ratio > 1.0)
+        || (ratio > 1.0 && new_ratio < 1.0)
     {
         // Too small a change, or the fill flipped the direction.
         return current;
@@ -1078,8 +1088,16 @@ fn plain_replicas(
         error: None,
     };
     counts(&mut out, &g.classes);
-    let n_unready = g.classes.iter().filter(|c| **c == PodClass::Unready).count();
-    let n_missing = g.classes.iter().filter(|c| **c == PodClass::Missing).count();
+    let n_unready = g
+        .classes
+        .iter()
+        .filter(|c| **c == PodClass::Unready)
+        .count();
+    let n_missing = g
+        .classes
+        .iter()
+        .filter(|c| **c == PodClass::Missing)
+        .count();
     let scale_up_with_unready = n_unready > 0 && ratio > 1.0;
     if !scale_up_with_unready && n_missing == 0 {
         out.replicas = Some(if tol.is_within(ratio) {
@@ -1103,7 +1121,13 @@ fn plain_replicas(
     }
     let (new_ratio, _) = usage_ratio(&adjusted, target);
     out.adjusted_usage_ratio = Some(new_ratio);
-    out.replicas = Some(finish_adjusted(ratio, new_ratio, adjusted.len(), current, tol));
+    out.replicas = Some(finish_adjusted(
+        ratio,
+        new_ratio,
+        adjusted.len(),
+        current,
+        tol,
+    ));
     out
 }
 
@@ -1355,7 +1379,12 @@ pub fn convert_with_behavior_rate(
     (desired, "DesiredWithinRange")
 }
 
-fn mark_outdated_and_store(events: &mut Vec<ScaleEvent>, longest_period: u32, change: u32, now: Nanos) {
+fn mark_outdated_and_store(
+    events: &mut Vec<ScaleEvent>,
+    longest_period: u32,
+    change: u32,
+    now: Nanos,
+) {
     let mut old: Option<usize> = None;
     for (i, e) in events.iter_mut().enumerate() {
         if older(e.timestamp, secs(longest_period), now) {
@@ -1494,7 +1523,10 @@ pub fn reconcile(
                 ConditionType::ScalingActive,
                 false,
                 &e.reason,
-                format!("the HPA was unable to compute the replica count: {}", e.message),
+                format!(
+                    "the HPA was unable to compute the replica count: {}",
+                    e.message
+                ),
             );
             out.conditions = conds.0;
             return out;
@@ -1584,7 +1616,9 @@ pub fn reconcile(
 
 fn limit_message(reason: &str) -> &'static str {
     match reason {
-        "ScaleUpLimit" => "the desired replica count is increasing faster than the maximum scale rate",
+        "ScaleUpLimit" => {
+            "the desired replica count is increasing faster than the maximum scale rate"
+        }
         "ScaleDownLimit" => {
             "the desired replica count is decreasing faster than the maximum scale rate"
         }

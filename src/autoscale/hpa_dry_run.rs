@@ -313,7 +313,11 @@ pub fn build_snapshot(spec: &SnapshotSpec, snapshot_path: &Path) -> Result<Snaps
         }
         state.recommendations = Some(recs);
         for (list, out, name) in [
-            (&h.scale_up_events, &mut state.scale_up_events, "scale_up_events"),
+            (
+                &h.scale_up_events,
+                &mut state.scale_up_events,
+                "scale_up_events",
+            ),
             (
                 &h.scale_down_events,
                 &mut state.scale_down_events,
@@ -373,7 +377,11 @@ pub fn build_snapshot(spec: &SnapshotSpec, snapshot_path: &Path) -> Result<Snaps
                 ready_transition,
                 cpu: resource(&p.cpu, false),
                 memory: resource(&p.memory, true),
-                custom: p.metrics.iter().map(|(k, v)| (k.clone(), v.milli())).collect(),
+                custom: p
+                    .metrics
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.milli()))
+                    .collect(),
                 sample_time,
             });
         }

@@ -115,7 +115,9 @@ pub fn parse_quantity(text: &str) -> Result<Quantity, String> {
             let exp = other
                 .strip_prefix('e')
                 .or_else(|| other.strip_prefix('E'))
-                .ok_or_else(|| format!("unknown suffix \"{other}\" in quantity \"{text}\"; {QUANTITY_HELP}"))?;
+                .ok_or_else(|| {
+                    format!("unknown suffix \"{other}\" in quantity \"{text}\"; {QUANTITY_HELP}")
+                })?;
             let e: i32 = exp.parse().map_err(|_| bad())?;
             if e.abs() > 40 {
                 return Err(format!("quantity \"{text}\" is out of range"));
@@ -352,11 +354,20 @@ fn positive_quantity(q: Option<Quantity>, path: &str) -> Result<i64, FieldError>
 }
 
 fn metric(m: &MetricSpecManifest, path: &str) -> Result<MetricSpec, FieldError> {
-    let kinds = ["Resource", "Pods", "Object", "External", "ContainerResource"];
+    let kinds = [
+        "Resource",
+        "Pods",
+        "Object",
+        "External",
+        "ContainerResource",
+    ];
     match m.kind.as_str() {
         "Resource" => {
             let r = m.resource.as_ref().ok_or_else(|| {
-                FieldError::new(format!("{path}.resource"), "must be set when type is Resource")
+                FieldError::new(
+                    format!("{path}.resource"),
+                    "must be set when type is Resource",
+                )
             })?;
             if m.pods.is_some() {
                 return Err(FieldError::new(
@@ -734,8 +745,7 @@ pub fn parse_hpas(text: &str) -> Result<Vec<Hpa>, ManifestError> {
             )));
         }
     }
-    let docs: Vec<HorizontalPodAutoscaler> =
-        serde_saphyr::from_multiple(text).map_err(syntax)?;
+    let docs: Vec<HorizontalPodAutoscaler> = serde_saphyr::from_multiple(text).map_err(syntax)?;
     let mut out = Vec::with_capacity(docs.len());
     for (i, d) in docs.iter().enumerate() {
         let hpa = d
