@@ -88,6 +88,32 @@ pub struct ServiceSummary {
     pub job_retries: Option<Estimate>,
     /// arrivals = succeeded + errors + in flight at the end, in every replication.
     pub conserved: bool,
+    /// Ready replicas over the test.
+    pub replicas: ReplicaSummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplicaSummary {
+    pub min: Estimate,
+    pub max: Estimate,
+    pub avg: Estimate,
+    /// Highest count the autoscaler asked for.
+    pub desired_max: Estimate,
+    pub scale_ups: Estimate,
+    pub scale_downs: Estimate,
+    /// Seconds from the test start to the first scale-up, over the replications that
+    /// scaled up (`null` when none did).
+    pub time_to_first_scale_up_s: Estimate,
+    /// Fraction of replications with at least one scale-up.
+    pub scaled_up_fraction: f64,
+    pub cost_usd: Estimate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CostSummary {
+    pub total_usd: Estimate,
+    /// Highest hourly spend, from the time-bucket averages.
+    pub peak_hourly_usd: Estimate,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -169,6 +195,7 @@ pub struct Summary {
     /// Failed requests by cause, as the users saw them.
     pub errors: BTreeMap<&'static str, Estimate>,
     pub accounting: AccountingSummary,
+    pub cost: CostSummary,
     /// Events processed per replication (a measure of the work, not of wall time).
     pub events: Estimate,
 }
@@ -291,6 +318,23 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
                 dead_jobs: jobs.then(|| est(results, |r| r.stations[i].dead_jobs as f64)),
                 job_retries: jobs.then(|| est(results, |r| r.stations[i].job_retries as f64)),
                 conserved: results.iter().all(|r| r.stations[i].balanced()),
+                replicas: ReplicaSummary {
+                    min: est(results, |r| r.stations[i].replicas_min),
+                    max: est(results, |r| r.stations[i].replicas_max),
+                    avg: est(results, |r| r.stations[i].replicas_avg),
+                    desired_max: est(results, |r| r.stations[i].desired_max),
+                    scale_ups: est(results, |r| r.stations[i].scale_ups as f64),
+                    scale_downs: est(results, |r| r.stations[i].scale_downs as f64),
+                    time_to_first_scale_up_s: est(results, |r| {
+                        r.stations[i].first_scale_up_s.unwrap_or(f64::NAN)
+                    }),
+                    scaled_up_fraction: results
+                        .iter()
+                        .filter(|r| r.stations[i].first_scale_up_s.is_some())
+                        .count() as f64
+                        / results.len().max(1) as f64,
+                    cost_usd: est(results, |r| r.stations[i].cost_usd),
+                },
             };
             (s.name.clone(), summary)
         })
@@ -358,6 +402,15 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
             interrupted: est(results, |r| r.accounting.interrupted as f64),
             in_flight_at_end: est(results, |r| r.accounting.in_flight_at_end as f64),
             conserved: results.iter().all(|r| r.accounting.balanced()),
+        },
+        cost: CostSummary {
+            total_usd: est(results, |r| r.stations.iter().map(|s| s.cost_usd).sum()),
+            peak_hourly_usd: est(results, |r| {
+                r.buckets
+                    .iter()
+                    .map(|b| b.cost_usd / (b.span_s / 3600.0))
+                    .fold(0.0, f64::max)
+            }),
         },
         events: est(results, |r| r.events as f64),
     }
@@ -434,6 +487,13 @@ pub fn series_columns(exp: &Experiment) -> Vec<String> {
     for d in &exp.model.databases {
         cols.push(format!("db_connections_{}", d.name));
     }
+    for s in &exp.model.stations {
+        cols.push(format!("desired_replicas_{}", s.name));
+    }
+    for s in &exp.model.stations {
+        cols.push(format!("ready_replicas_{}", s.name));
+    }
+    cols.push("cost_usd".to_string());
     cols
 }
 
@@ -463,6 +523,13 @@ pub fn time_series(exp: &Experiment, results: &[ReplicationResult]) -> Vec<Serie
             for d in 0..exp.model.databases.len() {
                 values.push(col(&|r| r.buckets[b].db_in_use[d]));
             }
+            for s in 0..n_stations {
+                values.push(col(&|r| r.buckets[b].desired[s]));
+            }
+            for s in 0..n_stations {
+                values.push(col(&|r| r.buckets[b].ready[s]));
+            }
+            values.push(col(&|r| r.buckets[b].cost_usd));
             SeriesRow {
                 time_s: b as f64 * exp.bucket as f64 / 1e9,
                 values,

@@ -15,6 +15,15 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Validate { file } => validate(&file),
         Command::Bench(args) => crate::bench::bench(&args),
+        Command::Hpa { snapshot, json } => {
+            let report = crate::autoscale::hpa_dry_run::dry_run(&snapshot)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.text());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -21,6 +21,15 @@ pub enum Command {
     },
     /// Measure the engine: events per second and peak memory of one replication.
     Bench(BenchArgs),
+    /// HPA dry run: one reconcile of the Kubernetes controller on a snapshot file
+    /// (docs/hpa-dry-run.md): desired replicas and the condition reasons.
+    Hpa {
+        /// The snapshot (HPA manifest, pods, current replicas, history).
+        snapshot: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -40,6 +40,16 @@ pub enum Event {
     DbNext { node: u32, version: u32 },
     /// A failed job is put back on its queue.
     JobRetry { station: u32, attempt: u32 },
+    /// A new replica has started and is ready for traffic.
+    ReplicaReady {
+        station: u32,
+        replica: u32,
+        epoch: u32,
+    },
+    /// metrics-server scrapes every pod's usage.
+    MetricsScrape,
+    /// One HPA reconcile (every sync period).
+    HpaSync { hpa: u32 },
 }
 
 #[cfg(test)]

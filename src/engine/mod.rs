@@ -7,6 +7,7 @@ pub mod outcome;
 pub mod queue;
 pub mod recorder;
 pub mod result;
+pub mod scaling;
 pub mod sim;
 pub mod station;
 mod vus;

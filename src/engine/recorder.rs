@@ -13,6 +13,8 @@ pub struct Gauge {
     last_t: Nanos,
     bucket_integral: f64,
     total_integral: f64,
+    pub min: f64,
+    pub max: f64,
 }
 
 impl Gauge {
@@ -24,10 +26,25 @@ impl Gauge {
         self.last_t = now;
     }
 
+    pub fn starting_at(value: f64) -> Self {
+        Gauge {
+            value,
+            min: value,
+            max: value,
+            ..Gauge::default()
+        }
+    }
+
     #[inline]
     pub fn add(&mut self, now: Nanos, delta: f64) {
         self.integrate(now);
         self.value += delta;
+        self.min = self.min.min(self.value);
+        self.max = self.max.max(self.value);
+    }
+
+    pub fn set(&mut self, now: Nanos, value: f64) {
+        self.add(now, value - self.value);
     }
 
     /// Mean over the bucket that ends at `end` (of width `width`), then starts the next.
@@ -72,8 +89,16 @@ pub struct StationCounters {
     pub job_retries: u64,
     pub in_flight: Gauge,
     pub busy: Gauge,
-    /// Workers available (replicas x workers); changes when replicas do.
+    /// Workers available (ready replicas x workers); changes when replicas do.
     pub capacity: Gauge,
+    /// Replicas asked for (spec.replicas), ready ones, and existing (billed) ones.
+    pub desired: Gauge,
+    pub ready: Gauge,
+    pub billed: Gauge,
+    pub price_per_hour: f64,
+    pub scale_ups: u64,
+    pub scale_downs: u64,
+    pub first_scale_up: Option<Nanos>,
 }
 
 /// Per database (primary and read replicas together).
@@ -122,7 +147,7 @@ impl Recorder {
         n_buckets: usize,
         n_endpoints: usize,
         n_checks: usize,
-        station_capacity: &[f64],
+        stations: &[crate::model::Station],
         database_cores: &[f64],
     ) -> Self {
         Recorder {
@@ -148,14 +173,18 @@ impl Recorder {
             vus_max: 0,
             vus_peak: 0,
             vus: Gauge::default(),
-            stations: station_capacity
+            stations: stations
                 .iter()
-                .map(|&c| StationCounters {
-                    capacity: Gauge {
-                        value: c,
-                        ..Gauge::default()
-                    },
-                    ..StationCounters::default()
+                .map(|s| {
+                    let n = s.replicas as f64;
+                    StationCounters {
+                        capacity: Gauge::starting_at(n * s.workers as f64),
+                        desired: Gauge::starting_at(n),
+                        ready: Gauge::starting_at(n),
+                        billed: Gauge::starting_at(n),
+                        price_per_hour: s.price_per_hour,
+                        ..StationCounters::default()
+                    }
                 })
                 .collect(),
             databases: database_cores
@@ -229,11 +258,18 @@ impl Recorder {
             db_in_use: Vec::with_capacity(self.databases.len()),
             in_flight: Vec::with_capacity(self.stations.len()),
             utilization: Vec::with_capacity(self.stations.len()),
+            desired: Vec::with_capacity(self.stations.len()),
+            ready: Vec::with_capacity(self.stations.len()),
+            cost_usd: 0.0,
         };
         for s in &mut self.stations {
             row.in_flight.push(s.in_flight.close_bucket(end, width));
             let busy = s.busy.close_bucket(end, width);
             let cap = s.capacity.close_bucket(end, width);
+            row.desired.push(s.desired.close_bucket(end, width));
+            row.ready.push(s.ready.close_bucket(end, width));
+            row.cost_usd +=
+                s.billed.close_bucket(end, width) * width as f64 / 3.6e12 * s.price_per_hour;
             row.utilization
                 .push(if cap > 0.0 { busy / cap } else { 0.0 });
         }
@@ -303,6 +339,14 @@ impl Recorder {
                     },
                     dead_jobs: s.dead_jobs,
                     job_retries: s.job_retries,
+                    replicas_avg: s.ready.mean_until(end),
+                    replicas_min: s.ready.min,
+                    replicas_max: s.ready.max,
+                    desired_max: s.desired.max,
+                    scale_ups: s.scale_ups,
+                    scale_downs: s.scale_downs,
+                    first_scale_up_s: s.first_scale_up.map(|t| t as f64 / 1e9),
+                    cost_usd: s.billed.mean_until(end) * end as f64 / 3.6e12 * s.price_per_hour,
                 }
             })
             .collect()

@@ -79,6 +79,18 @@ pub struct StationResult {
     /// Jobs that used every attempt and failed (job queues only).
     pub dead_jobs: u64,
     pub job_retries: u64,
+    /// Ready replicas: time average, lowest and highest.
+    pub replicas_avg: f64,
+    pub replicas_min: f64,
+    pub replicas_max: f64,
+    /// Highest replica count the autoscaler asked for.
+    pub desired_max: f64,
+    pub scale_ups: u64,
+    pub scale_downs: u64,
+    /// When the autoscaler first added replicas, seconds from the test start.
+    pub first_scale_up_s: Option<f64>,
+    /// Replica-seconds billed x price.
+    pub cost_usd: f64,
 }
 
 impl StationResult {
@@ -122,4 +134,9 @@ pub struct BucketRow {
     pub in_flight: Vec<f64>,
     /// Per station: time-averaged busy workers over available workers.
     pub utilization: Vec<f64>,
+    /// Per station: time-averaged desired and ready replicas.
+    pub desired: Vec<f64>,
+    pub ready: Vec<f64>,
+    /// Cost of the replicas that existed during the bucket, USD.
+    pub cost_usd: f64,
 }

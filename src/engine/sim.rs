@@ -1,12 +1,14 @@
 //! One replication: the event loop and the life of a request inside the services
 //! (admission, workers, calls, connection pools, caches, providers, jobs, timeouts).
 
+use crate::autoscale::hpa::HpaState;
 use crate::engine::database::{DbNodeState, PoolWaiter};
 use crate::engine::event::Event;
 use crate::engine::outcome::Cause;
 use crate::engine::queue::EventQueue;
 use crate::engine::recorder::Recorder;
 use crate::engine::result::{Accounting, ReplicationResult};
+use crate::engine::scaling::ScaleRecord;
 use crate::engine::station::{StationState, Waiting};
 use crate::engine::vus::{ScenarioState, Vu};
 use crate::model::experiment::Experiment;
@@ -91,6 +93,8 @@ pub(crate) struct Task {
     pub db_node: u32,
     /// When the task began waiting for a connection, then when its query began.
     pub since: Nanos,
+    /// In a `work` step (counted as CPU use of its replica).
+    pub in_work: bool,
     pub provider: u32,
     pub attempt: u32,
     pub pending: Option<Cause>,
@@ -113,6 +117,7 @@ impl Task {
         wait_token: 0,
         db_node: 0,
         since: 0,
+        in_work: false,
         provider: 0,
         attempt: 0,
         pending: None,
@@ -164,10 +169,10 @@ pub struct Simulation<'a> {
     pub(crate) rng_load: Xoshiro256PlusPlus,
     /// Draws of the system: work, query times, hits, failures, balancing.
     pub(crate) rng_system: Xoshiro256PlusPlus,
-    stations: Vec<StationState>,
+    pub(crate) stations: Vec<StationState>,
     tasks: Vec<Task>,
     free_tasks: Vec<u32>,
-    db_nodes: Vec<DbNodeState>,
+    pub(crate) db_nodes: Vec<DbNodeState>,
     /// Per database: index of its primary node; its read replicas follow it.
     db_first: Vec<u32>,
     buckets_tokens: Vec<Option<TokenBucket>>,
@@ -181,17 +186,15 @@ pub struct Simulation<'a> {
     budget: Budget,
     /// Scenarios with no iteration left to run; all of them ends the test (k6).
     pub(crate) finished_scenarios: usize,
+    pub(crate) hpa_states: Vec<HpaState>,
+    pub(crate) log_decisions: bool,
+    pub(crate) decisions: Vec<ScaleRecord>,
 }
 
 impl<'a> Simulation<'a> {
     pub fn new(exp: &'a Experiment, replication: u32, budget: Budget) -> Self {
         let model = &exp.model;
         let stations: Vec<StationState> = model.stations.iter().map(StationState::new).collect();
-        let capacity: Vec<f64> = model
-            .stations
-            .iter()
-            .map(|s| (s.replicas * s.workers) as f64)
-            .collect();
         let mut db_nodes = Vec::new();
         let mut db_first = Vec::new();
         for (i, d) in model.databases.iter().enumerate() {
@@ -219,7 +222,7 @@ impl<'a> Simulation<'a> {
             exp.n_buckets(),
             model.endpoints.len(),
             exp.checks.len(),
-            &capacity,
+            &model.stations,
             &db_cores,
         );
         let mut sim = Simulation {
@@ -253,8 +256,16 @@ impl<'a> Simulation<'a> {
             events: 0,
             budget,
             finished_scenarios: 0,
+            hpa_states: model
+                .kubernetes
+                .as_ref()
+                .map(|k| k.hpas.iter().map(|_| HpaState::new()).collect())
+                .unwrap_or_default(),
+            log_decisions: false,
+            decisions: Vec::new(),
         };
         sim.init_scenarios();
+        sim.init_autoscaling();
         sim
     }
 
@@ -301,6 +312,12 @@ impl<'a> Simulation<'a> {
                 if self.live(task, generation) {
                     let t = &mut self.tasks[task as usize];
                     t.pc = t.next_pc;
+                    if t.in_work {
+                        t.in_work = false;
+                        let r = &mut self.stations[t.station as usize].replicas[t.replica as usize];
+                        r.integrate_cpu(self.now);
+                        r.cpu_busy -= 1;
+                    }
                     self.advance(task);
                 }
             }
@@ -341,6 +358,13 @@ impl<'a> Simulation<'a> {
                 }
             }
             Event::DbNext { node, version } => self.db_next(node as usize, version),
+            Event::ReplicaReady {
+                station,
+                replica,
+                epoch,
+            } => self.replica_ready(station as usize, replica as usize, epoch),
+            Event::MetricsScrape => self.scrape(),
+            Event::HpaSync { hpa } => self.hpa_sync(hpa as usize),
             Event::JobRetry { station, attempt } => {
                 let entry = self.model.stations[station as usize].operations[0].entry;
                 // A retry refused by a full queue is lost for good: count it as dead.
@@ -398,6 +422,7 @@ impl<'a> Simulation<'a> {
         let workers = st.workers;
         let capacity = st.queue_capacity;
         let r = &mut st.replicas[replica];
+        r.arrivals += 1;
         let start_now = r.busy < workers;
         if !start_now && r.queued >= capacity {
             self.rec.stations[station].causes[Cause::QueueFull.index()] += 1;
@@ -457,7 +482,12 @@ impl<'a> Simulation<'a> {
             match self.model.program.code[pc as usize] {
                 Instr::Work { dist } => {
                     let d = self.model.distributions[dist].sample_nanos(&mut self.rng_system);
-                    self.tasks[task as usize].next_pc = pc + 1;
+                    let t = &mut self.tasks[task as usize];
+                    t.next_pc = pc + 1;
+                    t.in_work = true;
+                    let r = &mut self.stations[t.station as usize].replicas[t.replica as usize];
+                    r.integrate_cpu(self.now);
+                    r.cpu_busy += 1;
                     self.queue
                         .push(self.now + d, Event::TaskStep { task, generation });
                     return;
@@ -840,6 +870,7 @@ impl<'a> Simulation<'a> {
         tm.alive = false;
         tm.generation = tm.generation.wrapping_add(1);
         self.free_tasks.push(task);
+        self.leave_if_drained(station, t.replica as usize);
     }
 
     fn deliver(&mut self, parent: Parent, station: usize, error: Option<Cause>) {

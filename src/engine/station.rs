@@ -14,6 +14,18 @@ pub struct Waiting {
     pub generation: u32,
 }
 
+/// Life of a replica (a pod or an instance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicaState {
+    /// Created, not ready yet (image pull, boot): billed, takes no traffic.
+    Starting,
+    Ready,
+    /// Being removed: takes no new requests, finishes what it holds.
+    Draining,
+    /// Gone; the slot may be reused by a new replica.
+    Gone,
+}
+
 #[derive(Debug)]
 pub struct Replica {
     /// Workers in use.
@@ -21,12 +33,62 @@ pub struct Replica {
     /// Live tasks waiting (entries in `queue` may include stale ones).
     pub queued: u32,
     pub queue: VecDeque<Waiting>,
+    /// Takes new requests (state is Ready).
     pub ready: bool,
+    pub state: ReplicaState,
+    pub created: u64,
+    pub ready_since: u64,
+    /// Bumped on every (re)creation: stale readiness events carry an older one.
+    pub epoch: u32,
+    /// Workers in a `work` step now, and the time integral of that count (ns x workers).
+    pub cpu_busy: u32,
+    pub cpu_integral: f64,
+    pub cpu_last: u64,
+    /// Requests that arrived at this replica.
+    pub arrivals: u64,
+    /// metrics-server samples within the window: (time, cpu integral, arrivals).
+    pub samples: VecDeque<(u64, f64, u64)>,
+    /// Requests in flight at the last scrape (for the memory model).
+    pub in_flight_at_scrape: u32,
 }
 
 impl Replica {
+    pub fn new(queue_capacity: u32, now: u64, ready: bool) -> Self {
+        Replica {
+            busy: 0,
+            queued: 0,
+            queue: VecDeque::with_capacity(queue_capacity.min(1024) as usize),
+            ready,
+            state: if ready {
+                ReplicaState::Ready
+            } else {
+                ReplicaState::Starting
+            },
+            created: now,
+            ready_since: now,
+            epoch: 0,
+            cpu_busy: 0,
+            cpu_integral: 0.0,
+            cpu_last: now,
+            arrivals: 0,
+            samples: VecDeque::new(),
+            in_flight_at_scrape: 0,
+        }
+    }
+
     pub fn outstanding(&self) -> u32 {
         self.busy + self.queued
+    }
+
+    /// Brings the CPU integral up to `now`.
+    #[inline]
+    pub fn integrate_cpu(&mut self, now: u64) {
+        self.cpu_integral += self.cpu_busy as f64 * now.saturating_sub(self.cpu_last) as f64;
+        self.cpu_last = now;
+    }
+
+    pub fn exists(&self) -> bool {
+        self.state != ReplicaState::Gone
     }
 }
 
@@ -41,12 +103,7 @@ pub struct StationState {
 impl StationState {
     pub fn new(station: &Station) -> Self {
         let replicas = (0..station.replicas)
-            .map(|_| Replica {
-                busy: 0,
-                queued: 0,
-                queue: VecDeque::with_capacity(station.queue_capacity.min(1024) as usize),
-                ready: true,
-            })
+            .map(|_| Replica::new(station.queue_capacity, 0, true))
             .collect();
         StationState {
             replicas,

@@ -1,14 +1,18 @@
 //! Builds a validated [`Model`] from a [`ModelSpec`]: checks every reference and number,
 //! finds call cycles before running, and compiles operations to instructions.
 
+use crate::autoscale::hpa::ControllerConfig;
+use crate::autoscale::k8s::{load_hpas_with_targets, parse_quantity};
 use crate::error::{FieldError, join_path};
 use crate::model::distribution::{self as dist, Distribution};
 use crate::model::{
     Cache, Database, DbNode, DistId, Endpoint, EntryBalancer, Instr, Model, Operation, Program,
     Provider, Station, StationKind,
 };
+use crate::model::{HpaBinding, Kubernetes, Resources};
 use crate::spec::distribution::DistributionSpec;
-use crate::spec::model::{ModelSpec, QueryKind, StepSpec};
+use crate::spec::model::{KubernetesSpec, ModelSpec, QueryKind, ResourcesSpec, StepSpec};
+use crate::time::Nanos;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -155,6 +159,19 @@ pub fn build_model(
                 .collect(),
             job_attempts: 1,
             job_retry_backoff: 0,
+            deployment: s.deployment.clone().unwrap_or_else(|| name.clone()),
+            resources: resources(s.resources.as_ref(), &join_path(&path, "resources"))?,
+            startup: match &s.startup {
+                Some(d) => Some(b.distribution(d, &join_path(&path, "startup"))?),
+                None => None,
+            },
+            price_per_hour: match s.price_per_hour {
+                Some(p) => {
+                    check_range(&join_path(&path, "price_per_hour"), p, 0.0, 1e6)?;
+                    p
+                }
+                None => 0.0,
+            },
         });
     }
     for (name, q) in &spec.job_queues {
@@ -193,6 +210,10 @@ pub fn build_model(
             }],
             job_attempts: q.attempts,
             job_retry_backoff: q.retry_backoff.map(|d| d.0).unwrap_or(0),
+            deployment: name.clone(),
+            resources: Resources::default(),
+            startup: None,
+            price_per_hour: 0.0,
         });
     }
     let n_services = spec.services.len();
@@ -257,7 +278,13 @@ pub fn build_model(
         },
     };
 
+    let kubernetes = match &spec.kubernetes {
+        Some(k) => Some(kubernetes(k, &stations, base_dir)?),
+        None => None,
+    };
+
     Ok(Model {
+        kubernetes,
         name: spec
             .name
             .clone()
@@ -270,6 +297,127 @@ pub fn build_model(
         balancer,
         distributions: b.distributions,
         program: b.program,
+    })
+}
+
+/// Parses a Kubernetes quantity field into milli-units.
+fn quantity_milli(text: &str, path: &str) -> Result<i64, FieldError> {
+    let q = parse_quantity(text).map_err(|m| FieldError::new(path, m))?;
+    if q.milli() < 0 {
+        return Err(FieldError::new(path, "must not be negative"));
+    }
+    Ok(q.milli())
+}
+
+fn resources(spec: Option<&ResourcesSpec>, path: &str) -> Result<Resources, FieldError> {
+    let Some(r) = spec else {
+        return Ok(Resources {
+            cpu_per_work_milli: 1000,
+            ..Resources::default()
+        });
+    };
+    let field = |v: &Option<String>, f: &str| -> Result<Option<i64>, FieldError> {
+        v.as_deref()
+            .map(|t| quantity_milli(t, &join_path(path, f)))
+            .transpose()
+    };
+    let cpu = field(&r.cpu, "cpu")?;
+    if cpu == Some(0) {
+        return Err(FieldError::new(
+            join_path(path, "cpu"),
+            "a CPU request of 0 makes utilization undefined; leave it out or give e.g. `500m`",
+        ));
+    }
+    let memory = field(&r.memory, "memory")?.map(|m| m / 1000);
+    let per_work = field(&r.cpu_per_work, "cpu_per_work")?.unwrap_or(1000);
+    let base = field(&r.memory_base, "memory_base")?
+        .map(|m| m / 1000)
+        .unwrap_or(memory.unwrap_or(0) / 2);
+    let per_request = field(&r.memory_per_request, "memory_per_request")?
+        .map(|m| m / 1000)
+        .unwrap_or(0);
+    Ok(Resources {
+        cpu_request_milli: cpu,
+        memory_request_bytes: memory,
+        cpu_per_work_milli: per_work,
+        memory_base_bytes: base,
+        memory_per_request_bytes: per_request,
+    })
+}
+
+/// Loads the HPA manifests and binds each to the service whose deployment it targets.
+fn kubernetes(
+    spec: &KubernetesSpec,
+    stations: &[Station],
+    base_dir: &Path,
+) -> Result<Kubernetes, FieldError> {
+    let mut config = ControllerConfig::default();
+    let dur = |d: Option<crate::time::Duration>, default: Nanos| d.map(|d| d.0).unwrap_or(default);
+    config.sync_period = dur(spec.sync_period, config.sync_period);
+    if config.sync_period == 0 {
+        return Err(FieldError::new(
+            "kubernetes.sync_period",
+            "must be above zero (the controller's default is 15s)",
+        ));
+    }
+    if let Some(t) = spec.tolerance {
+        check_range("kubernetes.tolerance", t, 0.0, 1.0)?;
+        config.tolerance = t;
+    }
+    config.cpu_initialization_period = dur(
+        spec.cpu_initialization_period,
+        config.cpu_initialization_period,
+    );
+    config.initial_readiness_delay =
+        dur(spec.initial_readiness_delay, config.initial_readiness_delay);
+    config.downscale_stabilization =
+        dur(spec.downscale_stabilization, config.downscale_stabilization);
+    let scrape_interval = dur(spec.scrape_interval, 15 * crate::time::NANOS_PER_SEC);
+    let metrics_window = dur(spec.metrics_window, 30 * crate::time::NANOS_PER_SEC);
+    if scrape_interval == 0
+        || metrics_window < scrape_interval
+        || metrics_window % scrape_interval != 0
+    {
+        return Err(FieldError::new(
+            "kubernetes.metrics_window",
+            "the metrics window must be a whole multiple (1 or more) of the scrape interval, e.g. 15s and 30s",
+        ));
+    }
+    config.metric_window = metrics_window;
+    let mut hpas = Vec::new();
+    for (i, file) in spec.hpa_manifests.iter().enumerate() {
+        let path = format!("kubernetes.hpa_manifests[{i}]");
+        let full = base_dir.join(file);
+        let loaded =
+            load_hpas_with_targets(&full).map_err(|e| FieldError::new(&path, format!("{e}")))?;
+        for (target, hpa) in loaded {
+            let station = stations
+                .iter()
+                .position(|s| s.kind == StationKind::Service && s.deployment == target)
+                .ok_or_else(|| {
+                    FieldError::new(
+                        &path,
+                        format!(
+                            "HPA `{}` targets deployment `{target}`, which no service is; set `deployment: {target}` on the service it scales ({})",
+                            hpa.name,
+                            unknown_name("deployment", &target, stations.iter().map(|s| s.deployment.as_str()))
+                        ),
+                    )
+                })?;
+            if hpas.iter().any(|b: &HpaBinding| b.station == station) {
+                return Err(FieldError::new(
+                    &path,
+                    format!("two HPAs target deployment `{target}`; keep one"),
+                ));
+            }
+            hpas.push(HpaBinding { station, hpa });
+        }
+    }
+    Ok(Kubernetes {
+        config,
+        scrape_interval,
+        metrics_window,
+        hpas,
     })
 }
 

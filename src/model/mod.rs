@@ -32,6 +32,7 @@ pub struct Model {
     pub distributions: Vec<Distribution>,
     /// All operations' instructions; an operation is a start index into it.
     pub program: Program,
+    pub kubernetes: Option<Kubernetes>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,38 @@ pub struct Station {
     /// Job queues only: attempts per job and the wait before a retry.
     pub job_attempts: u32,
     pub job_retry_backoff: Nanos,
+    /// Kubernetes Deployment name (what an HPA's `scaleTargetRef.name` matches).
+    pub deployment: String,
+    pub resources: Resources,
+    /// Time from creation until a new replica is ready (None: at once).
+    pub startup: Option<DistId>,
+    pub price_per_hour: f64,
+}
+
+/// Requests and the usage model of one replica (milli-CPU and bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Resources {
+    pub cpu_request_milli: Option<i64>,
+    pub memory_request_bytes: Option<i64>,
+    /// CPU used by one worker while it is in a `work` step.
+    pub cpu_per_work_milli: i64,
+    pub memory_base_bytes: i64,
+    pub memory_per_request_bytes: i64,
+}
+
+/// Kubernetes autoscaling of a model: the HPAs bound to stations and the controller flags.
+#[derive(Debug, Clone)]
+pub struct Kubernetes {
+    pub config: crate::autoscale::hpa::ControllerConfig,
+    pub scrape_interval: Nanos,
+    pub metrics_window: Nanos,
+    pub hpas: Vec<HpaBinding>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HpaBinding {
+    pub station: StationId,
+    pub hpa: crate::autoscale::hpa::Hpa,
 }
 
 #[derive(Debug, Clone)]

@@ -197,20 +197,55 @@ pub fn render(s: &Summary) -> String {
     let _ = writeln!(out, "\n  █ SERVICES\n");
     let _ = writeln!(
         out,
-        "    {:<22} {:>12} {:>12} {:>14} {:>12} {:>10}",
-        "name", "util", "in flight", "queue wait", "resp/s", "errors"
+        "    {:<22} {:>12} {:>12} {:>14} {:>12} {:>10} {:>16}",
+        "name", "util", "in flight", "queue wait", "resp/s", "errors", "replicas"
     );
     for (name, sv) in &s.services {
         let errors: f64 = sv.errors.values().map(|e| e.mean).sum::<f64>() + 0.0;
+        let rp = &sv.replicas;
         let _ = writeln!(
             out,
-            "    {:<22} {:>12} {:>12} {:>14} {:>12} {:>10}",
+            "    {:<22} {:>12} {:>12} {:>14} {:>12} {:>10} {:>16}",
             name,
             pct(sv.utilization.mean),
             num(sv.mean_in_flight.mean),
             ms(sv.queue_wait_ms.mean),
             num(sv.throughput.mean),
-            num(errors)
+            num(errors),
+            format!(
+                "{} ({}-{})",
+                num(rp.avg.mean),
+                num(rp.min.mean),
+                num(rp.max.mean)
+            )
+        );
+    }
+    let scaled: Vec<_> = s
+        .services
+        .iter()
+        .filter(|(_, sv)| sv.replicas.scale_ups.mean > 0.0 || sv.replicas.scale_downs.mean > 0.0)
+        .collect();
+    if !scaled.is_empty() {
+        let _ = writeln!(out, "\n    AUTOSCALING (mean per replication)");
+        for (name, sv) in scaled {
+            let rp = &sv.replicas;
+            let _ = writeln!(
+                out,
+                "    {name}: {} scale-ups, {} scale-downs, first scale-up at {} (in {:.0}% of replications), peak desired {}",
+                num(rp.scale_ups.mean),
+                num(rp.scale_downs.mean),
+                with_ci(&rp.time_to_first_scale_up_s, |x| format!("{x:.0}s")),
+                rp.scaled_up_fraction * 100.0,
+                num(rp.desired_max.mean)
+            );
+        }
+    }
+    if s.cost.total_usd.mean > 0.0 {
+        let _ = writeln!(
+            out,
+            "\n    COST: {} total, peak {}/hour",
+            with_ci(&s.cost.total_usd, |x| format!("${x:.2}")),
+            with_ci(&s.cost.peak_hourly_usd, |x| format!("${x:.2}"))
         );
     }
     if !s.databases.is_empty() {

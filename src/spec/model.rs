@@ -27,6 +27,48 @@ pub struct ModelSpec {
     pub providers: BTreeMap<String, ProviderSpec>,
     #[serde(default)]
     pub job_queues: BTreeMap<String, JobQueueSpec>,
+    /// Kubernetes autoscaling: HPA manifests and the controller's settings.
+    pub kubernetes: Option<KubernetesSpec>,
+}
+
+/// The Kubernetes side of a model: HorizontalPodAutoscaler manifests, loaded as written,
+/// matched to services by `scaleTargetRef.name` (a service's `deployment`, else its name).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesSpec {
+    /// Manifest files (multi-document YAML), relative to the model file.
+    #[serde(default)]
+    pub hpa_manifests: Vec<String>,
+    /// `--horizontal-pod-autoscaler-sync-period` (15s).
+    pub sync_period: Option<Duration>,
+    /// `--horizontal-pod-autoscaler-tolerance` (0.1).
+    pub tolerance: Option<f64>,
+    /// `--horizontal-pod-autoscaler-cpu-initialization-period` (5m).
+    pub cpu_initialization_period: Option<Duration>,
+    /// `--horizontal-pod-autoscaler-initial-readiness-delay` (30s).
+    pub initial_readiness_delay: Option<Duration>,
+    /// `--horizontal-pod-autoscaler-downscale-stabilization` (5m, legacy path only).
+    pub downscale_stabilization: Option<Duration>,
+    /// metrics-server: how often pod usage is scraped (15s).
+    pub scrape_interval: Option<Duration>,
+    /// metrics-server: the window usage is averaged over (30s; a multiple of the interval).
+    pub metrics_window: Option<Duration>,
+}
+
+/// What one replica asks for and uses, as Kubernetes sees it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesSpec {
+    /// CPU request per replica (Kubernetes quantity: `500m`, `1`).
+    pub cpu: Option<String>,
+    /// Memory request per replica (`512Mi`, `1Gi`).
+    pub memory: Option<String>,
+    /// CPU a worker uses while in a `work` step (default `1`: one core).
+    pub cpu_per_work: Option<String>,
+    /// Memory of an idle replica (default: half the request).
+    pub memory_base: Option<String>,
+    /// Memory added by each request in flight on the replica (default `0`).
+    pub memory_per_request: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -75,6 +117,14 @@ pub struct ServiceSpec {
     #[serde(default)]
     pub balancer: BalancerAlgorithm,
     pub operations: BTreeMap<String, Vec<StepSpec>>,
+    /// Kubernetes Deployment name (an HPA's `scaleTargetRef.name`), if not the service name.
+    pub deployment: Option<String>,
+    /// Requests and usage model, for autoscaler metrics.
+    pub resources: Option<ResourcesSpec>,
+    /// Time from a replica's creation until it is ready for traffic (image pull, boot).
+    pub startup: Option<DistributionSpec>,
+    /// Price of one replica-hour in USD, billed per second while the replica exists.
+    pub price_per_hour: Option<f64>,
 }
 
 /// One step of an operation; each is a single-key map in YAML (`- work: {constant: 2ms}`).

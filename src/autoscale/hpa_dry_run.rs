@@ -1,0 +1,509 @@
+//! `capsim hpa`: one reconcile of the HPA controller on a snapshot written by hand, to see
+//! what Kubernetes would decide and why.
+//!
+//! # Snapshot file format (YAML)
+//!
+//! ```yaml
+//! # Either a manifest file (relative to this file), which may hold several HPAs ...
+//! hpa_file: ../../models/k8s/k8s-autoscaling.yaml
+//! hpa_name: hamballer-api-hpa      # required when hpa_file holds more than one HPA
+//! # ... or one HorizontalPodAutoscaler manifest inline, as written for kubectl:
+//! # hpa:
+//! #   apiVersion: autoscaling/v2
+//! #   kind: HorizontalPodAutoscaler
+//! #   metadata: {name: web}
+//! #   spec: {minReplicas: 2, maxReplicas: 10, scaleTargetRef: {kind: Deployment, name: web}, ...}
+//! now: 10m                         # controller clock, a duration since t = 0
+//! current_replicas: 4              # the target's spec.replicas
+//! controller:                      # kube-controller-manager flags, all optional
+//!   tolerance: 0.1
+//!   cpu_initialization_period: 5m
+//!   initial_readiness_delay: 30s
+//!   downscale_stabilization: 5m    # the legacy path's window, and behavior's default
+//!   metric_window: 30s             # metrics-server sample window (cpu readiness check)
+//!   scale_up_limit_factor: 2       # legacy path: max(2 * current, 4)
+//!   scale_up_limit_minimum: 4
+//!   configurable_tolerance: true   # honour behavior.*.tolerance
+//! history:                         # omit: the controller has just started, so the
+//!   recommendations:               # current size is recorded first (blocks scale-down
+//!     - {replicas: 6, at: 8m}      # for one window); [] = ran before, kept nothing
+//!   scale_up_events:   [{change: 2, at: 9m30s}]
+//!   scale_down_events: []
+//!   last_scale_time: 9m30s
+//! pods:
+//!   - name: api-0
+//!     count: 1                     # this many identical pods (names api-0-0, api-0-1 ...)
+//!     phase: Running               # Pending | Running | Succeeded | Failed
+//!     deleting: false              # deletionTimestamp set
+//!     start_time: 0s               # omit: not started yet
+//!     ready: true
+//!     ready_since: 20s             # Ready's lastTransitionTime (default: start_time)
+//!     cpu:    {request: 500m,  usage: 300m}   # omit usage: no sample (a missing pod)
+//!     memory: {request: 512Mi, usage: 300Mi}
+//!     metrics: {http_requests_per_second: "95"}  # Pods-metric samples (quantities)
+//!     sampled_at: 10m              # metric timestamp (default: now)
+//! ```
+//!
+//! Quantities are Kubernetes quantities (`500m`, `1`, `256Mi`); times are durations since
+//! t = 0 (`90s`, `10m`), all at or before `now`.
+
+use crate::autoscale::hpa::{
+    ConditionType, ControllerConfig, Hpa, HpaState, MetricProposal, PodObservation, PodPhase,
+    Recommendation, Reconcile, ResourceSample, ScaleEvent, reconcile,
+};
+use crate::autoscale::k8s::{HorizontalPodAutoscaler, Quantity, load_hpas};
+use crate::error::{FieldError, LoadError};
+use crate::time::{Duration, Nanos, format_duration};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The snapshot file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotSpec {
+    pub hpa_file: Option<String>,
+    pub hpa: Option<HorizontalPodAutoscaler>,
+    pub hpa_name: Option<String>,
+    pub now: Duration,
+    pub current_replicas: u32,
+    #[serde(default)]
+    pub controller: ControllerSpec,
+    pub history: Option<HistorySpec>,
+    #[serde(default)]
+    pub pods: Vec<PodSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControllerSpec {
+    pub tolerance: Option<f64>,
+    pub cpu_initialization_period: Option<Duration>,
+    pub initial_readiness_delay: Option<Duration>,
+    pub downscale_stabilization: Option<Duration>,
+    pub metric_window: Option<Duration>,
+    pub scale_up_limit_factor: Option<f64>,
+    pub scale_up_limit_minimum: Option<f64>,
+    pub configurable_tolerance: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistorySpec {
+    #[serde(default)]
+    pub recommendations: Vec<RecommendationSpec>,
+    #[serde(default)]
+    pub scale_up_events: Vec<EventSpec>,
+    #[serde(default)]
+    pub scale_down_events: Vec<EventSpec>,
+    pub last_scale_time: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecommendationSpec {
+    pub replicas: u32,
+    pub at: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    pub change: u32,
+    pub at: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceSpec {
+    pub request: Option<Quantity>,
+    pub usage: Option<Quantity>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodSpec {
+    pub name: String,
+    pub count: Option<u32>,
+    #[serde(default)]
+    pub phase: PhaseSpec,
+    #[serde(default)]
+    pub deleting: bool,
+    pub start_time: Option<Duration>,
+    #[serde(default = "yes")]
+    pub ready: bool,
+    pub ready_since: Option<Duration>,
+    pub cpu: Option<ResourceSpec>,
+    pub memory: Option<ResourceSpec>,
+    #[serde(default)]
+    pub metrics: BTreeMap<String, Quantity>,
+    pub sampled_at: Option<Duration>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub enum PhaseSpec {
+    Pending,
+    #[default]
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// What `capsim hpa` prints (text) or writes (JSON).
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRunReport {
+    pub hpa: String,
+    /// `"behavior"` or `"legacy (no behavior)"`.
+    pub normalization: String,
+    pub now: Duration,
+    pub current_replicas: u32,
+    pub desired_replicas: u32,
+    pub changed: bool,
+    pub metric_desired_replicas: Option<u32>,
+    pub stabilized_replicas: Option<u32>,
+    pub rescale_reason: Option<String>,
+    pub proposals: Vec<MetricProposal>,
+    pub conditions: Vec<crate::autoscale::hpa::Condition>,
+    /// The controller's memory after this reconcile.
+    pub state_after: HpaState,
+}
+
+fn check_time(t: Duration, now: Nanos, path: &str) -> Result<Nanos, FieldError> {
+    if t.nanos() > now {
+        Err(FieldError::new(
+            path,
+            format!(
+                "{} is after now ({}); times are durations since t = 0, at or before now",
+                t,
+                format_duration(now)
+            ),
+        ))
+    } else {
+        Ok(t.nanos())
+    }
+}
+
+fn resource(r: &Option<ResourceSpec>, bytes: bool) -> ResourceSample {
+    let conv = |q: Quantity| if bytes { q.value() } else { q.milli() };
+    match r {
+        None => ResourceSample::default(),
+        Some(r) => ResourceSample {
+            request: r.request.map(conv),
+            usage: r.usage.map(conv),
+        },
+    }
+}
+
+/// A snapshot checked and turned into controller inputs.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub hpa: Hpa,
+    pub state: HpaState,
+    pub now: Nanos,
+    pub current_replicas: u32,
+    pub pods: Vec<PodObservation>,
+    pub config: ControllerConfig,
+}
+
+/// Validates a parsed snapshot; `snapshot_path` names the file in errors and anchors
+/// `hpa_file`.
+pub fn build_snapshot(spec: &SnapshotSpec, snapshot_path: &Path) -> Result<Snapshot, LoadError> {
+    let base_dir = snapshot_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| ".".into());
+    let here = |e: FieldError| LoadError::invalid(snapshot_path, e);
+    let hpa = match (&spec.hpa_file, &spec.hpa) {
+        (Some(_), Some(_)) => {
+            return Err(here(FieldError::new(
+                "hpa",
+                "give either hpa_file or an inline hpa, not both",
+            )));
+        }
+        (None, None) => {
+            return Err(here(FieldError::new(
+                "hpa_file",
+                "missing: name a manifest file (hpa_file) or write the manifest inline (hpa)",
+            )));
+        }
+        (None, Some(m)) => m.to_hpa().map_err(|e| here(e.within("hpa")))?,
+        (Some(file), None) => {
+            let hpas = load_hpas(&base_dir.join(file))?;
+            match &spec.hpa_name {
+                Some(name) => hpas.into_iter().find(|h| &h.name == name).ok_or_else(|| {
+                    here(FieldError::new(
+                        "hpa_name",
+                        format!("no HPA named \"{name}\" in {file}"),
+                    ))
+                })?,
+                None if hpas.len() == 1 => hpas.into_iter().next().expect("one HPA"),
+                None => {
+                    let names: Vec<&str> = hpas.iter().map(|h| h.name.as_str()).collect();
+                    return Err(here(FieldError::new(
+                        "hpa_name",
+                        format!(
+                            "{file} holds {} HPAs ({}); say which with hpa_name",
+                            names.len(),
+                            names.join(", ")
+                        ),
+                    )));
+                }
+            }
+        }
+    };
+    let now = spec.now.nanos();
+    let c = &spec.controller;
+    let mut config = ControllerConfig::default();
+    if let Some(t) = c.tolerance {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(here(FieldError::new(
+                "controller.tolerance",
+                "must be a number >= 0",
+            )));
+        }
+        config.tolerance = t;
+    }
+    if let Some(d) = c.cpu_initialization_period {
+        config.cpu_initialization_period = d.nanos();
+    }
+    if let Some(d) = c.initial_readiness_delay {
+        config.initial_readiness_delay = d.nanos();
+    }
+    if let Some(d) = c.downscale_stabilization {
+        config.downscale_stabilization = d.nanos();
+    }
+    if let Some(d) = c.metric_window {
+        config.metric_window = d.nanos();
+    }
+    if let Some(f) = c.scale_up_limit_factor {
+        if !(f.is_finite() && f >= 1.0) {
+            return Err(here(FieldError::new(
+                "controller.scale_up_limit_factor",
+                "must be a number >= 1",
+            )));
+        }
+        config.scale_up_limit_factor = f;
+    }
+    if let Some(m) = c.scale_up_limit_minimum {
+        if !(m.is_finite() && m >= 0.0) {
+            return Err(here(FieldError::new(
+                "controller.scale_up_limit_minimum",
+                "must be a number >= 0",
+            )));
+        }
+        config.scale_up_limit_minimum = m;
+    }
+    if let Some(b) = c.configurable_tolerance {
+        config.configurable_tolerance = b;
+    }
+    let mut state = HpaState::new();
+    if let Some(h) = &spec.history {
+        let mut recs = Vec::new();
+        for (i, r) in h.recommendations.iter().enumerate() {
+            recs.push(Recommendation {
+                replicas: r.replicas,
+                timestamp: check_time(r.at, now, &format!("history.recommendations[{i}].at"))
+                    .map_err(here)?,
+            });
+        }
+        state.recommendations = Some(recs);
+        for (list, out, name) in [
+            (
+                &h.scale_up_events,
+                &mut state.scale_up_events,
+                "scale_up_events",
+            ),
+            (
+                &h.scale_down_events,
+                &mut state.scale_down_events,
+                "scale_down_events",
+            ),
+        ] {
+            for (i, e) in list.iter().enumerate() {
+                out.push(ScaleEvent::new(
+                    e.change,
+                    check_time(e.at, now, &format!("history.{name}[{i}].at")).map_err(here)?,
+                ));
+            }
+        }
+        if let Some(t) = h.last_scale_time {
+            state.last_scale_time =
+                Some(check_time(t, now, "history.last_scale_time").map_err(here)?);
+        }
+    }
+    let mut pods = Vec::new();
+    for (i, p) in spec.pods.iter().enumerate() {
+        let path = format!("pods[{i}]");
+        let start = match p.start_time {
+            Some(t) => Some(check_time(t, now, &format!("{path}.start_time")).map_err(here)?),
+            None => None,
+        };
+        let ready_transition = match p.ready_since {
+            Some(t) => check_time(t, now, &format!("{path}.ready_since")).map_err(here)?,
+            None => start.unwrap_or(0),
+        };
+        let sample_time = match p.sampled_at {
+            Some(t) => Some(check_time(t, now, &format!("{path}.sampled_at")).map_err(here)?),
+            None => None,
+        };
+        let count = p.count.unwrap_or(1);
+        if count == 0 || count > 10_000 {
+            return Err(here(FieldError::new(
+                format!("{path}.count"),
+                "must be between 1 and 10000",
+            )));
+        }
+        for k in 0..count {
+            pods.push(PodObservation {
+                name: if count == 1 {
+                    p.name.clone()
+                } else {
+                    format!("{}-{k}", p.name)
+                },
+                phase: match p.phase {
+                    PhaseSpec::Pending => PodPhase::Pending,
+                    PhaseSpec::Running => PodPhase::Running,
+                    PhaseSpec::Succeeded => PodPhase::Succeeded,
+                    PhaseSpec::Failed => PodPhase::Failed,
+                },
+                deleting: p.deleting,
+                start_time: start,
+                ready: p.ready,
+                ready_transition,
+                cpu: resource(&p.cpu, false),
+                memory: resource(&p.memory, true),
+                custom: p
+                    .metrics
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.milli()))
+                    .collect(),
+                sample_time,
+            });
+        }
+    }
+    Ok(Snapshot {
+        hpa,
+        state,
+        now,
+        current_replicas: spec.current_replicas,
+        pods,
+        config,
+    })
+}
+
+/// Loads a snapshot file and runs one reconcile on it.
+pub fn dry_run(path: &Path) -> Result<DryRunReport, LoadError> {
+    let text = crate::load::read_text(path)?;
+    let spec: SnapshotSpec = crate::load::parse_yaml(path, &text)?;
+    let mut snap = build_snapshot(&spec, path)?;
+    let r = reconcile(
+        &snap.hpa,
+        &mut snap.state,
+        snap.now,
+        snap.current_replicas,
+        &snap.pods,
+        &snap.config,
+    );
+    Ok(DryRunReport::new(&snap.hpa, snap.now, r, snap.state))
+}
+
+impl DryRunReport {
+    pub fn new(hpa: &Hpa, now: Nanos, r: Reconcile, state_after: HpaState) -> Self {
+        DryRunReport {
+            hpa: hpa.name.clone(),
+            normalization: if hpa.behavior.is_some() {
+                "behavior".into()
+            } else {
+                "legacy (no behavior)".into()
+            },
+            now: Duration(now),
+            current_replicas: r.current_replicas,
+            desired_replicas: r.desired_replicas,
+            changed: r.changed,
+            metric_desired_replicas: r.metric_desired_replicas,
+            stabilized_replicas: r.stabilized_replicas,
+            rescale_reason: r.rescale_reason,
+            proposals: r.proposals,
+            conditions: r.conditions,
+            state_after,
+        }
+    }
+
+    /// The reason of one condition, if set.
+    pub fn reason(&self, kind: ConditionType) -> Option<&str> {
+        self.conditions
+            .iter()
+            .find(|c| c.kind == kind)
+            .map(|c| c.reason.as_str())
+    }
+
+    /// A human-readable report.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "HPA {} at {} ({} normalization)",
+            self.hpa, self.now, self.normalization
+        );
+        let verb = if self.changed { "scale" } else { "keep" };
+        let _ = writeln!(
+            s,
+            "  decision: {verb} {} -> {} replicas",
+            self.current_replicas, self.desired_replicas
+        );
+        if let Some(r) = &self.rescale_reason {
+            let _ = writeln!(s, "  reason:   {r}");
+        }
+        if let Some(m) = self.metric_desired_replicas {
+            let _ = writeln!(s, "  metrics propose {m}");
+        }
+        if let Some(st) = self.stabilized_replicas {
+            let _ = writeln!(s, "  after stabilization {st}");
+        }
+        let _ = writeln!(s, "  per metric:");
+        for p in &self.proposals {
+            let mut line = format!("    {:<55}", p.metric);
+            match (&p.replicas, &p.error) {
+                (_, Some(e)) => line.push_str(&format!(" FAILED {}: {}", e.reason, e.message)),
+                (Some(r), None) => {
+                    line.push_str(&format!(" -> {r} replicas"));
+                    if let Some(u) = p.utilization {
+                        line.push_str(&format!(", utilization {u}%"));
+                    } else if let Some(v) = p.average_value {
+                        line.push_str(&format!(", average {}", Quantity::from_milli(v)));
+                    }
+                    if let Some(ratio) = p.usage_ratio {
+                        line.push_str(&format!(", ratio {ratio:.4}"));
+                    }
+                    if let Some(adj) = p.adjusted_usage_ratio {
+                        line.push_str(&format!(" (adjusted {adj:.4})"));
+                    }
+                }
+                (None, None) => {}
+            }
+            let _ = writeln!(s, "{line}");
+            let _ = writeln!(
+                s,
+                "      pods: {} ready, {} unready, {} missing, {} ignored",
+                p.ready_pods, p.unready_pods, p.missing_pods, p.ignored_pods
+            );
+        }
+        let _ = writeln!(s, "  conditions:");
+        for c in &self.conditions {
+            let _ = writeln!(
+                s,
+                "    {:<15} {:<5} {:<24} {}",
+                format!("{:?}", c.kind),
+                if c.status { "True" } else { "False" },
+                c.reason,
+                c.message
+            );
+        }
+        s
+    }
+}
