@@ -54,6 +54,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         let csv = files::timeseries_csv(&series_columns(&exp), &time_series(&exp, &results));
         write_output(&dir.join("summary.json"), &json)?;
         write_output(&dir.join("timeseries.csv"), &csv)?;
+        let dist = files::latency_csv(&crate::aggregate::latency_distribution(&exp, &results));
+        write_output(&dir.join("latency.csv"), &dist)?;
     }
     let failed = summary
         .thresholds

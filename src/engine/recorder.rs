@@ -290,6 +290,12 @@ impl Recorder {
             .map(|e| EndpointResult {
                 latency: e.hist.trend(),
                 quantiles: quantiles(&e.hist, percentiles),
+                distribution: if e.hist.count() == 0 {
+                    Vec::new()
+                } else {
+                    let all: Vec<f64> = crate::engine::result::distribution_percentiles().collect();
+                    quantiles(&e.hist, &all)
+                },
                 requests: e.requests,
                 failures: e.failures,
                 causes: e.causes,

@@ -49,10 +49,17 @@ impl Accounting {
     }
 }
 
+/// Percentiles 0, 0.5, ..., 100 at which each endpoint's latency distribution is kept.
+pub fn distribution_percentiles() -> impl Iterator<Item = f64> {
+    (0..=200).map(|i| i as f64 / 2.0)
+}
+
 #[derive(Debug, Clone)]
 pub struct EndpointResult {
     pub latency: Option<TrendStats>,
     pub quantiles: Vec<f64>,
+    /// Latency (ms) at the percentiles of [`DISTRIBUTION_PERCENTILES`] (empty without requests).
+    pub distribution: Vec<f64>,
     pub requests: u64,
     pub failures: u64,
     pub causes: CauseCounts,

@@ -1,6 +1,6 @@
 //! summary.json and timeseries.csv, written whole or not at all (temporary file, then rename).
 
-use crate::aggregate::{SeriesRow, Summary};
+use crate::aggregate::{DistributionRow, SeriesRow, Summary};
 use std::io::Write;
 use std::path::Path;
 
@@ -60,6 +60,38 @@ pub fn timeseries_csv(columns: &[String], rows: &[SeriesRow]) -> Vec<u8> {
             rec.push(cell(b.p95));
         }
         w.write_record(&rec).expect("in-memory write");
+    }
+    w.into_inner().expect("in-memory flush")
+}
+
+/// latency.csv: `endpoint,percentile,value_ms_mean,value_ms_p5,value_ms_p95`, the
+/// latency distribution of each endpoint (percentiles 0 to 100 in steps of 0.5).
+pub fn latency_csv(rows: &[DistributionRow]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "endpoint",
+        "percentile",
+        "value_ms_mean",
+        "value_ms_p5",
+        "value_ms_p95",
+    ])
+    .expect("in-memory write");
+    let cell = |x: f64| {
+        if x.is_finite() {
+            format!("{}", round6(x))
+        } else {
+            String::new()
+        }
+    };
+    for r in rows {
+        w.write_record([
+            r.endpoint.clone(),
+            format!("{}", r.percentile),
+            cell(r.value.mean),
+            cell(r.value.p5),
+            cell(r.value.p95),
+        ])
+        .expect("in-memory write");
     }
     w.into_inner().expect("in-memory flush")
 }
