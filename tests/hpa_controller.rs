@@ -2454,3 +2454,46 @@ fn dry_run_errors_name_file_and_field() {
         other => panic!("{other}"),
     }
 }
+
+#[test]
+fn tolerance_bounds_are_inclusive_in_reconcile() {
+    // §1.6: a ratio of exactly 1.1 or 0.9 is within the default 0.1 tolerance.
+    let hpa = Hpa::new("t", 1, 10, vec![cpu(50)]);
+    for (usage, want) in [(550, 4), (450, 4), (560, 5), (440, 4)] {
+        let r = run(&hpa, &mut empty_history(), 4, &pods(&ones(4), &[usage; 4]));
+        assert_eq!(r.desired_replicas, want, "usage {usage}");
+    }
+    // 44 % of 50 %: 0.88 -> ceil(3.52) = 4 as well, so check the proposal's path too.
+    let p = calc(&cpu(50), 4, &pods(&ones(4), &[440; 4]));
+    assert_eq!(p.usage_ratio, Some(0.88));
+    let r = run(&hpa, &mut empty_history(), 5, &pods(&ones(5), &[450; 5]));
+    assert_eq!(r.desired_replicas, 5);
+    let r = run(&hpa, &mut empty_history(), 5, &pods(&ones(5), &[440; 5]));
+    assert_eq!(r.desired_replicas, 5); // ceil(0.88 * 5) = 5
+    let r = run(&hpa, &mut empty_history(), 10, &pods(&ones(10), &[440; 10]));
+    assert_eq!(r.desired_replicas, 9); // ceil(8.8) = 9
+    let r = run(&hpa, &mut empty_history(), 10, &pods(&ones(10), &[450; 10]));
+    assert_eq!(r.desired_replicas, 10); // 0.9 exactly: within, not ceil(9.0) = 9
+}
+
+#[test]
+fn unready_pods_are_not_re_added_on_scale_down() {
+    // §1.5: on a scale-down unready pods are dropped, not counted at 0. A large unready
+    // pod would pull the ratio down to 0.34 (-> 2) if it were re-added; without it, 3.
+    let mut p = unready(
+        pods(&[4000, 1000, 1000, 1000], &[0, 100, 100]),
+        &[false, true, true, true],
+    );
+    p[0].cpu.usage = Some(0);
+    let r = calc(&cpu(50), 4, &p);
+    assert_eq!((r.unready_pods, r.missing_pods), (1, 1));
+    assert_eq!(r.replicas, Some(3));
+}
+
+#[test]
+fn percent_scale_down_limit_is_truncated() {
+    // §1.9.2 docs example: 10 % per period from 80 -> 72, then 72 * 0.9 = 64.8 -> 64.
+    let r = rules(0, 0, 10, 60, 300);
+    assert_eq!(scale_down_limit(80, &[], &[], &r, NOW), 72);
+    assert_eq!(scale_down_limit(72, &[], &[], &r, NOW), 64);
+}
