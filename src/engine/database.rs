@@ -58,7 +58,13 @@ pub struct DbNodeState {
     seq: u64,
     /// Bumped on every change; a `DbNext` event with an older version is stale.
     pub version: u32,
+    /// Serves new queries (a read replica being created or removed does not).
     pub ready: bool,
+    /// Removed by the read-replica rule: never serves new queries again.
+    pub retired: bool,
+    /// Time integral of `in_use` (ns x connections), for the DatabaseConnections metric.
+    pub in_use_integral: f64,
+    in_use_last: u64,
 }
 
 impl DbNodeState {
@@ -76,7 +82,21 @@ impl DbNodeState {
             seq: 0,
             version: 0,
             ready: true,
+            in_use_integral: 0.0,
+            in_use_last: 0,
+            retired: false,
         }
+    }
+
+    /// Changes the connections in use, keeping their time integral.
+    pub fn change_in_use(&mut self, now: u64, delta: i32) {
+        self.integrate_in_use(now);
+        self.in_use = self.in_use.saturating_add_signed(delta);
+    }
+
+    pub fn integrate_in_use(&mut self, now: u64) {
+        self.in_use_integral += self.in_use as f64 * now.saturating_sub(self.in_use_last) as f64;
+        self.in_use_last = now;
     }
 
     fn rate(&self) -> f64 {

@@ -50,6 +50,10 @@ pub enum Event {
     MetricsScrape,
     /// One HPA reconcile (every sync period).
     HpaSync { hpa: u32 },
+    /// CloudWatch minute: metrics, alarms, Auto Scaling groups, read-replica rules.
+    AwsTick,
+    /// A new database read replica serves reads.
+    DbReplicaReady { node: u32 },
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The single-threaded discrete-event engine: clock, event queue, stations and requests.
 //! No I/O, no threads: one [`Simulation`] is one replication, a pure function of its seed.
 
+mod aws;
 pub mod database;
 pub mod event;
 pub mod outcome;

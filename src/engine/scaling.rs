@@ -71,7 +71,7 @@ impl Simulation<'_> {
         }
     }
 
-    fn spawn_replica(&mut self, station: usize) {
+    pub(crate) fn spawn_replica(&mut self, station: usize) -> usize {
         let now = self.now;
         let s = &self.model.stations[station];
         let delay = s
@@ -110,6 +110,7 @@ impl Simulation<'_> {
                 epoch,
             },
         );
+        index
     }
 
     pub(crate) fn replica_ready(&mut self, station: usize, replica: usize, epoch: u32) {
@@ -125,9 +126,10 @@ impl Simulation<'_> {
         let c = &mut self.rec.stations[station];
         c.capacity.add(now, workers);
         c.ready.add(now, 1.0);
+        self.aws_instance_ready(station, replica);
     }
 
-    fn retire_replica(&mut self, station: usize, replica: usize) {
+    pub(crate) fn retire_replica(&mut self, station: usize, replica: usize) {
         let now = self.now;
         let workers = self.model.stations[station].workers as f64;
         let r = &mut self.stations[station].replicas[replica];
@@ -148,6 +150,7 @@ impl Simulation<'_> {
             r.state = ReplicaState::Gone;
             r.samples.clear();
             self.rec.stations[station].billed.add(self.now, -1.0);
+            self.aws_instance_gone(station, replica);
         }
     }
 

@@ -2,6 +2,7 @@
 //! (admission, workers, calls, connection pools, caches, providers, jobs, timeouts).
 
 use crate::autoscale::hpa::HpaState;
+use crate::engine::aws::{GroupRuntime, ReplicaRuleRuntime};
 use crate::engine::database::{DbNodeState, PoolWaiter};
 use crate::engine::event::Event;
 use crate::engine::outcome::Cause;
@@ -174,7 +175,8 @@ pub struct Simulation<'a> {
     free_tasks: Vec<u32>,
     pub(crate) db_nodes: Vec<DbNodeState>,
     /// Per database: index of its primary node; its read replicas follow it.
-    db_first: Vec<u32>,
+    /// Per database: its nodes, the primary first, then read replicas (added at run time too).
+    pub(crate) db_nodes_of: Vec<Vec<usize>>,
     buckets_tokens: Vec<Option<TokenBucket>>,
     pub(crate) vus: Vec<Vu>,
     pub(crate) scenarios: Vec<ScenarioState>,
@@ -187,6 +189,9 @@ pub struct Simulation<'a> {
     /// Scenarios with no iteration left to run; all of them ends the test (k6).
     pub(crate) finished_scenarios: usize,
     pub(crate) hpa_states: Vec<HpaState>,
+    pub(crate) aws_groups: Vec<GroupRuntime>,
+    pub(crate) aws_group_of: Vec<Option<usize>>,
+    pub(crate) aws_replica_rules: Vec<ReplicaRuleRuntime>,
     pub(crate) log_decisions: bool,
     pub(crate) decisions: Vec<ScaleRecord>,
 }
@@ -196,9 +201,10 @@ impl<'a> Simulation<'a> {
         let model = &exp.model;
         let stations: Vec<StationState> = model.stations.iter().map(StationState::new).collect();
         let mut db_nodes = Vec::new();
-        let mut db_first = Vec::new();
+        let mut db_nodes_of = Vec::new();
         for (i, d) in model.databases.iter().enumerate() {
-            db_first.push(db_nodes.len() as u32);
+            let first = db_nodes.len();
+            db_nodes_of.push((first..=first + d.read_replicas as usize).collect::<Vec<usize>>());
             db_nodes.push(DbNodeState::new(
                 i as u32,
                 d.primary.cores,
@@ -237,7 +243,7 @@ impl<'a> Simulation<'a> {
             tasks: Vec::with_capacity(1024),
             free_tasks: Vec::with_capacity(1024),
             db_nodes,
-            db_first,
+            db_nodes_of,
             buckets_tokens: model
                 .providers
                 .iter()
@@ -261,11 +267,15 @@ impl<'a> Simulation<'a> {
                 .as_ref()
                 .map(|k| k.hpas.iter().map(|_| HpaState::new()).collect())
                 .unwrap_or_default(),
+            aws_groups: Vec::new(),
+            aws_group_of: vec![None; model.stations.len()],
+            aws_replica_rules: Vec::new(),
             log_decisions: false,
             decisions: Vec::new(),
         };
         sim.init_scenarios();
         sim.init_autoscaling();
+        sim.init_aws();
         sim
     }
 
@@ -365,6 +375,8 @@ impl<'a> Simulation<'a> {
             } => self.replica_ready(station as usize, replica as usize, epoch),
             Event::MetricsScrape => self.scrape(),
             Event::HpaSync { hpa } => self.hpa_sync(hpa as usize),
+            Event::AwsTick => self.aws_tick(),
+            Event::DbReplicaReady { node } => self.db_replica_ready(node as usize),
             Event::JobRetry { station, attempt } => {
                 let entry = self.model.stations[station as usize].operations[0].entry;
                 // A retry refused by a full queue is lost for good: count it as dead.
@@ -569,23 +581,25 @@ impl<'a> Simulation<'a> {
     }
 
     fn query(&mut self, task: u32, database: usize, write: bool) {
-        let first = self.db_first[database] as usize;
-        let replicas = self.model.databases[database].read_replicas as usize;
-        let node = if write || replicas == 0 {
-            first
+        let nodes = &self.db_nodes_of[database];
+        let primary = nodes[0];
+        let node = if write {
+            primary
         } else {
-            // Reads go to the least busy ready replica (ties: lowest index).
-            (first + 1..=first + replicas)
+            // Reads go to the least busy ready replica (ties: lowest index), else the primary.
+            nodes[1..]
+                .iter()
+                .copied()
                 .filter(|&n| self.db_nodes[n].ready)
                 .min_by_key(|&n| (self.db_nodes[n].in_use + self.db_nodes[n].waiting, n))
-                .unwrap_or(first)
+                .unwrap_or(primary)
         };
         let t = &mut self.tasks[task as usize];
         t.db_node = node as u32;
         t.since = self.now;
         let n = &mut self.db_nodes[node];
         if n.in_use < n.pool_size {
-            n.in_use += 1;
+            n.change_in_use(self.now, 1);
             self.grant_connection(task, node);
         } else {
             t.phase = Phase::WaitingPool;
@@ -676,7 +690,7 @@ impl<'a> Simulation<'a> {
         db.query_sum += (self.now - self.tasks[task as usize].since) as f64;
         db.in_use.add(self.now, -1.0);
         // The connection goes back to the pool, or straight to the first live waiter.
-        self.db_nodes[node].in_use -= 1;
+        self.db_nodes[node].change_in_use(self.now, -1);
         while let Some(w) = self.db_nodes[node].waiters.pop_front() {
             let t = &self.tasks[w.task as usize];
             if t.alive
@@ -686,7 +700,7 @@ impl<'a> Simulation<'a> {
             {
                 let n = &mut self.db_nodes[node];
                 n.waiting -= 1;
-                n.in_use += 1;
+                n.change_in_use(self.now, 1);
                 self.grant_connection(w.task, node);
                 break;
             }

@@ -1,17 +1,20 @@
 //! Builds a validated [`Model`] from a [`ModelSpec`]: checks every reference and number,
 //! finds call cycles before running, and compiles operations to instructions.
 
+use crate::autoscale::aws::spec::{parse_asg_json, parse_scaling_policies_yaml};
 use crate::autoscale::hpa::ControllerConfig;
 use crate::autoscale::k8s::{load_hpas_with_targets, parse_quantity};
 use crate::error::{FieldError, join_path};
 use crate::model::distribution::{self as dist, Distribution};
 use crate::model::{
+    AsgBinding, AsgPolicy, Aws, AwsMetric, HpaBinding, Kubernetes, ReadReplicaBinding, Resources,
+};
+use crate::model::{
     Cache, Database, DbNode, DistId, Endpoint, EntryBalancer, Instr, Model, Operation, Program,
     Provider, Station, StationKind,
 };
-use crate::model::{HpaBinding, Kubernetes, Resources};
 use crate::spec::distribution::DistributionSpec;
-use crate::spec::model::{KubernetesSpec, ModelSpec, QueryKind, ResourcesSpec, StepSpec};
+use crate::spec::model::{AwsSpec, KubernetesSpec, ModelSpec, QueryKind, ResourcesSpec, StepSpec};
 use crate::time::Nanos;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -283,8 +286,14 @@ pub fn build_model(
         None => None,
     };
 
+    let aws = match &spec.aws {
+        Some(a) => Some(aws(a, spec, &stations, base_dir)?),
+        None => None,
+    };
+
     Ok(Model {
         kubernetes,
+        aws,
         name: spec
             .name
             .clone()
@@ -418,6 +427,151 @@ fn kubernetes(
         scrape_interval,
         metrics_window,
         hpas,
+    })
+}
+
+fn aws_metric(name: &str, path: &str, allowed: &[AwsMetric]) -> Result<AwsMetric, FieldError> {
+    let metric = match name {
+        "CPUUtilization" => AwsMetric::CpuUtilization,
+        "RequestCount" | "RequestCountPerTarget" => AwsMetric::RequestCount,
+        "DatabaseConnections" => AwsMetric::DatabaseConnections,
+        other => {
+            return Err(FieldError::new(
+                path,
+                format!(
+                    "capsim cannot measure `{other}`; use CPUUtilization or RequestCount for a group, DatabaseConnections for read replicas"
+                ),
+            ));
+        }
+    };
+    if !allowed.contains(&metric) {
+        return Err(FieldError::new(
+            path,
+            format!("`{name}` does not apply here"),
+        ));
+    }
+    Ok(metric)
+}
+
+/// Loads the AWS files and binds groups to services and replica rules to databases.
+fn aws(
+    spec: &AwsSpec,
+    model: &ModelSpec,
+    stations: &[Station],
+    base_dir: &Path,
+) -> Result<Aws, FieldError> {
+    let policies_path = base_dir.join(&spec.scaling_policies);
+    let text = crate::load::read_text(&policies_path)
+        .map_err(|e| FieldError::new("aws.scaling_policies", e.to_string()))?;
+    let tiers = parse_scaling_policies_yaml(&policies_path, &text)
+        .map_err(|e| FieldError::new("aws.scaling_policies", e.to_string()))?;
+    let tier = |name: &str, path: &str| {
+        tiers.get(name).ok_or_else(|| {
+            FieldError::new(
+                path,
+                unknown_name("tier", name, tiers.keys().map(String::as_str)),
+            )
+        })
+    };
+    let mut groups = Vec::new();
+    for (i, g) in spec.groups.iter().enumerate() {
+        let path = format!("aws.groups[{i}]");
+        let station = stations
+            .iter()
+            .position(|s| s.kind == StationKind::Service && s.name == g.service)
+            .ok_or_else(|| {
+                FieldError::new(
+                    join_path(&path, "service"),
+                    unknown_name(
+                        "service",
+                        &g.service,
+                        model.services.keys().map(String::as_str),
+                    ),
+                )
+            })?;
+        let asg_path = base_dir.join(&g.asg);
+        let json = crate::load::read_text(&asg_path)
+            .map_err(|e| FieldError::new(join_path(&path, "asg"), e.to_string()))?;
+        let (_, group) = parse_asg_json(&asg_path, &json)
+            .map_err(|e| FieldError::new(join_path(&path, "asg"), e.to_string()))?;
+        let t = tier(&g.policies, &join_path(&path, "policies"))?;
+        let mut policies = Vec::new();
+        for (side, p) in [("scaleUp", &t.scale_up), ("scaleDown", &t.scale_down)] {
+            if let Some(p) = p {
+                let metric = aws_metric(
+                    &p.metric_name,
+                    &format!("{}.{side}.metricName", g.policies),
+                    &[AwsMetric::CpuUtilization, AwsMetric::RequestCount],
+                )?;
+                policies.push(AsgPolicy {
+                    name: format!("{}.{side}", g.policies),
+                    metric,
+                    alarm: p.alarm_config(),
+                    policy: p.simple_policy(),
+                });
+            }
+        }
+        if stations[station].replicas != group.desired_capacity {
+            return Err(FieldError::new(
+                join_path(&path, "asg"),
+                format!(
+                    "the group's DesiredCapacity is {} but service `{}` starts with {} replicas; make them equal",
+                    group.desired_capacity, g.service, stations[station].replicas
+                ),
+            ));
+        }
+        groups.push(AsgBinding {
+            station,
+            group,
+            policies,
+        });
+    }
+    let mut read_replicas = Vec::new();
+    for (i, r) in spec.read_replicas.iter().enumerate() {
+        let path = format!("aws.read_replicas[{i}]");
+        let database = model
+            .databases
+            .keys()
+            .position(|d| d == &r.database)
+            .ok_or_else(|| {
+                FieldError::new(
+                    join_path(&path, "database"),
+                    unknown_name(
+                        "database",
+                        &r.database,
+                        model.databases.keys().map(String::as_str),
+                    ),
+                )
+            })?;
+        let t = tier(&r.policies, &join_path(&path, "policies"))?;
+        let spec = t.read_replicas.as_ref().ok_or_else(|| {
+            FieldError::new(
+                join_path(&path, "policies"),
+                format!("tier `{}` has no readReplicas rule", r.policies),
+            )
+        })?;
+        for (side, s) in [("scaleUp", &spec.scale_up), ("scaleDown", &spec.scale_down)] {
+            aws_metric(
+                &s.metric_name,
+                &format!("{}.readReplicas.{side}.metricName", r.policies),
+                &[AwsMetric::DatabaseConnections],
+            )?;
+        }
+        let rule = spec
+            .to_rule()
+            .map_err(|e| e.within(&format!("{}.readReplicas", r.policies)))?;
+        read_replicas.push(ReadReplicaBinding {
+            database,
+            rule,
+            startup: r
+                .startup
+                .map(|d| d.0)
+                .unwrap_or(600 * crate::time::NANOS_PER_SEC),
+        });
+    }
+    Ok(Aws {
+        groups,
+        read_replicas,
     })
 }
 

@@ -33,6 +33,47 @@ pub struct Model {
     /// All operations' instructions; an operation is a start index into it.
     pub program: Program,
     pub kubernetes: Option<Kubernetes>,
+    pub aws: Option<Aws>,
+}
+
+/// AWS autoscaling of a model.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    pub groups: Vec<AsgBinding>,
+    pub read_replicas: Vec<ReadReplicaBinding>,
+}
+
+/// What an alarm of an AWS policy watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsMetric {
+    /// Average CPU of the group's in-service instances, percent of their CPU (request).
+    CpuUtilization,
+    /// Requests the group's target group received in the minute (ALB RequestCount).
+    RequestCount,
+    /// Connections in use on the database, all nodes (RDS DatabaseConnections).
+    DatabaseConnections,
+}
+
+#[derive(Debug, Clone)]
+pub struct AsgPolicy {
+    pub name: String,
+    pub metric: AwsMetric,
+    pub alarm: crate::autoscale::aws::alarm::AlarmConfig,
+    pub policy: crate::autoscale::aws::policy::SimplePolicy,
+}
+
+#[derive(Debug, Clone)]
+pub struct AsgBinding {
+    pub station: StationId,
+    pub group: crate::autoscale::aws::group::GroupConfig,
+    pub policies: Vec<AsgPolicy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReadReplicaBinding {
+    pub database: usize,
+    pub rule: crate::autoscale::aws::policy::ReadReplicaRule,
+    pub startup: Nanos,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -29,6 +29,42 @@ pub struct ModelSpec {
     pub job_queues: BTreeMap<String, JobQueueSpec>,
     /// Kubernetes autoscaling: HPA manifests and the controller's settings.
     pub kubernetes: Option<KubernetesSpec>,
+    /// AWS autoscaling: Auto Scaling groups with alarm-driven policies, read-replica rules.
+    pub aws: Option<AwsSpec>,
+}
+
+/// AWS EC2 Auto Scaling in a model, from files written as AWS and the plan write them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSpec {
+    /// The scaling-policies file (tiers with `scaleUp`, `scaleDown`, `readReplicas`),
+    /// relative to the model file.
+    pub scaling_policies: String,
+    #[serde(default)]
+    pub groups: Vec<AwsGroupSpec>,
+    #[serde(default)]
+    pub read_replicas: Vec<AwsReadReplicaSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsGroupSpec {
+    /// The service whose replicas are the group's instances.
+    pub service: String,
+    /// The Auto Scaling group JSON (`aws autoscaling describe-auto-scaling-groups` shape).
+    pub asg: String,
+    /// The tier of the scaling-policies file that scales this group.
+    pub policies: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsReadReplicaSpec {
+    pub database: String,
+    /// The tier of the scaling-policies file holding `readReplicas`.
+    pub policies: String,
+    /// Time to create a read replica until it serves reads (RDS: minutes).
+    pub startup: Option<Duration>,
 }
 
 /// The Kubernetes side of a model: HorizontalPodAutoscaler manifests, loaded as written,
