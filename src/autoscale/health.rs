@@ -166,6 +166,16 @@ impl TargetGroupHealth {
         self.register_with_delay(id, t, delay)
     }
 
+    /// Registers `id` at `t` as already healthy (a target that was in service before the
+    /// simulated test began); its next check goes out after `first_check_delay`.
+    pub fn register_healthy(&mut self, id: TargetId, t: Nanos) -> Vec<HealthChange> {
+        let changes = self.register(id, t);
+        if let Some(x) = self.targets.iter_mut().find(|x| x.id == id) {
+            x.health = TargetHealth::Healthy;
+        }
+        changes
+    }
+
     /// Registers `id` at `t` with its own delay to the first check (a random phase).
     pub fn register_with_delay(
         &mut self,

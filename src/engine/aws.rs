@@ -139,15 +139,13 @@ impl Simulation<'_> {
                     c.scale_downs += 1;
                 }
                 c.desired.set(now, decision.desired_after as f64);
-                if self.log_decisions {
-                    self.decisions.push(ScaleRecord {
-                        at: now,
-                        station,
-                        from: decision.desired_before,
-                        to: decision.desired_after,
-                        reason: decision.policy.clone().unwrap_or_default(),
-                    });
-                }
+                self.decisions.push(ScaleRecord {
+                    at: now,
+                    station,
+                    from: decision.desired_before,
+                    to: decision.desired_after,
+                    reason: decision.policy.clone().unwrap_or_default(),
+                });
             }
             for id in decision.launch {
                 let index = self.spawn_replica(station);

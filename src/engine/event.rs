@@ -54,6 +54,8 @@ pub enum Event {
     AwsTick,
     /// A new database read replica serves reads.
     DbReplicaReady { node: u32 },
+    /// Load-balancer health checks of a station's targets are due.
+    LbHealth { station: u32, version: u32 },
 }
 
 #[cfg(test)]

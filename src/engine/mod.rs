@@ -4,6 +4,7 @@
 mod aws;
 pub mod database;
 pub mod event;
+mod lb_health;
 pub mod outcome;
 pub mod queue;
 pub mod recorder;

@@ -30,6 +30,8 @@ pub struct ReplicationResult {
     pub stations: Vec<StationResult>,
     pub databases: Vec<DatabaseResult>,
     pub buckets: Vec<BucketRow>,
+    /// Every scaling decision of the autoscalers, in time order.
+    pub decisions: Vec<crate::engine::scaling::ScaleRecord>,
 }
 
 /// Request conservation, from the users' side: every request sent ends exactly once.

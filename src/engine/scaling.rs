@@ -120,8 +120,9 @@ impl Simulation<'_> {
             return;
         }
         r.state = ReplicaState::Ready;
-        r.ready = true;
         r.ready_since = now;
+        let routable = self.lb_register(station, replica);
+        self.stations[station].replicas[replica].ready = routable;
         let workers = self.model.stations[station].workers as f64;
         let c = &mut self.rec.stations[station];
         c.capacity.add(now, workers);
@@ -140,6 +141,7 @@ impl Simulation<'_> {
         }
         r.state = ReplicaState::Draining;
         r.ready = false;
+        self.lb_deregister(station, replica);
         self.leave_if_drained(station, replica);
     }
 
@@ -151,6 +153,7 @@ impl Simulation<'_> {
             r.samples.clear();
             self.rec.stations[station].billed.add(self.now, -1.0);
             self.aws_instance_gone(station, replica);
+            self.lb_remove(station, replica);
         }
     }
 
@@ -256,15 +259,13 @@ impl Simulation<'_> {
             } else {
                 c.scale_downs += 1;
             }
-            if self.log_decisions {
-                self.decisions.push(ScaleRecord {
-                    at: self.now,
-                    station,
-                    from: current,
-                    to: decision.desired_replicas,
-                    reason: decision.rescale_reason.clone().unwrap_or_default(),
-                });
-            }
+            self.decisions.push(ScaleRecord {
+                at: self.now,
+                station,
+                from: current,
+                to: decision.desired_replicas,
+                reason: decision.rescale_reason.clone().unwrap_or_default(),
+            });
             self.scale_to(station, decision.desired_replicas);
         }
         self.queue.push(

@@ -1,6 +1,7 @@
 //! One replication: the event loop and the life of a request inside the services
 //! (admission, workers, calls, connection pools, caches, providers, jobs, timeouts).
 
+use crate::autoscale::health::TargetGroupHealth;
 use crate::autoscale::hpa::HpaState;
 use crate::engine::aws::{GroupRuntime, ReplicaRuleRuntime};
 use crate::engine::database::{DbNodeState, PoolWaiter};
@@ -192,7 +193,9 @@ pub struct Simulation<'a> {
     pub(crate) aws_groups: Vec<GroupRuntime>,
     pub(crate) aws_group_of: Vec<Option<usize>>,
     pub(crate) aws_replica_rules: Vec<ReplicaRuleRuntime>,
-    pub(crate) log_decisions: bool,
+    /// Per station: the balancer's target health (entry stations with health checks).
+    pub(crate) lb_health: Vec<Option<TargetGroupHealth>>,
+    pub(crate) lb_health_version: Vec<u32>,
     pub(crate) decisions: Vec<ScaleRecord>,
 }
 
@@ -270,12 +273,14 @@ impl<'a> Simulation<'a> {
             aws_groups: Vec::new(),
             aws_group_of: vec![None; model.stations.len()],
             aws_replica_rules: Vec::new(),
-            log_decisions: false,
+            lb_health: (0..model.stations.len()).map(|_| None).collect(),
+            lb_health_version: vec![0; model.stations.len()],
             decisions: Vec::new(),
         };
         sim.init_scenarios();
         sim.init_autoscaling();
         sim.init_aws();
+        sim.init_lb_health();
         sim
     }
 
@@ -377,6 +382,7 @@ impl<'a> Simulation<'a> {
             Event::HpaSync { hpa } => self.hpa_sync(hpa as usize),
             Event::AwsTick => self.aws_tick(),
             Event::DbReplicaReady { node } => self.db_replica_ready(node as usize),
+            Event::LbHealth { station, version } => self.lb_health_tick(station as usize, version),
             Event::JobRetry { station, attempt } => {
                 let entry = self.model.stations[station as usize].operations[0].entry;
                 // A retry refused by a full queue is lost for good: count it as dead.
@@ -979,6 +985,7 @@ impl<'a> Simulation<'a> {
             stations,
             databases,
             buckets: std::mem::take(&mut self.rec.buckets),
+            decisions: std::mem::take(&mut self.decisions),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! finds call cycles before running, and compiles operations to instructions.
 
 use crate::autoscale::aws::spec::{parse_asg_json, parse_scaling_policies_yaml};
+use crate::autoscale::health::HealthCheckConfig;
 use crate::autoscale::hpa::ControllerConfig;
 use crate::autoscale::k8s::{load_hpas_with_targets, parse_quantity};
 use crate::error::{FieldError, join_path};
@@ -14,7 +15,9 @@ use crate::model::{
     Provider, Station, StationKind,
 };
 use crate::spec::distribution::DistributionSpec;
-use crate::spec::model::{AwsSpec, KubernetesSpec, ModelSpec, QueryKind, ResourcesSpec, StepSpec};
+use crate::spec::model::{
+    AwsSpec, HealthCheckSpec, KubernetesSpec, ModelSpec, QueryKind, ResourcesSpec, StepSpec,
+};
 use crate::time::Nanos;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -274,10 +277,15 @@ pub fn build_model(
                 Some(d) => Some(b.distribution(d, "load_balancer.latency")?),
                 None => None,
             },
+            health_check: match &lb.health_check {
+                Some(h) => Some(health_check(h)?),
+                None => None,
+            },
         },
         None => EntryBalancer {
             algorithm: Default::default(),
             latency: None,
+            health_check: None,
         },
     };
 
@@ -573,6 +581,29 @@ fn aws(
         groups,
         read_replicas,
     })
+}
+
+fn health_check(h: &HealthCheckSpec) -> Result<HealthCheckConfig, FieldError> {
+    let mut c = HealthCheckConfig::default();
+    if let Some(d) = h.interval {
+        c.interval = d.0;
+        c.first_check_delay = d.0;
+    }
+    if let Some(d) = h.timeout {
+        c.timeout = d.0;
+    }
+    if let Some(n) = h.healthy_threshold {
+        c.healthy_threshold = n;
+    }
+    if let Some(n) = h.unhealthy_threshold {
+        c.unhealthy_threshold = n;
+    }
+    if let Some(d) = h.deregistration_delay {
+        c.deregistration_delay = d.0;
+    }
+    c.validate()
+        .map_err(|e| e.within("load_balancer.health_check"))?;
+    Ok(c)
 }
 
 fn check_range(path: &str, value: f64, min: f64, max: f64) -> Result<(), FieldError> {

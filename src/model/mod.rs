@@ -189,6 +189,7 @@ pub struct Endpoint {
 pub struct EntryBalancer {
     pub algorithm: BalancerAlgorithm,
     pub latency: Option<DistId>,
+    pub health_check: Option<crate::autoscale::health::HealthCheckConfig>,
 }
 
 impl Model {

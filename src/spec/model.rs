@@ -128,6 +128,24 @@ pub struct LoadBalancerSpec {
     pub algorithm: BalancerAlgorithm,
     /// Added to every request's latency (network and proxy time), not queued.
     pub latency: Option<DistributionSpec>,
+    /// ALB target health checks: a new replica takes traffic after it passes one.
+    pub health_check: Option<HealthCheckSpec>,
+}
+
+/// ALB target-group health check settings (defaults: the ALB's).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckSpec {
+    /// `HealthCheckIntervalSeconds` (30s).
+    pub interval: Option<Duration>,
+    /// `HealthCheckTimeoutSeconds` (5s).
+    pub timeout: Option<Duration>,
+    /// `HealthyThresholdCount` (5).
+    pub healthy_threshold: Option<u32>,
+    /// `UnhealthyThresholdCount` (2).
+    pub unhealthy_threshold: Option<u32>,
+    /// `deregistration_delay.timeout_seconds` (300s).
+    pub deregistration_delay: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
