@@ -112,6 +112,14 @@ pub struct ReplicaSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct CostSummary {
     pub total_usd: Estimate,
+    /// Service replicas (billing minimums included).
+    pub services_usd: Estimate,
+    /// Database read replicas.
+    pub database_replicas_usd: Estimate,
+    /// Database primaries and cache nodes (fixed).
+    pub fixed_usd: Estimate,
+    /// External provider calls (compute units, gas).
+    pub providers_usd: Estimate,
     /// Highest hourly spend, from the time-bucket averages.
     pub peak_hourly_usd: Estimate,
 }
@@ -404,7 +412,11 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
             conserved: results.iter().all(|r| r.accounting.balanced()),
         },
         cost: CostSummary {
-            total_usd: est(results, |r| r.stations.iter().map(|s| s.cost_usd).sum()),
+            total_usd: est(results, |r| r.cost.total()),
+            services_usd: est(results, |r| r.cost.services),
+            database_replicas_usd: est(results, |r| r.cost.databases),
+            fixed_usd: est(results, |r| r.cost.caches_and_fixed),
+            providers_usd: est(results, |r| r.cost.providers),
             peak_hourly_usd: est(results, |r| {
                 r.buckets
                     .iter()

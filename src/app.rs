@@ -56,6 +56,10 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         write_output(&dir.join("timeseries.csv"), &csv)?;
         let dist = files::latency_csv(&crate::aggregate::latency_distribution(&exp, &results));
         write_output(&dir.join("latency.csv"), &dist)?;
+        write_output(
+            &dir.join("decisions.csv"),
+            &files::decisions_csv(&exp, &results),
+        )?;
     }
     let failed = summary
         .thresholds

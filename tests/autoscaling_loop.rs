@@ -75,17 +75,27 @@ fn aws_simple_scaling_follows_alarm_and_cooldown_timeline() {
     assert_eq!(r.stations[0].replicas_max, 12.0);
 }
 
-/// 3 replicas at $0.10 per replica-hour for exactly 10 minutes (gracefulStop 0): $0.05.
+/// Exactly 10 minutes (gracefulStop 0) of: 3 replicas at $0.10/h = $0.05; a database
+/// primary at $0.50/h and two cache nodes at $0.20/h = $0.15; one read replica at $0.25/h
+/// = $0.041667; and one $0.001 provider call per request sent.
 #[test]
 fn cost_of_a_fixed_fleet_to_the_cent() {
     let exp = fixture("fleet.yaml");
     let r = run_replication(&exp, 0, Budget::default()).unwrap();
     assert_eq!(r.duration, 600 * NANOS_PER_SEC);
-    let cost = r.stations[0].cost_usd;
-    assert!((cost - 0.05).abs() < 1e-9, "cost {cost}");
-    let per_bucket: f64 = r.buckets.iter().map(|b| b.cost_usd).sum();
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
     assert!(
-        (per_bucket - 0.05).abs() < 1e-9,
-        "bucket costs sum to {per_bucket}"
+        close(r.stations[0].cost_usd, 0.05),
+        "services {}",
+        r.stations[0].cost_usd
     );
+    assert!(close(r.cost.services, 0.05), "{:?}", r.cost);
+    assert!(close(r.cost.caches_and_fixed, 0.15), "{:?}", r.cost);
+    assert!(close(r.cost.databases, 0.25 / 6.0), "{:?}", r.cost);
+    assert_eq!(r.accounting.sent, 6000);
+    assert!(close(r.cost.providers, 6.0), "{:?}", r.cost);
+    let total = 0.05 + 0.15 + 0.25 / 6.0 + 6.0;
+    assert!(close(r.cost.total(), total), "{:?}", r.cost);
+    let per_bucket: f64 = r.buckets.iter().map(|b| b.cost_usd).sum();
+    assert!(close(per_bucket, total), "bucket costs sum to {per_bucket}");
 }

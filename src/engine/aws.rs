@@ -209,6 +209,7 @@ impl Simulation<'_> {
                 n.ready = false;
                 self.db_nodes.push(n);
                 self.db_nodes_of[database].push(node);
+                self.rec.databases[database].replicas.add(self.now, 1.0);
                 self.queue.push(
                     self.now + startup,
                     Event::DbReplicaReady { node: node as u32 },
@@ -224,6 +225,7 @@ impl Simulation<'_> {
                     self.db_nodes[node].ready = false;
                     // Queries already on it finish; it serves no new ones.
                     self.db_nodes[node].retired = true;
+                    self.rec.databases[database].replicas.add(self.now, -1.0);
                 }
             }
         }

@@ -99,6 +99,8 @@ pub struct StationCounters {
     pub scale_ups: u64,
     pub scale_downs: u64,
     pub first_scale_up: Option<Nanos>,
+    /// Billed beyond the replicas' lives (billing minimums), USD.
+    pub extra_cost: f64,
 }
 
 /// Per database (primary and read replicas together).
@@ -114,6 +116,24 @@ pub struct DbCounters {
     pub waits: u64,
     pub wait_sum: f64,
     pub pool_timeouts: u64,
+    /// Read replicas that exist (being created included), for cost.
+    pub replicas: Gauge,
+    pub replica_price_per_hour: f64,
+}
+
+/// Money spent in one replication, by kind of resource (USD).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CostBreakdown {
+    pub services: f64,
+    pub databases: f64,
+    pub caches_and_fixed: f64,
+    pub providers: f64,
+}
+
+impl CostBreakdown {
+    pub fn total(&self) -> f64 {
+        self.services + self.databases + self.caches_and_fixed + self.providers
+    }
 }
 
 #[derive(Debug)]
@@ -135,6 +155,11 @@ pub struct Recorder {
     pub vus: Gauge,
     pub stations: Vec<StationCounters>,
     pub databases: Vec<DbCounters>,
+    /// USD per hour that does not change: database primaries and cache nodes.
+    fixed_per_hour: f64,
+    pub cost: CostBreakdown,
+    /// Cost that is not a rate (provider calls, billing minimums) in the current bucket.
+    bucket_cost: f64,
     bucket_latency: BucketLatency,
     bucket_requests: u64,
     bucket_failures: u64,
@@ -147,9 +172,9 @@ impl Recorder {
         n_buckets: usize,
         n_endpoints: usize,
         n_checks: usize,
-        stations: &[crate::model::Station],
-        database_cores: &[f64],
+        model: &crate::model::Model,
     ) -> Self {
+        let stations = &model.stations;
         Recorder {
             width,
             n_buckets,
@@ -187,17 +212,42 @@ impl Recorder {
                     }
                 })
                 .collect(),
-            databases: database_cores
+            databases: model
+                .databases
                 .iter()
-                .map(|&cores| DbCounters {
-                    cores,
+                .map(|d| DbCounters {
+                    cores: (d.primary.cores + d.read_replicas * d.replica.cores) as f64,
+                    replicas: Gauge::starting_at(d.read_replicas as f64),
+                    replica_price_per_hour: d.replica_price_per_hour,
                     ..DbCounters::default()
                 })
                 .collect(),
+            fixed_per_hour: model
+                .databases
+                .iter()
+                .map(|d| d.price_per_hour)
+                .sum::<f64>()
+                + model
+                    .caches
+                    .iter()
+                    .map(|c| c.nodes as f64 * c.price_per_hour)
+                    .sum::<f64>(),
+            cost: CostBreakdown::default(),
+            bucket_cost: 0.0,
             bucket_latency: BucketLatency::new(),
             bucket_requests: 0,
             bucket_failures: 0,
             buckets: Vec::with_capacity(n_buckets),
+        }
+    }
+
+    /// A one-off cost now (a provider call, a replica billed up to its minimum).
+    pub fn spend(&mut self, usd: f64, services: bool) {
+        self.bucket_cost += usd;
+        if services {
+            self.cost.services += usd;
+        } else {
+            self.cost.providers += usd;
         }
     }
 
@@ -260,22 +310,31 @@ impl Recorder {
             utilization: Vec::with_capacity(self.stations.len()),
             desired: Vec::with_capacity(self.stations.len()),
             ready: Vec::with_capacity(self.stations.len()),
-            cost_usd: 0.0,
+            cost_usd: self.bucket_cost,
         };
+        let hours = width as f64 / 3.6e12;
+        row.cost_usd += self.fixed_per_hour * hours;
+        self.cost.caches_and_fixed += self.fixed_per_hour * hours;
+        self.bucket_cost = 0.0;
         for s in &mut self.stations {
             row.in_flight.push(s.in_flight.close_bucket(end, width));
             let busy = s.busy.close_bucket(end, width);
             let cap = s.capacity.close_bucket(end, width);
             row.desired.push(s.desired.close_bucket(end, width));
             row.ready.push(s.ready.close_bucket(end, width));
-            row.cost_usd +=
-                s.billed.close_bucket(end, width) * width as f64 / 3.6e12 * s.price_per_hour;
+            let replica_cost = s.billed.close_bucket(end, width) * hours * s.price_per_hour;
+            row.cost_usd += replica_cost;
+            self.cost.services += replica_cost;
             row.utilization
                 .push(if cap > 0.0 { busy / cap } else { 0.0 });
         }
         for d in &mut self.databases {
             row.db_in_use.push(d.in_use.close_bucket(end, width));
             d.busy_cores.close_bucket(end, width);
+            let replica_cost =
+                d.replicas.close_bucket(end, width) * hours * d.replica_price_per_hour;
+            row.cost_usd += replica_cost;
+            self.cost.databases += replica_cost;
         }
         self.buckets.push(row);
         self.bucket_latency.reset();
@@ -352,7 +411,8 @@ impl Recorder {
                     scale_ups: s.scale_ups,
                     scale_downs: s.scale_downs,
                     first_scale_up_s: s.first_scale_up.map(|t| t as f64 / 1e9),
-                    cost_usd: s.billed.mean_until(end) * end as f64 / 3.6e12 * s.price_per_hour,
+                    cost_usd: s.billed.mean_until(end) * end as f64 / 3.6e12 * s.price_per_hour
+                        + s.extra_cost,
                 }
             })
             .collect()

@@ -29,6 +29,7 @@ pub struct ReplicationResult {
     pub accounting: Accounting,
     pub stations: Vec<StationResult>,
     pub databases: Vec<DatabaseResult>,
+    pub cost: crate::engine::recorder::CostBreakdown,
     pub buckets: Vec<BucketRow>,
     /// Every scaling decision of the autoscalers, in time order.
     pub decisions: Vec<crate::engine::scaling::ScaleRecord>,

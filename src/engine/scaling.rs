@@ -150,6 +150,13 @@ impl Simulation<'_> {
         let r = &mut self.stations[station].replicas[replica];
         if r.state == ReplicaState::Draining && r.busy == 0 && r.queued == 0 {
             r.state = ReplicaState::Gone;
+            let s = &self.model.stations[station];
+            let lived = self.now - r.created;
+            if lived < s.billing_minimum {
+                let extra = (s.billing_minimum - lived) as f64 / 3.6e12 * s.price_per_hour;
+                self.rec.stations[station].extra_cost += extra;
+                self.rec.spend(extra, true);
+            }
             r.samples.clear();
             self.rec.stations[station].billed.add(self.now, -1.0);
             self.aws_instance_gone(station, replica);

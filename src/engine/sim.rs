@@ -221,18 +221,12 @@ impl<'a> Simulation<'a> {
                 ));
             }
         }
-        let db_cores: Vec<f64> = model
-            .databases
-            .iter()
-            .map(|d| (d.primary.cores + d.read_replicas * d.replica.cores) as f64)
-            .collect();
         let rec = Recorder::new(
             exp.bucket,
             exp.n_buckets(),
             model.endpoints.len(),
             exp.checks.len(),
-            &model.stations,
-            &db_cores,
+            model,
         );
         let mut sim = Simulation {
             exp,
@@ -735,6 +729,9 @@ impl<'a> Simulation<'a> {
             }
             bucket.tokens -= 1.0;
         }
+        if p.cost_per_call > 0.0 {
+            self.rec.spend(p.cost_per_call, false);
+        }
         let latency = self.model.distributions[p.latency].sample_nanos(&mut self.rng_system);
         let failed =
             p.failure_probability > 0.0 && self.rng_system.random::<f64>() < p.failure_probability;
@@ -984,6 +981,7 @@ impl<'a> Simulation<'a> {
             accounting: self.accounting,
             stations,
             databases,
+            cost: self.rec.cost,
             buckets: std::mem::take(&mut self.rec.buckets),
             decisions: std::mem::take(&mut self.decisions),
         }

@@ -165,6 +165,7 @@ pub fn build_model(
                 .collect(),
             job_attempts: 1,
             job_retry_backoff: 0,
+            billing_minimum: s.billing_minimum.map(|d| d.0).unwrap_or(0),
             deployment: s.deployment.clone().unwrap_or_else(|| name.clone()),
             resources: resources(s.resources.as_ref(), &join_path(&path, "resources"))?,
             startup: match &s.startup {
@@ -216,6 +217,7 @@ pub fn build_model(
             }],
             job_attempts: q.attempts,
             job_retry_backoff: q.retry_backoff.map(|d| d.0).unwrap_or(0),
+            billing_minimum: 0,
             deployment: name.clone(),
             resources: Resources::default(),
             startup: None,
@@ -606,6 +608,17 @@ fn health_check(h: &HealthCheckSpec) -> Result<HealthCheckConfig, FieldError> {
     Ok(c)
 }
 
+/// A price in USD: finite and not negative; absent means free.
+fn price(value: Option<f64>, path: &str) -> Result<f64, FieldError> {
+    match value {
+        Some(v) => {
+            check_range(path, v, 0.0, 1e9)?;
+            Ok(v)
+        }
+        None => Ok(0.0),
+    }
+}
+
 fn check_range(path: &str, value: f64, min: f64, max: f64) -> Result<(), FieldError> {
     if !value.is_finite() || value < min || value > max {
         return Err(FieldError::new(
@@ -675,6 +688,11 @@ impl Builder<'_> {
                 replica,
                 read_replicas: d.read_replicas,
                 pool_timeout: d.pool_timeout.0,
+                price_per_hour: price(d.price_per_hour, &join_path(&path, "price_per_hour"))?,
+                replica_price_per_hour: price(
+                    d.replica_price_per_hour.or(d.price_per_hour),
+                    &join_path(&path, "replica_price_per_hour"),
+                )?,
             });
         }
         Ok(out)
@@ -691,6 +709,7 @@ impl Builder<'_> {
                 latency,
                 hit_ratio: c.hit_ratio,
                 nodes: c.nodes.unwrap_or(1),
+                price_per_hour: price(c.price_per_hour, &join_path(&path, "price_per_hour"))?,
             });
         }
         Ok(out)
@@ -760,6 +779,7 @@ impl Builder<'_> {
                 backoff_multiplier: multiplier,
                 max_backoff,
                 failover,
+                cost_per_call: price(p.cost_per_call, &join_path(&path, "cost_per_call"))?,
             });
         }
         // Failover chains must end.

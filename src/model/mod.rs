@@ -104,6 +104,7 @@ pub struct Station {
     /// Time from creation until a new replica is ready (None: at once).
     pub startup: Option<DistId>,
     pub price_per_hour: f64,
+    pub billing_minimum: Nanos,
 }
 
 /// Requests and the usage model of one replica (milli-CPU and bytes).
@@ -142,6 +143,9 @@ pub struct Operation {
 #[derive(Debug, Clone)]
 pub struct Database {
     pub name: String,
+    /// USD per hour of the primary and of each read replica.
+    pub price_per_hour: f64,
+    pub replica_price_per_hour: f64,
     pub primary: DbNode,
     pub replica: DbNode,
     pub read_replicas: u32,
@@ -160,6 +164,8 @@ pub struct Cache {
     pub latency: DistId,
     pub hit_ratio: f64,
     pub nodes: u32,
+    /// USD per node-hour.
+    pub price_per_hour: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -176,6 +182,8 @@ pub struct Provider {
     pub backoff_multiplier: f64,
     pub max_backoff: Nanos,
     pub failover: Option<usize>,
+    /// USD per attempt served.
+    pub cost_per_call: f64,
 }
 
 #[derive(Debug, Clone)]

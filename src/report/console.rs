@@ -241,11 +241,16 @@ pub fn render(s: &Summary) -> String {
         }
     }
     if s.cost.total_usd.mean > 0.0 {
+        let usd = |x: f64| format!("${x:.2}");
         let _ = writeln!(
             out,
-            "\n    COST: {} total, peak {}/hour",
-            with_ci(&s.cost.total_usd, |x| format!("${x:.2}")),
-            with_ci(&s.cost.peak_hourly_usd, |x| format!("${x:.2}"))
+            "\n    COST: {} total (replicas {}, database replicas {}, primaries and caches {}, provider calls {}), peak {}/hour",
+            with_ci(&s.cost.total_usd, usd),
+            usd(s.cost.services_usd.mean),
+            usd(s.cost.database_replicas_usd.mean),
+            usd(s.cost.fixed_usd.mean),
+            usd(s.cost.providers_usd.mean),
+            with_ci(&s.cost.peak_hourly_usd, usd)
         );
     }
     if !s.databases.is_empty() {

@@ -96,6 +96,31 @@ pub fn latency_csv(rows: &[DistributionRow]) -> Vec<u8> {
     w.into_inner().expect("in-memory flush")
 }
 
+/// decisions.csv: every scaling decision of every replication, in replication then time
+/// order: `replication,time_s,service,from,to,reason`.
+pub fn decisions_csv(
+    exp: &crate::model::experiment::Experiment,
+    results: &[crate::engine::ReplicationResult],
+) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["replication", "time_s", "service", "from", "to", "reason"])
+        .expect("in-memory write");
+    for r in results {
+        for d in &r.decisions {
+            w.write_record([
+                r.index.to_string(),
+                format!("{}", round6(d.at as f64 / 1e9)),
+                exp.model.stations[d.station].name.clone(),
+                d.from.to_string(),
+                d.to.to_string(),
+                d.reason.clone(),
+            ])
+            .expect("in-memory write");
+        }
+    }
+    w.into_inner().expect("in-memory flush")
+}
+
 /// Six significant decimals keep the CSV readable; the value is still exact to the
 /// precision any plot or spreadsheet uses.
 fn round6(x: f64) -> f64 {

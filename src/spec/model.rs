@@ -179,6 +179,8 @@ pub struct ServiceSpec {
     pub startup: Option<DistributionSpec>,
     /// Price of one replica-hour in USD, billed per second while the replica exists.
     pub price_per_hour: Option<f64>,
+    /// Shortest billed life of a replica (EC2: 60s); a shorter one is billed this long.
+    pub billing_minimum: Option<Duration>,
 }
 
 /// One step of an operation; each is a single-key map in YAML (`- work: {constant: 2ms}`).
@@ -269,6 +271,10 @@ pub struct DatabaseSpec {
     pub replica_cores: Option<u32>,
     /// Pool size to each read replica (default: as the primary).
     pub replica_pool_size: Option<u32>,
+    /// Price of the primary per hour in USD.
+    pub price_per_hour: Option<f64>,
+    /// Price of each read replica per hour (default: as the primary).
+    pub replica_price_per_hour: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -279,6 +285,8 @@ pub struct CacheSpec {
     /// Nodes of the cache cluster (for cost; latency is per lookup).
     #[serde(default)]
     pub nodes: Option<u32>,
+    /// Price of one node-hour in USD.
+    pub price_per_hour: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -296,6 +304,9 @@ pub struct ProviderSpec {
     pub retries: Option<RetrySpec>,
     /// Provider tried when this one's attempts are spent.
     pub failover: Option<String>,
+    /// USD per attempt the provider serves (compute units, or a transaction's gas at a gas
+    /// price: 230,000 gas x 20 gwei x $3,000/ETH = $13.80).
+    pub cost_per_call: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
