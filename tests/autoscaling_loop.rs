@@ -99,3 +99,46 @@ fn cost_of_a_fixed_fleet_to_the_cent() {
     let per_bucket: f64 = r.buckets.iter().map(|b| b.cost_usd).sum();
     assert!(close(per_bucket, total), "bucket costs sum to {per_bucket}");
 }
+
+/// Target tracking at 50% CPU on the same 90% load (AWS default alarms: AlarmHigh 3 of 3
+/// one-minute datapoints above the target). The third breaching datapoint ends at 180 s:
+/// capacity ceil(8 x 90 / 50) = 15. Afterwards 7.2 cores over 15 instances is 48%: below
+/// the target and above the scale-in alarm (0.7 x 50 = 35%), so nothing more.
+#[test]
+fn aws_target_tracking_sizes_to_the_target() {
+    let exp = fixture("tt.yaml");
+    let r = run_replication(&exp, 0, Budget::default()).unwrap();
+    let got: Vec<(u64, u32, u32)> = r
+        .decisions
+        .iter()
+        .map(|d| (d.at / NANOS_PER_SEC, d.from, d.to))
+        .collect();
+    assert_eq!(got, vec![(180, 8, 15)], "decisions: {:#?}", r.decisions);
+}
+
+/// Step scaling above 62% CPU (one 1-minute datapoint): +1 below 82%, +3 from 82%; warm-up
+/// 120 s; instances in service 60 s after launch.
+///
+/// * 60 s: 90% is 28 points above: +3, 8 -> 11 (in service at 120 s, warm until 240 s).
+/// * 120 s: the datapoint [60, 120) is still 90%: +3 on the capacity without warming
+///   instances (8) gives 11: no change.
+/// * 180 s: 7.2 cores / 11 = 65.5%: +1 on 8 = 9: no change.
+/// * 240 s: 65.5% again, warm-up over: 11 + 1 = 12.
+/// * 300 s: the datapoint [240, 300) (the 12th still starting) gives 12 again: no change;
+///   afterwards 60% < 62%: the alarm is OK.
+#[test]
+fn aws_step_scaling_counts_warming_instances_once() {
+    let exp = fixture("steps.yaml");
+    let r = run_replication(&exp, 0, Budget::default()).unwrap();
+    let got: Vec<(u64, u32, u32)> = r
+        .decisions
+        .iter()
+        .map(|d| (d.at / NANOS_PER_SEC, d.from, d.to))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(60, 8, 11), (240, 11, 12)],
+        "decisions: {:#?}",
+        r.decisions
+    );
+}

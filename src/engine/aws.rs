@@ -3,14 +3,14 @@
 //! database read-replica rule acting on the primary's connections.
 
 use crate::autoscale::aws::alarm::MetricAlarm;
-use crate::autoscale::aws::group::{AutoScalingGroup, InstanceId, PolicyInput};
+use crate::autoscale::aws::group::{AlarmSignal, AutoScalingGroup, InstanceId, PolicyInput};
 use crate::autoscale::aws::policy::ReadReplicaState;
 use crate::engine::database::DbNodeState;
 use crate::engine::event::Event;
 use crate::engine::scaling::ScaleRecord;
 use crate::engine::sim::Simulation;
 use crate::engine::station::ReplicaState;
-use crate::model::AwsMetric;
+use crate::model::{AsgPolicyKind, AwsMetric};
 use crate::time::{NANOS_PER_SEC, Nanos};
 
 /// CloudWatch's standard resolution for the metrics capsim publishes.
@@ -45,7 +45,8 @@ impl Simulation<'_> {
                 alarms: b
                     .policies
                     .iter()
-                    .map(|p| MetricAlarm::new(p.alarm.clone()))
+                    .flat_map(|p| p.kind.alarms())
+                    .map(MetricAlarm::new)
                     .collect(),
                 instance_of: (0..n as InstanceId).map(Some).collect(),
                 arrivals_mark: 0,
@@ -107,28 +108,65 @@ impl Simulation<'_> {
             let rt = &mut self.aws_groups[g];
             let requests = (arrivals - rt.arrivals_mark) as f64;
             rt.arrivals_mark = arrivals;
-            let mut states = Vec::with_capacity(binding.policies.len());
-            for (k, p) in binding.policies.iter().enumerate() {
+            let in_service = self.stations[station]
+                .replicas
+                .iter()
+                .filter(|r| r.state == ReplicaState::Ready)
+                .count();
+            let rt = &mut self.aws_groups[g];
+            let mut signals: Vec<AlarmSignal> = Vec::with_capacity(rt.alarms.len());
+            let mut k = 0;
+            for p in &binding.policies {
                 let value = match p.metric {
                     AwsMetric::CpuUtilization => cpu,
                     AwsMetric::RequestCount => Some(requests),
+                    AwsMetric::RequestCountPerTarget => {
+                        (in_service > 0).then(|| requests / in_service as f64)
+                    }
                     AwsMetric::DatabaseConnections => None,
                 };
-                if let Some(v) = value {
-                    rt.alarms[k].record(sample_at, v);
+                for config in p.kind.alarms() {
+                    let alarm = &mut rt.alarms[k];
+                    if let Some(v) = value {
+                        alarm.record(sample_at, v);
+                    }
+                    let eval = alarm.evaluate(now);
+                    signals.push(AlarmSignal::from_evaluation(&config, &eval));
+                    k += 1;
                 }
-                states.push(rt.alarms[k].evaluate(now).state);
             }
-            let inputs: Vec<PolicyInput<'_>> = binding
-                .policies
-                .iter()
-                .zip(&states)
-                .map(|(p, &alarm)| PolicyInput::Simple {
-                    name: &p.name,
-                    policy: &p.policy,
-                    alarm,
-                })
-                .collect();
+            let mut inputs: Vec<PolicyInput<'_>> = Vec::with_capacity(binding.policies.len());
+            let mut k = 0;
+            for p in &binding.policies {
+                let name = p.name.as_str();
+                match &p.kind {
+                    AsgPolicyKind::Simple { policy, .. } => {
+                        inputs.push(PolicyInput::Simple {
+                            name,
+                            policy,
+                            alarm: signals[k].state,
+                        });
+                        k += 1;
+                    }
+                    AsgPolicyKind::Step { policy, .. } => {
+                        inputs.push(PolicyInput::Step {
+                            name,
+                            policy,
+                            alarm: &signals[k],
+                        });
+                        k += 1;
+                    }
+                    AsgPolicyKind::TargetTracking { policy } => {
+                        inputs.push(PolicyInput::TargetTracking {
+                            name,
+                            policy,
+                            high: &signals[k],
+                            low: &signals[k + 1],
+                        });
+                        k += 2;
+                    }
+                }
+            }
             let decision = rt.group.decide(now, &inputs);
             if decision.changed() {
                 let c = &mut self.rec.stations[station];

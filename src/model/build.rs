@@ -8,7 +8,8 @@ use crate::autoscale::k8s::{load_hpas_with_targets, parse_quantity};
 use crate::error::{FieldError, join_path};
 use crate::model::distribution::{self as dist, Distribution};
 use crate::model::{
-    AsgBinding, AsgPolicy, Aws, AwsMetric, HpaBinding, Kubernetes, ReadReplicaBinding, Resources,
+    AsgBinding, AsgPolicy, AsgPolicyKind, Aws, AwsMetric, HpaBinding, Kubernetes,
+    ReadReplicaBinding, Resources,
 };
 use crate::model::{
     Cache, Database, DbNode, DistId, Endpoint, EntryBalancer, Instr, Model, Operation, Program,
@@ -506,20 +507,59 @@ fn aws(
             .map_err(|e| FieldError::new(join_path(&path, "asg"), e.to_string()))?;
         let t = tier(&g.policies, &join_path(&path, "policies"))?;
         let mut policies = Vec::new();
+        let group_metrics = [AwsMetric::CpuUtilization, AwsMetric::RequestCount];
         for (side, p) in [("scaleUp", &t.scale_up), ("scaleDown", &t.scale_down)] {
             if let Some(p) = p {
                 let metric = aws_metric(
                     &p.metric_name,
                     &format!("{}.{side}.metricName", g.policies),
-                    &[AwsMetric::CpuUtilization, AwsMetric::RequestCount],
+                    &group_metrics,
                 )?;
                 policies.push(AsgPolicy {
                     name: format!("{}.{side}", g.policies),
                     metric,
-                    alarm: p.alarm_config(),
-                    policy: p.simple_policy(),
+                    kind: AsgPolicyKind::Simple {
+                        alarm: p.alarm_config(),
+                        policy: p.simple_policy(),
+                    },
                 });
             }
+        }
+        for (k, s) in t.step_scaling.iter().enumerate() {
+            let at = format!("{}.stepScaling[{k}]", g.policies);
+            let metric = aws_metric(&s.metric_name, &format!("{at}.metricName"), &group_metrics)?;
+            let policy = s.policy().map_err(|e| e.within(&at))?;
+            policies.push(AsgPolicy {
+                name: s.name.clone(),
+                metric,
+                kind: AsgPolicyKind::Step {
+                    alarm: s.alarm_config(),
+                    policy,
+                },
+            });
+        }
+        for (k, s) in t.target_tracking.iter().enumerate() {
+            let at = format!("{}.targetTracking[{k}]", g.policies);
+            let metric = match s.metric_name.as_str() {
+                "CPUUtilization" | "ASGAverageCPUUtilization" => AwsMetric::CpuUtilization,
+                "RequestCountPerTarget" | "ALBRequestCountPerTarget" => {
+                    AwsMetric::RequestCountPerTarget
+                }
+                other => {
+                    return Err(FieldError::new(
+                        format!("{at}.metricName"),
+                        format!(
+                            "capsim tracks `CPUUtilization` or `RequestCountPerTarget`, not `{other}`"
+                        ),
+                    ));
+                }
+            };
+            let policy = s.policy().map_err(|e| e.within(&at))?;
+            policies.push(AsgPolicy {
+                name: s.name.clone(),
+                metric,
+                kind: AsgPolicyKind::TargetTracking { policy },
+            });
         }
         if stations[station].replicas != group.desired_capacity {
             return Err(FieldError::new(

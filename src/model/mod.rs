@@ -50,6 +50,8 @@ pub enum AwsMetric {
     CpuUtilization,
     /// Requests the group's target group received in the minute (ALB RequestCount).
     RequestCount,
+    /// RequestCount divided by the in-service instances (ALB RequestCountPerTarget).
+    RequestCountPerTarget,
     /// Connections in use on the database, all nodes (RDS DatabaseConnections).
     DatabaseConnections,
 }
@@ -58,8 +60,38 @@ pub enum AwsMetric {
 pub struct AsgPolicy {
     pub name: String,
     pub metric: AwsMetric,
-    pub alarm: crate::autoscale::aws::alarm::AlarmConfig,
-    pub policy: crate::autoscale::aws::policy::SimplePolicy,
+    pub kind: AsgPolicyKind,
+}
+
+/// A scaling policy of a group with the alarm(s) it reacts to.
+#[derive(Debug, Clone)]
+pub enum AsgPolicyKind {
+    Simple {
+        alarm: crate::autoscale::aws::alarm::AlarmConfig,
+        policy: crate::autoscale::aws::policy::SimplePolicy,
+    },
+    Step {
+        alarm: crate::autoscale::aws::alarm::AlarmConfig,
+        policy: crate::autoscale::aws::policy::StepPolicy,
+    },
+    /// Target tracking: its high and low alarms come from the policy.
+    TargetTracking {
+        policy: crate::autoscale::aws::policy::TargetTrackingPolicy,
+    },
+}
+
+impl AsgPolicyKind {
+    /// The alarms this policy needs, in the order the engine keeps them.
+    pub fn alarms(&self) -> Vec<crate::autoscale::aws::alarm::AlarmConfig> {
+        match self {
+            AsgPolicyKind::Simple { alarm, .. } | AsgPolicyKind::Step { alarm, .. } => {
+                vec![alarm.clone()]
+            }
+            AsgPolicyKind::TargetTracking { policy } => {
+                vec![policy.high_alarm_config(), policy.low_alarm_config()]
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

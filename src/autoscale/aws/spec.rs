@@ -5,7 +5,9 @@
 
 use super::alarm::{AlarmConfig, ComparisonOperator, Statistic, TreatMissingData};
 use super::group::{DEFAULT_COOLDOWN, GroupConfig, HealthCheckType};
-use super::policy::{AdjustmentType, ReadReplicaRule, SimplePolicy};
+use super::policy::{
+    AdjustmentType, ReadReplicaRule, SimplePolicy, StepAdjustment, StepPolicy, TargetTrackingPolicy,
+};
 use crate::error::{FieldError, LoadError, join_path};
 use crate::time::NANOS_PER_SEC;
 use serde::Deserialize;
@@ -326,6 +328,106 @@ pub struct TierPoliciesSpec {
     pub scale_up: Option<AlarmPolicySpec>,
     pub scale_down: Option<AlarmPolicySpec>,
     pub read_replicas: Option<ReadReplicasSpec>,
+    /// Step scaling policies, each with its own alarm (§3.3).
+    #[serde(default)]
+    pub step_scaling: Vec<StepPolicySpec>,
+    /// Target tracking policies (§3.5).
+    #[serde(default)]
+    pub target_tracking: Vec<TargetTrackingSpec>,
+}
+
+/// One step adjustment, bounds relative to the alarm threshold (AWS field names).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct StepAdjustmentSpec {
+    pub metric_interval_lower_bound: Option<f64>,
+    pub metric_interval_upper_bound: Option<f64>,
+    pub scaling_adjustment: i64,
+}
+
+/// A step scaling policy with its CloudWatch alarm.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StepPolicySpec {
+    pub name: String,
+    pub metric_name: String,
+    pub threshold: f64,
+    pub comparison_operator: ComparisonOperator,
+    pub evaluation_periods: u32,
+    /// Seconds.
+    pub period: u64,
+    #[serde(default)]
+    pub statistic: Statistic,
+    pub datapoints_to_alarm: Option<u32>,
+    #[serde(default)]
+    pub adjustment_type: AdjustmentType,
+    pub step_adjustments: Vec<StepAdjustmentSpec>,
+    pub min_adjustment_magnitude: Option<u32>,
+    /// Seconds.
+    pub estimated_instance_warmup: Option<u64>,
+}
+
+impl StepPolicySpec {
+    pub fn alarm_config(&self) -> AlarmConfig {
+        let mut c = AlarmConfig::new(
+            self.statistic,
+            self.period.saturating_mul(NANOS_PER_SEC),
+            self.evaluation_periods,
+            self.comparison_operator,
+            self.threshold,
+        );
+        if let Some(n) = self.datapoints_to_alarm {
+            c = c.with_datapoints_to_alarm(n);
+        }
+        c
+    }
+
+    pub fn policy(&self) -> Result<StepPolicy, FieldError> {
+        let mut p = StepPolicy::new(
+            self.adjustment_type,
+            self.step_adjustments
+                .iter()
+                .map(|s| {
+                    StepAdjustment::new(
+                        s.metric_interval_lower_bound,
+                        s.metric_interval_upper_bound,
+                        s.scaling_adjustment,
+                    )
+                })
+                .collect(),
+        );
+        p.min_adjustment_magnitude = self.min_adjustment_magnitude;
+        p.estimated_instance_warmup = self.estimated_instance_warmup.map(|s| s * NANOS_PER_SEC);
+        p.validate()?;
+        Ok(p)
+    }
+}
+
+/// A target tracking policy (AWS `TargetTrackingConfiguration`, flattened).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TargetTrackingSpec {
+    pub name: String,
+    /// `CPUUtilization` (ASGAverageCPUUtilization) or `RequestCountPerTarget`.
+    pub metric_name: String,
+    pub target_value: f64,
+    #[serde(default)]
+    pub disable_scale_in: bool,
+    /// Seconds.
+    pub estimated_instance_warmup: Option<u64>,
+}
+
+impl TargetTrackingSpec {
+    pub fn policy(&self) -> Result<TargetTrackingPolicy, FieldError> {
+        if !self.target_value.is_finite() || self.target_value <= 0.0 {
+            return Err(FieldError::new("targetValue", "must be a number above 0"));
+        }
+        let mut p = TargetTrackingPolicy::new(self.target_value);
+        p.disable_scale_in = self.disable_scale_in;
+        p.estimated_instance_warmup = self.estimated_instance_warmup.map(|s| s * NANOS_PER_SEC);
+        p.validate()?;
+        Ok(p)
+    }
 }
 
 /// The whole `SCALING_POLICIES` block: tier name → policies.
@@ -335,11 +437,24 @@ pub type ScalingPoliciesSpec = BTreeMap<String, TierPoliciesSpec>;
 /// (`backend.scaleDown.scalingAdjustment`).
 pub fn validate_scaling_policies(spec: &ScalingPoliciesSpec) -> Result<(), FieldError> {
     for (tier, p) in spec {
-        if p.scale_up.is_none() && p.scale_down.is_none() && p.read_replicas.is_none() {
+        if p.scale_up.is_none()
+            && p.scale_down.is_none()
+            && p.read_replicas.is_none()
+            && p.step_scaling.is_empty()
+            && p.target_tracking.is_empty()
+        {
             return Err(FieldError::new(
                 tier.as_str(),
-                "the tier has no policy; give scaleUp, scaleDown or readReplicas",
+                "the tier has no policy; give scaleUp, scaleDown, stepScaling, targetTracking or readReplicas",
             ));
+        }
+        for (i, s) in p.step_scaling.iter().enumerate() {
+            s.policy()
+                .map_err(|e| e.within(&format!("{tier}.stepScaling[{i}]")))?;
+        }
+        for (i, t) in p.target_tracking.iter().enumerate() {
+            t.policy()
+                .map_err(|e| e.within(&format!("{tier}.targetTracking[{i}]")))?;
         }
         if let Some(up) = &p.scale_up {
             up.validate(true)
