@@ -54,6 +54,12 @@ pub enum Event {
     AwsTick,
     /// A new database read replica serves reads.
     DbReplicaReady { node: u32 },
+    /// The next `work` step ends on a processor-shared replica.
+    CpuNext {
+        station: u32,
+        replica: u32,
+        version: u32,
+    },
     /// Load-balancer health checks of a station's targets are due.
     LbHealth { station: u32, version: u32 },
 }

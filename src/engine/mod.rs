@@ -6,6 +6,7 @@ pub mod database;
 pub mod event;
 mod lb_health;
 pub mod outcome;
+pub mod ps;
 pub mod queue;
 pub mod recorder;
 pub mod result;

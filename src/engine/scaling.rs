@@ -78,6 +78,7 @@ impl Simulation<'_> {
             .startup
             .map(|d| self.model.distributions[d].sample_nanos(&mut self.rng_system))
             .unwrap_or(0);
+        let cores = s.cores;
         let st = &mut self.stations[station];
         let slot = st
             .replicas
@@ -90,13 +91,13 @@ impl Simulation<'_> {
                 st.replicas[i] = Replica {
                     epoch,
                     queue,
-                    ..Replica::new(st.queue_capacity, now, false)
+                    ..Replica::new(st.queue_capacity, now, false, cores)
                 };
                 i
             }
             None => {
                 st.replicas
-                    .push(Replica::new(st.queue_capacity, now, false));
+                    .push(Replica::new(st.queue_capacity, now, false, cores));
                 st.replicas.len() - 1
             }
         };

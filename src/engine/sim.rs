@@ -330,6 +330,11 @@ impl<'a> Simulation<'a> {
                     self.advance(task);
                 }
             }
+            Event::CpuNext {
+                station,
+                replica,
+                version,
+            } => self.cpu_next(station as usize, replica as usize, version),
             Event::ExternalDone { task, generation } => {
                 if self.live(task, generation) {
                     match self.tasks[task as usize].pending {
@@ -497,11 +502,24 @@ impl<'a> Simulation<'a> {
                     let t = &mut self.tasks[task as usize];
                     t.next_pc = pc + 1;
                     t.in_work = true;
-                    let r = &mut self.stations[t.station as usize].replicas[t.replica as usize];
-                    r.integrate_cpu(self.now);
-                    r.cpu_busy += 1;
-                    self.queue
-                        .push(self.now + d, Event::TaskStep { task, generation });
+                    let (station, replica) = (t.station as usize, t.replica as usize);
+                    let now = self.now;
+                    let r = &mut self.stations[station].replicas[replica];
+                    r.integrate_cpu(now);
+                    match r.cpu.as_mut() {
+                        // The replica's cores are shared by the work in progress.
+                        Some(ps) => {
+                            ps.start(now, d as f64, task, generation);
+                            let busy = ps.busy_cores();
+                            r.cpu_busy = busy;
+                            self.schedule_cpu(station, replica);
+                        }
+                        None => {
+                            r.cpu_busy += 1;
+                            self.queue
+                                .push(now + d, Event::TaskStep { task, generation });
+                        }
+                    }
                     return;
                 }
                 Instr::Call { station, operation } => {
@@ -638,8 +656,8 @@ impl<'a> Simulation<'a> {
     /// Keeps the database's busy-cores gauge equal to the sum of min(queries, cores).
     fn track_busy_cores(&mut self, node: usize, before: usize) {
         let n = &self.db_nodes[node];
-        let cores = n.cores as usize;
-        let delta = n.active_queries().min(cores) as f64 - before.min(cores) as f64;
+        let cores = n.ps.cores as usize;
+        let delta = n.ps.active().min(cores) as f64 - before.min(cores) as f64;
         if delta != 0.0 {
             self.rec.databases[n.database as usize]
                 .busy_cores
@@ -649,7 +667,7 @@ impl<'a> Simulation<'a> {
 
     /// The task holds a connection: its query joins the node's processor sharing.
     fn start_query(&mut self, task: u32, node: usize) {
-        let before = self.db_nodes[node].active_queries();
+        let before = self.db_nodes[node].ps.active();
         let t = &mut self.tasks[task as usize];
         t.phase = Phase::InDatabase;
         let generation = t.generation;
@@ -657,31 +675,74 @@ impl<'a> Simulation<'a> {
             unreachable!("a task in a query is at a query instruction")
         };
         let work = self.model.distributions[time].sample_secs(&mut self.rng_system) * 1e9;
-        self.db_nodes[node].start(self.now, work, task, generation);
+        self.db_nodes[node]
+            .ps
+            .start(self.now, work, task, generation);
         self.track_busy_cores(node, before);
         self.schedule_db(node);
     }
 
+    fn schedule_cpu(&mut self, station: usize, replica: usize) {
+        let Some(ps) = &self.stations[station].replicas[replica].cpu else {
+            return;
+        };
+        let next = ps.next_departure(self.now);
+        if next != u64::MAX {
+            let version = ps.version;
+            self.queue.push(
+                next,
+                Event::CpuNext {
+                    station: station as u32,
+                    replica: replica as u32,
+                    version,
+                },
+            );
+        }
+    }
+
+    /// A processor-shared `work` step ends; the task goes on.
+    fn cpu_next(&mut self, station: usize, replica: usize, version: u32) {
+        let now = self.now;
+        let r = &mut self.stations[station].replicas[replica];
+        let Some(ps) = r.cpu.as_mut() else { return };
+        if ps.version != version {
+            return;
+        }
+        let Some((task, generation, _)) = ps.finish(now) else {
+            return;
+        };
+        let busy = ps.busy_cores();
+        r.integrate_cpu(now);
+        r.cpu_busy = busy;
+        self.schedule_cpu(station, replica);
+        if self.live(task, generation) {
+            let t = &mut self.tasks[task as usize];
+            t.pc = t.next_pc;
+            t.in_work = false;
+            self.advance(task);
+        }
+    }
+
     fn schedule_db(&mut self, node: usize) {
         let n = &self.db_nodes[node];
-        let next = n.next_departure(self.now);
+        let next = n.ps.next_departure(self.now);
         if next != u64::MAX {
             self.queue.push(
                 next,
                 Event::DbNext {
                     node: node as u32,
-                    version: n.version,
+                    version: n.ps.version,
                 },
             );
         }
     }
 
     fn db_next(&mut self, node: usize, version: u32) {
-        if self.db_nodes[node].version != version {
+        if self.db_nodes[node].ps.version != version {
             return;
         }
-        let before = self.db_nodes[node].active_queries();
-        let Some((task, generation, _)) = self.db_nodes[node].finish(self.now) else {
+        let before = self.db_nodes[node].ps.active();
+        let Some((task, generation, _)) = self.db_nodes[node].ps.finish(self.now) else {
             return;
         };
         self.track_busy_cores(node, before);

@@ -1,6 +1,7 @@
 //! Stations at run time: replicas with worker slots and FIFO wait queues, and the
 //! load-balancing choice among ready replicas.
 
+use crate::engine::ps::ProcessorSharing;
 use crate::model::Station;
 use crate::spec::model::BalancerAlgorithm;
 use rand::Rng;
@@ -50,10 +51,12 @@ pub struct Replica {
     pub samples: VecDeque<(u64, f64, u64)>,
     /// Requests in flight at the last scrape (for the memory model).
     pub in_flight_at_scrape: u32,
+    /// The replica's cores when its `work` is processor-shared.
+    pub cpu: Option<ProcessorSharing>,
 }
 
 impl Replica {
-    pub fn new(queue_capacity: u32, now: u64, ready: bool) -> Self {
+    pub fn new(queue_capacity: u32, now: u64, ready: bool, cores: Option<u32>) -> Self {
         Replica {
             busy: 0,
             queued: 0,
@@ -73,6 +76,7 @@ impl Replica {
             arrivals: 0,
             samples: VecDeque::new(),
             in_flight_at_scrape: 0,
+            cpu: cores.map(|c| ProcessorSharing::new(c, 64)),
         }
     }
 
@@ -103,7 +107,7 @@ pub struct StationState {
 impl StationState {
     pub fn new(station: &Station) -> Self {
         let replicas = (0..station.replicas)
-            .map(|_| Replica::new(station.queue_capacity, 0, true))
+            .map(|_| Replica::new(station.queue_capacity, 0, true, station.cores))
             .collect();
         StationState {
             replicas,

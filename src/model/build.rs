@@ -167,6 +167,13 @@ pub fn build_model(
             job_attempts: 1,
             job_retry_backoff: 0,
             billing_minimum: s.billing_minimum.map(|d| d.0).unwrap_or(0),
+            cores: match s.cores {
+                Some(c) => {
+                    check_range(&join_path(&path, "cores"), c as f64, 1.0, 1024.0)?;
+                    Some(c)
+                }
+                None => None,
+            },
             deployment: s.deployment.clone().unwrap_or_else(|| name.clone()),
             resources: resources(s.resources.as_ref(), &join_path(&path, "resources"))?,
             startup: match &s.startup {
@@ -219,6 +226,7 @@ pub fn build_model(
             job_attempts: q.attempts,
             job_retry_backoff: q.retry_backoff.map(|d| d.0).unwrap_or(0),
             billing_minimum: 0,
+            cores: None,
             deployment: name.clone(),
             resources: Resources::default(),
             startup: None,

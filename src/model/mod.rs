@@ -122,6 +122,8 @@ pub struct Station {
     pub replicas: u32,
     /// Concurrent requests per replica.
     pub workers: u32,
+    /// Cores per replica shared by `work` steps (None: no sharing).
+    pub cores: Option<u32>,
     /// Waiting room per replica; `u32::MAX` for unbounded.
     pub queue_capacity: u32,
     pub timeout: Option<Nanos>,

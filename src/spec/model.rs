@@ -162,6 +162,10 @@ pub struct ServiceSpec {
     pub replicas: u32,
     /// Requests one replica serves at once (worker threads, event-loop concurrency).
     pub workers: u32,
+    /// CPU cores of one replica, shared by the `work` steps in progress (processor
+    /// sharing: a Node.js event loop is `cores: 1` with many workers). Absent: every
+    /// worker runs its work at full speed.
+    pub cores: Option<u32>,
     /// Requests one replica holds waiting for a worker; one more is refused with 503.
     #[serde(default)]
     pub queue_capacity: Option<u32>,
