@@ -15,6 +15,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Validate { file } => validate(&file),
         Command::Bench(args) => crate::bench::bench(&args),
+        Command::Check(args) => crate::gate::commands::check(&args),
+        Command::Diff(args) => crate::gate::commands::diff(&args),
+        Command::Sweep(args) => crate::gate::commands::sweep(&args),
+        Command::Merge(args) => crate::gate::commands::merge(&args),
         Command::Hpa { snapshot, json } => {
             let report = crate::autoscale::hpa_dry_run::dry_run(&snapshot)?;
             if json {
@@ -28,7 +32,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {
-    let mut exp = load_experiment(&args.experiment)?;
+    if args.shard.is_some() || args.precision.is_some() {
+        return crate::gate::commands::run_extended(&args);
+    }
+    let overrides = crate::gate::overrides::Overrides::parse(&args.set).map_err(anyhow::Error::msg)?;
+    let mut exp = crate::load::load_experiment_with(&args.experiment, &overrides)?;
     if let Some(n) = args.replications {
         anyhow::ensure!(
             (1..=crate::model::experiment::MAX_REPLICATIONS).contains(&n),
@@ -61,6 +69,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         .any(|t| t.verdict == Verdict::Fail);
     if !args.quiet {
         print!("{}", console::render(&summary));
+    }
+    crate::gate::commands::run_alerts(&args, &exp, &results)?;
+    if !args.quiet {
         if let Some(dir) = &args.out {
             println!(
                 "\n  wrote {} and {}",
