@@ -35,7 +35,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     if args.shard.is_some() || args.precision.is_some() {
         return crate::gate::commands::run_extended(&args);
     }
-    let overrides = crate::gate::overrides::Overrides::parse(&args.set).map_err(anyhow::Error::msg)?;
+    let overrides =
+        crate::gate::overrides::Overrides::parse(&args.set).map_err(anyhow::Error::msg)?;
     let mut exp = crate::load::load_experiment_with(&args.experiment, &overrides)?;
     if let Some(n) = args.replications {
         anyhow::ensure!(

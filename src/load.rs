@@ -340,8 +340,8 @@ fn parse_overridden<T: DeserializeOwned>(
     let blame = |o: &Override, message: String| {
         LoadError::invalid(path, FieldError::new(format!("--set {}", o.raw), message))
     };
-    let (patched, _) = patch_document(text, sets)
-        .map_err(|e| LoadError::invalid(path, FieldError::new("", e)))?;
+    let (patched, _) =
+        patch_document(text, sets).map_err(|e| LoadError::invalid(path, FieldError::new("", e)))?;
     match parse_yaml::<T>(path, &patched) {
         Ok(spec) => Ok(spec),
         Err(whole) => {
@@ -373,8 +373,8 @@ pub fn load_model_with(path: &Path, overrides: &Overrides) -> Result<Model, Load
     let matched = std::cell::RefCell::new(std::collections::BTreeSet::new());
     let reader = |file: &Path| -> Result<String, String> {
         let text = read_text(file).map_err(|e| e.to_string())?;
-        let (text, names) = patch_manifests(&text, &hpa_sets)
-            .map_err(|e| format!("{}: {e}", file.display()))?;
+        let (text, names) =
+            patch_manifests(&text, &hpa_sets).map_err(|e| format!("{}: {e}", file.display()))?;
         matched.borrow_mut().extend(names);
         Ok(text)
     };

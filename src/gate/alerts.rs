@@ -57,7 +57,11 @@ impl AlertSummary {
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 { f64::NAN } else { a as f64 / b as f64 }
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
 }
 
 /// Per-bucket value of each time-series column, in [`crate::aggregate::series_columns`] order.

@@ -323,7 +323,9 @@ impl GateReport {
         if let Some(stop) = &self.stopping {
             s.push_str(&format!("{}\n\n", md_escape(stop)));
         }
-        s.push_str("| verdict | metric | threshold | observed (mean [95% CI]) | P(pass) | interval |\n");
+        s.push_str(
+            "| verdict | metric | threshold | observed (mean [95% CI]) | P(pass) | interval |\n",
+        );
         s.push_str("|---|---|---|---|---|---|\n");
         for r in &self.thresholds {
             let mark = match r.verdict {

@@ -193,20 +193,36 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode> {
             (args.a.clone(), overrides.clone())
         }
     };
-    let exp_a = load(&args.a, &Overrides::default(), args.run.replications, args.run.seed)?;
+    let exp_a = load(
+        &args.a,
+        &Overrides::default(),
+        args.run.replications,
+        args.run.seed,
+    )?;
     // Common random numbers: B uses A's seed and replication count.
     let exp_b = load(&b_path, &b_over, Some(exp_a.replications), Some(exp_a.seed))?;
     let runner = runner(&args.run);
     let idx = all_indices(&exp_a);
-    let (ra, rb) = runner.install(|| rayon::join(|| runner.run(&exp_a, &idx), || runner.run(&exp_b, &idx)));
+    let (ra, rb) =
+        runner.install(|| rayon::join(|| runner.run(&exp_a, &idx), || runner.run(&exp_b, &idx)));
     let (ra, rb) = (ra?, rb?);
     let label_b = match &args.b {
         Some(b) if overrides.is_empty() => b.display().to_string(),
-        Some(b) => format!("{} with --set {}", b.display(), overrides.raw().join(" --set ")),
+        Some(b) => format!(
+            "{} with --set {}",
+            b.display(),
+            overrides.raw().join(" --set ")
+        ),
         None => format!("A with --set {}", overrides.raw().join(" --set ")),
     };
-    let report =
-        crate::gate::diff::compare(&exp_a, &ra, &exp_b, &rb, &args.a.display().to_string(), &label_b);
+    let report = crate::gate::diff::compare(
+        &exp_a,
+        &ra,
+        &exp_b,
+        &rb,
+        &args.a.display().to_string(),
+        &label_b,
+    );
     if let Some(path) = &args.markdown {
         write_output(path, report.markdown().as_bytes())?;
     }
@@ -253,7 +269,12 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode> {
         .transpose()
         .map_err(anyhow::Error::msg)?;
     // Load every point first: a bad value fails before anything runs.
-    let base = load(&args.experiment, &overrides, args.run.replications, args.run.seed)?;
+    let base = load(
+        &args.experiment,
+        &overrides,
+        args.run.replications,
+        args.run.seed,
+    )?;
     let mine: Vec<&crate::gate::sweep::Point> = pts
         .iter()
         .filter(|p| shard.is_none_or(|s| s.owns(p.index as u64)))
@@ -304,7 +325,10 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode> {
             rows,
         };
         let path = args.out.join(PARTIAL_FILE);
-        write_output(&path, partial.to_yaml().map_err(anyhow::Error::msg)?.as_bytes())?;
+        write_output(
+            &path,
+            partial.to_yaml().map_err(anyhow::Error::msg)?.as_bytes(),
+        )?;
         if !args.quiet {
             println!(
                 "shard {}/{}: {} of {} sweep points written to {}; combine the shards with `capsim merge`",
@@ -317,7 +341,9 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    write_sweep(&args.out, &axes, &header, &pts, &rows, args.level, args.quiet)?;
+    write_sweep(
+        &args.out, &axes, &header, &pts, &rows, args.level, args.quiet,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -334,7 +360,10 @@ fn write_sweep(
     let path = out.join("sweep.csv");
     write_output(&path, csv.as_bytes())?;
     if !quiet {
-        print!("{}", crate::gate::sweep::table(axes, header, pts, rows, level));
+        print!(
+            "{}",
+            crate::gate::sweep::table(axes, header, pts, rows, level)
+        );
         println!("\n  wrote {}", path.display());
     }
     Ok(())
@@ -376,7 +405,10 @@ fn finish_run(
             );
         }
     }
-    let failed = summary.thresholds.iter().any(|t| t.verdict == Verdict::Fail);
+    let failed = summary
+        .thresholds
+        .iter()
+        .any(|t| t.verdict == Verdict::Fail);
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -395,11 +427,7 @@ fn print_alerts(exp: &Experiment, rules: &[alerts::AlertRule], results: &[Replic
 }
 
 /// Alert rules for plain `capsim run` (printed after the summary; alerts.json with --out).
-pub fn run_alerts(
-    args: &RunArgs,
-    exp: &Experiment,
-    results: &[ReplicationResult],
-) -> Result<()> {
+pub fn run_alerts(args: &RunArgs, exp: &Experiment, results: &[ReplicationResult]) -> Result<()> {
     let overrides = parse_overrides(&args.set)?;
     let rules = alert_rules(&args.experiment, &overrides, exp)?;
     if rules.is_empty() {
@@ -457,7 +485,10 @@ pub fn run_extended(args: &RunArgs) -> Result<ExitCode> {
             rows: Vec::new(),
         };
         let path = dir.join(PARTIAL_FILE);
-        write_output(&path, partial.to_yaml().map_err(anyhow::Error::msg)?.as_bytes())?;
+        write_output(
+            &path,
+            partial.to_yaml().map_err(anyhow::Error::msg)?.as_bytes(),
+        )?;
         if !args.quiet {
             println!(
                 "shard {}/{}: {} of {} replications written to {}; combine the shards with `capsim merge`",
@@ -492,9 +523,14 @@ fn read_partial(path: &Path) -> Result<Partial> {
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("{}: cannot read the shard's partial results", file.display()))?;
-    Partial::from_yaml(&text).map_err(|e| anyhow!("{}: not a capsim partial result: {e}", file.display()))
+    let text = std::fs::read_to_string(&file).with_context(|| {
+        format!(
+            "{}: cannot read the shard's partial results",
+            file.display()
+        )
+    })?;
+    Partial::from_yaml(&text)
+        .map_err(|e| anyhow!("{}: not a capsim partial result: {e}", file.display()))
 }
 
 pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
@@ -522,7 +558,10 @@ pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
             .collect();
         bail!(
             "merge needs each of the {n} shards exactly once; got {}{}",
-            ks.iter().map(|k| format!("{k}/{n}")).collect::<Vec<_>>().join(", "),
+            ks.iter()
+                .map(|k| format!("{k}/{n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             if missing.is_empty() {
                 " (a shard appears twice)".to_string()
             } else {
@@ -534,7 +573,12 @@ pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
     let exp_path = Path::new(&first.experiment);
     match first.kind {
         Kind::Run => {
-            let exp = load(exp_path, &overrides, Some(first.replications), Some(first.seed))?;
+            let exp = load(
+                exp_path,
+                &overrides,
+                Some(first.replications),
+                Some(first.seed),
+            )?;
             let mut results: Vec<ReplicationResult> =
                 parts.into_iter().flat_map(|p| p.results).collect();
             results.sort_by_key(|r| r.index);

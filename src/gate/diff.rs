@@ -69,14 +69,21 @@ pub struct DiffReport {
 
 /// Welch's interval on mean(b) - mean(a) at 95%.
 pub fn welch_interval(a: &[f64], b: &[f64]) -> Option<[f64; 2]> {
-    let clean = |v: &[f64]| v.iter().copied().filter(|x| !x.is_nan()).collect::<Vec<_>>();
+    let clean = |v: &[f64]| {
+        v.iter()
+            .copied()
+            .filter(|x| !x.is_nan())
+            .collect::<Vec<_>>()
+    };
     let (a, b) = (clean(a), clean(b));
     let (na, nb) = (a.len() as f64, b.len() as f64);
     if na < 2.0 || nb < 2.0 {
         return None;
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let var = |v: &[f64], m: f64| v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() as f64 - 1.0);
+    let var = |v: &[f64], m: f64| {
+        v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() as f64 - 1.0)
+    };
     let (ma, mb) = (mean(&a), mean(&b));
     let (va, vb) = (var(&a, ma) / na, var(&b, mb) / nb);
     let d = mb - ma;

@@ -32,7 +32,11 @@ impl MetricDef {
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 { f64::NAN } else { a as f64 / b as f64 }
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
 }
 
 fn per_s(c: u64, r: &ReplicationResult) -> f64 {
@@ -54,7 +58,9 @@ pub fn key_metrics(exp: &Experiment) -> Vec<MetricDef> {
         trend("p(95)", |t| t.p95),
         trend("p(99)", |t| t.p99),
         trend("max", |t| t.max),
-        MetricDef::new("http_req_failed.rate", "", |r| ratio(r.failures, r.requests)),
+        MetricDef::new("http_req_failed.rate", "", |r| {
+            ratio(r.failures, r.requests)
+        }),
         MetricDef::new("http_reqs.rate", "/s", |r| per_s(r.requests, r)),
         MetricDef::new("iterations.count", "", |r| r.iterations as f64),
         MetricDef::new("dropped_iterations.count", "", |r| {

@@ -2,12 +2,12 @@
 //! reports, paired comparisons (`diff`) and sweeps with common random numbers, sequential
 //! stopping, alert rules, and shards that merge into the outputs of one run.
 
-pub mod overrides;
 pub mod alerts;
 pub mod check;
+pub mod diff;
 pub mod junit;
 pub mod metrics;
-pub mod diff;
+pub mod overrides;
 pub mod sequential;
 pub mod shard;
 pub mod sweep;

@@ -402,7 +402,8 @@ pub fn patch_manifests(text: &str, sets: &[&Override]) -> Result<(String, Vec<St
             if let Target::Hpa(n) = &o.target
                 && Some(n) == name.as_ref()
             {
-                apply(doc, &o.path, o.value.clone()).map_err(|e| format!("--set {}: {e}", o.raw))?;
+                apply(doc, &o.path, o.value.clone())
+                    .map_err(|e| format!("--set {}: {e}", o.raw))?;
                 matched.push(n.clone());
             }
         }

@@ -19,7 +19,9 @@ pub struct Shard {
 impl Shard {
     pub fn parse(text: &str) -> Result<Shard, String> {
         let bad = || {
-            format!("--shard `{text}`: write K/N with 1 <= K <= N, e.g. --shard 2/4 (the second of four shards)")
+            format!(
+                "--shard `{text}`: write K/N with 1 <= K <= N, e.g. --shard 2/4 (the second of four shards)"
+            )
         };
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
         let k: u32 = k.trim().parse().map_err(|_| bad())?;
@@ -73,8 +75,7 @@ impl Partial {
 
     pub fn from_yaml(text: &str) -> Result<Partial, String> {
         let mut options = serde_saphyr::options! { budget: None };
-        options.non_finite_float_policy =
-            serde_saphyr::options::NonFiniteFloatPolicy::PassThrough;
+        options.non_finite_float_policy = serde_saphyr::options::NonFiniteFloatPolicy::PassThrough;
         serde_saphyr::from_str_with_options(text, options).map_err(|e| {
             e.to_string()
                 .lines()
@@ -86,7 +87,11 @@ impl Partial {
 
     /// The same run (kind, experiment, overrides, seed, replications, shard count)?
     pub fn same_run(&self, other: &Partial) -> Result<(), String> {
-        let mismatch = |what: &str| Err(format!("the shards come from different runs: {what} differ"));
+        let mismatch = |what: &str| {
+            Err(format!(
+                "the shards come from different runs: {what} differ"
+            ))
+        };
         if self.capsim_version != other.capsim_version {
             return mismatch("capsim versions");
         }

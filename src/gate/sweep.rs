@@ -98,7 +98,11 @@ pub struct Row {
 }
 
 fn cell(x: f64) -> String {
-    if x.is_nan() { String::new() } else { format!("{x}") }
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x}")
+    }
 }
 
 /// Column names after the parameters (must match [`row`]).
@@ -188,7 +192,13 @@ pub fn csv(axes: &[Axis], header: &[String], points: &[Point], rows: &[Row]) -> 
 
 /// A console table of the points: parameters, p(95), attainment, cost, Pareto mark, and
 /// the cheapest point that meets the required attainment.
-pub fn table(axes: &[Axis], header: &[String], points: &[Point], rows: &[Row], level: f64) -> String {
+pub fn table(
+    axes: &[Axis],
+    header: &[String],
+    points: &[Point],
+    rows: &[Row],
+    level: f64,
+) -> String {
     let p95 = header
         .iter()
         .position(|h| h == "http_req_duration.p(95)_mean");
