@@ -72,14 +72,14 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         print!("{}", console::render(&summary));
     }
     crate::gate::commands::run_alerts(&args, &exp, &results)?;
-    if !args.quiet {
-        if let Some(dir) = &args.out {
-            println!(
-                "\n  wrote {} and {}",
-                dir.join("summary.json").display(),
-                dir.join("timeseries.csv").display()
-            );
-        }
+    if !args.quiet
+        && let Some(dir) = &args.out
+    {
+        println!(
+            "\n  wrote {} and {}",
+            dir.join("summary.json").display(),
+            dir.join("timeseries.csv").display()
+        );
     }
     // k6 exits non-zero when thresholds fail; capsim's contract is 1 for a failed SLO.
     Ok(if failed {

@@ -74,7 +74,7 @@ pub fn key_metrics(exp: &Experiment) -> Vec<MetricDef> {
         .model
         .kubernetes
         .iter()
-        .flat_map(|k| k.hpas.iter().map(|b| b.station as usize))
+        .flat_map(|k| k.hpas.iter().map(|b| b.station))
         .collect();
     for (i, s) in exp.model.stations.iter().enumerate() {
         if scaled.contains(&i) {
