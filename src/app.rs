@@ -56,6 +56,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             max_events: args.max_events.unwrap_or(u64::MAX),
         },
     };
+    let rules = crate::gate::commands::run_alert_rules(&args, &exp)?;
     let results = run_replications(&exp, &plan, &|_| {})?;
     let summary = summarize(&exp, &results);
     if let Some(dir) = &args.out {
@@ -71,7 +72,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     if !args.quiet {
         print!("{}", console::render(&summary));
     }
-    crate::gate::commands::run_alerts(&args, &exp, &results)?;
+    crate::gate::commands::run_alerts(&args, &exp, &rules, &results)?;
     if !args.quiet
         && let Some(dir) = &args.out
     {

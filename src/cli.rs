@@ -179,6 +179,9 @@ pub struct MergeArgs {
     /// Folder for the merged outputs.
     #[arg(long, short = 'o')]
     pub out: PathBuf,
+    /// Sweeps: SLO attainment the recommendation must reach.
+    #[arg(long, default_value_t = 0.9)]
+    pub level: f64,
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }

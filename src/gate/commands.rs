@@ -390,6 +390,13 @@ fn finish_run(
     let summary = summarize(exp, results);
     if let Some(dir) = out {
         write_run_outputs(dir, exp, results)?;
+        if !rules.is_empty() {
+            let summaries = alerts::evaluate(exp, rules, results);
+            write_output(
+                &dir.join("alerts.json"),
+                serde_json::to_string_pretty(&summaries)?.as_bytes(),
+            )?;
+        }
     }
     if !quiet {
         if let Some(n) = note {
@@ -426,14 +433,23 @@ fn print_alerts(exp: &Experiment, rules: &[alerts::AlertRule], results: &[Replic
     }
 }
 
-/// Alert rules for plain `capsim run` (printed after the summary; alerts.json with --out).
-pub fn run_alerts(args: &RunArgs, exp: &Experiment, results: &[ReplicationResult]) -> Result<()> {
+/// Alert rules for plain `capsim run`, validated before it runs.
+pub fn run_alert_rules(args: &RunArgs, exp: &Experiment) -> Result<Vec<alerts::AlertRule>> {
     let overrides = parse_overrides(&args.set)?;
-    let rules = alert_rules(&args.experiment, &overrides, exp)?;
+    alert_rules(&args.experiment, &overrides, exp)
+}
+
+/// After plain `capsim run`: prints the alert rules' summaries (alerts.json with --out).
+pub fn run_alerts(
+    args: &RunArgs,
+    exp: &Experiment,
+    rules: &[alerts::AlertRule],
+    results: &[ReplicationResult],
+) -> Result<()> {
     if rules.is_empty() {
         return Ok(());
     }
-    let summaries = alerts::evaluate(exp, &rules, results);
+    let summaries = alerts::evaluate(exp, rules, results);
     if let Some(dir) = &args.out {
         write_output(
             &dir.join("alerts.json"),
@@ -441,7 +457,7 @@ pub fn run_alerts(args: &RunArgs, exp: &Experiment, results: &[ReplicationResult
         )?;
     }
     if !args.quiet {
-        print_alerts(exp, &rules, results);
+        print_alerts(exp, rules, results);
     }
     Ok(())
 }
@@ -603,7 +619,9 @@ pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
                 "the shards do not hold sweep points 0..{} exactly once each",
                 pts.len()
             );
-            write_sweep(&args.out, &axes, &header, &pts, &rows, 0.9, args.quiet)?;
+            write_sweep(
+                &args.out, &axes, &header, &pts, &rows, args.level, args.quiet,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }
