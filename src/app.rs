@@ -15,6 +15,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Validate { file } => validate(&file),
         Command::Bench(args) => crate::bench::bench(&args),
+        Command::Check(args) => crate::gate::commands::check(&args),
+        Command::Diff(args) => crate::gate::commands::diff(&args),
+        Command::Sweep(args) => crate::gate::commands::sweep(&args),
+        Command::Merge(args) => crate::gate::commands::merge(&args),
         Command::Hpa { snapshot, json } => {
             let report = crate::autoscale::hpa_dry_run::dry_run(&snapshot)?;
             if json {
@@ -28,7 +32,12 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {
-    let mut exp = load_experiment(&args.experiment)?;
+    if args.shard.is_some() || args.precision.is_some() {
+        return crate::gate::commands::run_extended(&args);
+    }
+    let overrides =
+        crate::gate::overrides::Overrides::parse(&args.set).map_err(anyhow::Error::msg)?;
+    let mut exp = crate::load::load_experiment_with(&args.experiment, &overrides)?;
     if let Some(n) = args.replications {
         anyhow::ensure!(
             (1..=crate::model::experiment::MAX_REPLICATIONS).contains(&n),
@@ -47,6 +56,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             max_events: args.max_events.unwrap_or(u64::MAX),
         },
     };
+    let rules = crate::gate::commands::run_alert_rules(&args, &exp)?;
     let results = run_replications(&exp, &plan, &|_| {})?;
     let summary = summarize(&exp, &results);
     if let Some(dir) = &args.out {
@@ -67,13 +77,16 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         .any(|t| t.verdict == Verdict::Fail);
     if !args.quiet {
         print!("{}", console::render(&summary));
-        if let Some(dir) = &args.out {
-            println!(
-                "\n  wrote {} and {}",
-                dir.join("summary.json").display(),
-                dir.join("timeseries.csv").display()
-            );
-        }
+    }
+    crate::gate::commands::run_alerts(&args, &exp, &rules, &results)?;
+    if !args.quiet
+        && let Some(dir) = &args.out
+    {
+        println!(
+            "\n  wrote {} and {}",
+            dir.join("summary.json").display(),
+            dir.join("timeseries.csv").display()
+        );
     }
     // k6 exits non-zero when thresholds fail; capsim's contract is 1 for a failed SLO.
     Ok(if failed {

@@ -19,6 +19,15 @@ pub enum Command {
         /// A model (models/*.yaml) or experiment (experiments/*.yaml) file.
         file: PathBuf,
     },
+    /// CI gate: exit 0 when every threshold passes with the required probability, 1 when
+    /// one fails or is undecided, 2 on bad input.
+    Check(CheckArgs),
+    /// Compare two configurations with common random numbers (paired intervals).
+    Diff(DiffArgs),
+    /// Run a grid of overrides; write sweep.csv with Pareto-optimal points.
+    Sweep(SweepArgs),
+    /// Combine `--shard` outputs into the outputs of one run.
+    Merge(MergeArgs),
     /// Measure the engine: events per second and peak memory of one replication.
     Bench(BenchArgs),
     /// HPA dry run: one reconcile of the Kubernetes controller on a snapshot file
@@ -52,6 +61,127 @@ pub struct RunArgs {
     #[arg(long)]
     pub max_events: Option<u64>,
     /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Override a field of the experiment, its model or an HPA manifest (repeatable):
+    /// `scenarios.load.vus=800`, `services.api.workers=16`, `hpa.NAME.spec.maxReplicas=20`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Run only shard K of N (replication indices i with i % N == K-1) and write
+    /// OUT/partial.yaml for `capsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Sequential stopping: replicate until the metric's 95% interval is this narrow
+    /// relative to its mean, e.g. `http_req_duration.p(95)=0.05`.
+    #[arg(long, value_name = "METRIC=REL_HALF_WIDTH")]
+    pub precision: Option<String>,
+    /// Cap on replications under --precision (default 200).
+    #[arg(long)]
+    pub max_replications: Option<u32>,
+}
+
+/// Options shared by the gate commands (check, diff, sweep).
+#[derive(Debug, Args, Clone)]
+pub struct GateRunArgs {
+    /// Override a field (repeatable): `scenarios.load.vus=800`, `services.api.workers=16`,
+    /// `model.services.api.replicas=4`, `hpa.NAME.spec.behavior.scaleDown.stabilizationWindowSeconds=600`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Replications (default: the experiment's, else 8).
+    #[arg(long, short = 'n')]
+    pub replications: Option<u32>,
+    /// Seed of the random streams (default: the experiment's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, short = 't')]
+    pub threads: Option<usize>,
+    /// Stop a replication after this many events (default 2e9: a bound for untrusted input).
+    #[arg(long)]
+    pub max_events: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The experiment file.
+    pub experiment: PathBuf,
+    #[command(flatten)]
+    pub run: GateRunArgs,
+    /// Probability each threshold must pass with (lower Wilson bound), 0 to 1.
+    #[arg(long, default_value_t = 0.9)]
+    pub level: f64,
+    /// Confidence of the Wilson interval on P(pass), 0 to 1.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Sequential stopping on a metric, e.g. `http_req_duration.p(95)=0.05`.
+    #[arg(long, value_name = "METRIC=REL_HALF_WIDTH")]
+    pub precision: Option<String>,
+    /// Cap on replications under --precision (default 200).
+    #[arg(long)]
+    pub max_replications: Option<u32>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write JUnit XML (one test case per threshold).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a Markdown summary (for $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Print nothing but errors (the exit code still tells).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The baseline experiment (A).
+    pub a: PathBuf,
+    /// The candidate experiment (B); without it, B is A with the --set overrides.
+    pub b: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: GateRunArgs,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write a Markdown table.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The experiment file (its `sweep:` block gives the grid unless --grid does).
+    pub experiment: PathBuf,
+    /// A grid axis (repeatable): `PATH=v1,v2,v3`.
+    #[arg(long, value_name = "PATH=V1,V2")]
+    pub grid: Vec<String>,
+    #[command(flatten)]
+    pub run: GateRunArgs,
+    /// Folder for sweep.csv (or partial.yaml with --shard).
+    #[arg(long, short = 'o', default_value = "sweep-out")]
+    pub out: PathBuf,
+    /// Run only shard K of N (points i with i % N == K-1).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// SLO attainment the recommendation must reach.
+    #[arg(long, default_value_t = 0.9)]
+    pub level: f64,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Folders (or partial.yaml files) written by `--shard` runs.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Folder for the merged outputs.
+    #[arg(long, short = 'o')]
+    pub out: PathBuf,
+    /// Sweeps: SLO attainment the recommendation must reach.
+    #[arg(long, default_value_t = 0.9)]
+    pub level: f64,
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }

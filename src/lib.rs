@@ -11,6 +11,7 @@ pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod gate;
 pub mod load;
 pub mod model;
 pub mod replicate;

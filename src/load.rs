@@ -2,8 +2,9 @@
 //! every parse or validation failure into a [`LoadError`] that names the file and the place.
 
 use crate::error::{FieldError, LoadError};
+use crate::gate::overrides::{Override, Overrides, Target, patch_document, patch_manifests};
 use crate::model::Model;
-use crate::model::build::{build_model, nearest};
+use crate::model::build::{build_model, build_model_with, nearest};
 use crate::model::experiment::{Experiment, build_experiment};
 use crate::spec::experiment::ExperimentSpec;
 use crate::spec::k6_options::parse_k6_options;
@@ -67,7 +68,7 @@ pub fn read_text(path: &Path) -> Result<String, LoadError> {
 }
 
 /// The parser options used for every capsim file: strict, with tight budgets.
-fn yaml_options() -> serde_saphyr::Options {
+pub fn yaml_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_nodes = MAX_YAML_NODES;
     budget.max_events = MAX_YAML_EVENTS;
@@ -324,8 +325,104 @@ pub fn load_model(path: &Path) -> Result<Model, LoadError> {
     build_model(&spec, &dir_of(path), &stem(path)).map_err(|e| LoadError::invalid(path, e))
 }
 
+/// Parses a document after applying `sets` to it (`--set`); an error the overrides caused
+/// names the override and, when it added a key the document did not have, the nearest one.
+fn parse_overridden<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    sets: &[&Override],
+) -> Result<T, LoadError> {
+    if sets.is_empty() {
+        return parse_yaml(path, text);
+    }
+    // The file as written must be valid first, so that its errors keep their positions.
+    parse_yaml::<T>(path, text)?;
+    let blame = |o: &Override, message: String| {
+        LoadError::invalid(path, FieldError::new(format!("--set {}", o.raw), message))
+    };
+    let (patched, _) =
+        patch_document(text, sets).map_err(|e| LoadError::invalid(path, FieldError::new("", e)))?;
+    match parse_yaml::<T>(path, &patched) {
+        Ok(spec) => Ok(spec),
+        Err(whole) => {
+            for o in sets {
+                let (one, added) = patch_document(text, &[o]).map_err(|e| blame(o, e))?;
+                if let Err(e) = parse_yaml::<T>(path, &one) {
+                    let why = match e {
+                        LoadError::Syntax { message, .. } => message,
+                        other => other.to_string(),
+                    };
+                    let message = match added.first() {
+                        Some(a) => format!("unknown path: {}; {why}", a.hint()),
+                        None => why,
+                    };
+                    return Err(blame(o, message));
+                }
+            }
+            Err(whole)
+        }
+    }
+}
+
+/// Loads a model with overrides of its fields and of its HPA manifests.
+pub fn load_model_with(path: &Path, overrides: &Overrides) -> Result<Model, LoadError> {
+    let text = read_text(path)?;
+    let sets = overrides.for_target(|t| *t == Target::Model);
+    let spec: ModelSpec = parse_overridden(path, &text, &sets)?;
+    let hpa_sets = overrides.for_target(|t| matches!(t, Target::Hpa(_)));
+    let matched = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let reader = |file: &Path| -> Result<String, String> {
+        let text = read_text(file).map_err(|e| e.to_string())?;
+        let (text, names) =
+            patch_manifests(&text, &hpa_sets).map_err(|e| format!("{}: {e}", file.display()))?;
+        matched.borrow_mut().extend(names);
+        Ok(text)
+    };
+    let model = build_model_with(&spec, &dir_of(path), &stem(path), &reader)
+        .map_err(|e| LoadError::invalid(path, e))?;
+    for o in &hpa_sets {
+        if let Target::Hpa(name) = &o.target
+            && !matched.borrow().contains(name)
+        {
+            let known: Vec<String> = model
+                .kubernetes
+                .iter()
+                .flat_map(|k| k.hpas.iter().map(|b| b.hpa.name.clone()))
+                .collect();
+            return Err(LoadError::invalid(
+                path,
+                FieldError::new(
+                    format!("--set {}", o.raw),
+                    crate::model::build::unknown_name(
+                        "HPA",
+                        name,
+                        known.iter().map(String::as_str),
+                    ),
+                ),
+            ));
+        }
+    }
+    Ok(model)
+}
+
+/// The experiment file's spec with `--set` overrides applied (for the `sweep:` and
+/// `alerts:` blocks, which the gate reads itself).
+pub fn load_experiment_spec_with(
+    path: &Path,
+    overrides: &Overrides,
+) -> Result<ExperimentSpec, LoadError> {
+    let text = read_text(path)?;
+    let sets = overrides.for_target(|t| *t == Target::Experiment);
+    parse_overridden(path, &text, &sets)
+}
+
 /// Loads an experiment and the model (and k6 options file) it names.
 pub fn load_experiment(path: &Path) -> Result<Experiment, LoadError> {
+    load_experiment_with(path, &Overrides::default())
+}
+
+/// [`load_experiment`] with `--set` overrides of the experiment, its model and its HPAs.
+pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experiment, LoadError> {
     let text = read_text(path)?;
     if !is_experiment(path, &text)? {
         return Err(LoadError::invalid(
@@ -337,7 +434,8 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, LoadError> {
             ),
         ));
     }
-    let spec: ExperimentSpec = parse_yaml(path, &text)?;
+    let sets = overrides.for_target(|t| *t == Target::Experiment);
+    let spec: ExperimentSpec = parse_overridden(path, &text, &sets)?;
     let base = dir_of(path);
     let model_path = base.join(&spec.model);
     if !model_path.is_file() {
@@ -352,7 +450,7 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, LoadError> {
             ),
         ));
     }
-    let model = load_model(&model_path)?;
+    let model = load_model_with(&model_path, overrides)?;
     let k6 = match &spec.k6_options {
         Some(file) => {
             let k6_path = base.join(file);

@@ -122,7 +122,7 @@ pub struct DbCounters {
 }
 
 /// Money spent in one replication, by kind of resource (USD).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CostBreakdown {
     pub services: f64,
     pub databases: f64,

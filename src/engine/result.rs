@@ -4,8 +4,9 @@
 use crate::engine::outcome::CauseCounts;
 use crate::stats::latency::TrendStats;
 use crate::time::Nanos;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReplicationResult {
     pub index: u32,
     /// Simulated length of the test (k6's test run duration).
@@ -36,7 +37,7 @@ pub struct ReplicationResult {
 }
 
 /// Request conservation, from the users' side: every request sent ends exactly once.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Accounting {
     pub sent: u64,
     pub succeeded: u64,
@@ -57,7 +58,7 @@ pub fn distribution_percentiles() -> impl Iterator<Item = f64> {
     (0..=200).map(|i| i as f64 / 2.0)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EndpointResult {
     pub latency: Option<TrendStats>,
     pub quantiles: Vec<f64>,
@@ -68,7 +69,7 @@ pub struct EndpointResult {
     pub causes: CauseCounts,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StationResult {
     /// Tasks that arrived (requests, calls or jobs), refused ones included.
     pub arrivals: u64,
@@ -112,7 +113,7 @@ impl StationResult {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DatabaseResult {
     pub mean_connections_in_use: f64,
     /// Busy cores over all cores (primary and read replicas).
@@ -126,7 +127,7 @@ pub struct DatabaseResult {
 }
 
 /// One time bucket of one replication.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BucketRow {
     /// Length of the bucket in seconds (the last one may be shorter).
     pub span_s: f64,

@@ -11,7 +11,7 @@ use crate::time::Nanos;
 pub const HTTP_REQUESTS_PER_SECOND: &str = "http_requests_per_second";
 
 /// One scaling decision, for the summary and the optional decision log.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScaleRecord {
     pub at: Nanos,
     pub station: usize,

@@ -4,7 +4,7 @@
 use crate::autoscale::aws::spec::{parse_asg_json, parse_scaling_policies_yaml};
 use crate::autoscale::health::HealthCheckConfig;
 use crate::autoscale::hpa::ControllerConfig;
-use crate::autoscale::k8s::{load_hpas_with_targets, parse_quantity};
+use crate::autoscale::k8s::{parse_hpas_with_targets, parse_quantity};
 use crate::error::{FieldError, join_path};
 use crate::model::distribution::{self as dist, Distribution};
 use crate::model::{
@@ -83,6 +83,21 @@ pub fn build_model(
     spec: &ModelSpec,
     base_dir: &Path,
     fallback_name: &str,
+) -> Result<Model, FieldError> {
+    build_model_with(spec, base_dir, fallback_name, &|path| {
+        crate::load::read_text(path).map_err(|e| e.to_string())
+    })
+}
+
+/// Reads an HPA manifest file's text (and may change it: `--set hpa.NAME...` overrides).
+pub type ManifestReader<'a> = &'a dyn Fn(&Path) -> Result<String, String>;
+
+/// [`build_model`] with the HPA manifests read through `manifests`.
+pub fn build_model_with(
+    spec: &ModelSpec,
+    base_dir: &Path,
+    fallback_name: &str,
+    manifests: ManifestReader<'_>,
 ) -> Result<Model, FieldError> {
     let mut b = Builder {
         spec,
@@ -301,7 +316,7 @@ pub fn build_model(
     };
 
     let kubernetes = match &spec.kubernetes {
-        Some(k) => Some(kubernetes(k, &stations, base_dir)?),
+        Some(k) => Some(kubernetes(k, &stations, base_dir, manifests)?),
         None => None,
     };
 
@@ -378,6 +393,7 @@ fn kubernetes(
     spec: &KubernetesSpec,
     stations: &[Station],
     base_dir: &Path,
+    manifests: ManifestReader<'_>,
 ) -> Result<Kubernetes, FieldError> {
     let mut config = ControllerConfig::default();
     let dur = |d: Option<crate::time::Duration>, default: Nanos| d.map(|d| d.0).unwrap_or(default);
@@ -416,8 +432,9 @@ fn kubernetes(
     for (i, file) in spec.hpa_manifests.iter().enumerate() {
         let path = format!("kubernetes.hpa_manifests[{i}]");
         let full = base_dir.join(file);
-        let loaded =
-            load_hpas_with_targets(&full).map_err(|e| FieldError::new(&path, format!("{e}")))?;
+        let text = manifests(&full).map_err(|e| FieldError::new(&path, e))?;
+        let loaded = parse_hpas_with_targets(&text)
+            .map_err(|e| FieldError::new(&path, format!("{}", e.in_file(&full))))?;
         for (target, hpa) in loaded {
             let station = stations
                 .iter()

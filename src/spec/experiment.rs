@@ -36,6 +36,30 @@ pub struct ExperimentSpec {
     /// k6 thresholds: metric (optionally with a `{tag:value}` filter) -> expressions.
     #[serde(default)]
     pub thresholds: BTreeMap<String, Vec<String>>,
+    /// Grid for `capsim sweep`: override path -> values (`hpa.web-hpa.spec.maxReplicas: [8, 12]`).
+    #[serde(default)]
+    pub sweep: BTreeMap<String, Vec<serde_json::Value>>,
+    /// Alert rules evaluated on each replication's time series (Prometheus-style).
+    #[serde(default)]
+    pub alerts: Vec<AlertSpec>,
+}
+
+/// An alert rule: fires when `metric op threshold` holds for `for` (time-series buckets).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSpec {
+    pub name: String,
+    /// A time-series column of timeseries.csv without its suffix (`p95_ms`, `error_rate`,
+    /// `utilization_api`, `ready_replicas_api`, ...).
+    pub metric: String,
+    /// `>`, `>=`, `<`, `<=`, `==` or `!=`.
+    pub op: String,
+    pub threshold: f64,
+    /// How long the condition must hold before the alert fires (default 0s).
+    #[serde(rename = "for", default)]
+    pub for_: Option<Duration>,
+    #[serde(default)]
+    pub severity: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

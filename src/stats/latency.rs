@@ -32,7 +32,7 @@ const MAX_MICROS: u64 = 86_400 * 1_000_000;
 
 /// The k6 Trend summary of `http_req_duration`, all in milliseconds, serialized with
 /// k6's keys (`avg`, `min`, `med`, `max`, `p(90)`, `p(95)`, `p(99)`).
-#[derive(Serialize, Clone, Copy, Debug, PartialEq)]
+#[derive(Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct TrendStats {
     pub avg: f64,
     pub min: f64,

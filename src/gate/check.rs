@@ -1,0 +1,374 @@
+//! `capsim check`: the CI gate. Every threshold passes when the lower bound of the Wilson
+//! interval on its pass probability (at the chosen confidence) reaches the required level.
+//! A threshold whose interval still straddles the level is *undecided*, and an undecided
+//! threshold fails the gate: CI must not merge on a coin toss. More replications decide it.
+
+use crate::engine::result::ReplicationResult;
+use crate::gate::metrics::fmt_num;
+use crate::model::experiment::Experiment;
+use crate::stats::interval::{Estimate, estimate, wilson_interval};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GateOptions {
+    /// Required probability that a threshold passes (default 0.9).
+    pub level: f64,
+    /// Confidence of the Wilson interval on that probability (default 0.95).
+    pub confidence: f64,
+}
+
+impl Default for GateOptions {
+    fn default() -> Self {
+        GateOptions {
+            level: 0.9,
+            confidence: 0.95,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateVerdict {
+    /// The whole interval on P(pass) is at or above the level.
+    Pass,
+    /// The whole interval is below the level.
+    Fail,
+    /// The interval straddles the level; a gate treats this as a failure.
+    Undecided,
+}
+
+impl GateVerdict {
+    pub fn word(self) -> &'static str {
+        match self {
+            GateVerdict::Pass => "PASS",
+            GateVerdict::Fail => "FAIL",
+            GateVerdict::Undecided => "UNDECIDED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GateRow {
+    pub metric: String,
+    pub threshold: String,
+    /// The metric across replications (mean and 95% interval).
+    pub observed: Estimate,
+    pub passes: usize,
+    pub replications: usize,
+    pub pass_probability: f64,
+    /// Wilson interval on the pass probability at the chosen confidence.
+    pub pass_probability_ci: [f64; 2],
+    pub verdict: GateVerdict,
+    /// Why, in one sentence.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GateReport {
+    pub experiment: String,
+    pub model: String,
+    pub seed: u64,
+    pub replications: usize,
+    pub level: f64,
+    pub confidence: f64,
+    pub overrides: Vec<String>,
+    pub thresholds: Vec<GateRow>,
+    /// True when every threshold passes.
+    pub passed: bool,
+    /// How the number of replications was chosen (sequential stopping), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopping: Option<String>,
+    /// Alert rules that fired in at least one replication.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<crate::gate::alerts::AlertSummary>,
+}
+
+/// The fewest replications at which a threshold that passes in all of them is shown to
+/// pass (the Wilson lower bound of n of n reaches `level`); `None` when no count up to the
+/// replication limit does (level 1).
+pub fn min_replications(opts: GateOptions) -> Option<u32> {
+    (1..=crate::model::experiment::MAX_REPLICATIONS)
+        .find(|&n| wilson_interval(n as u64, n as u64, opts.confidence).0 >= opts.level)
+}
+
+/// Judges every threshold of `exp` on `results`.
+pub fn evaluate(
+    exp: &Experiment,
+    results: &[ReplicationResult],
+    opts: GateOptions,
+    overrides: Vec<String>,
+) -> GateReport {
+    let rows: Vec<GateRow> = exp
+        .thresholds
+        .iter()
+        .map(|t| {
+            let observed: Vec<f64> = results
+                .iter()
+                .map(|r| t.observe(r, &exp.percentiles))
+                .collect();
+            let passes = observed.iter().filter(|&&v| t.passes(v)).count();
+            let n = results.len();
+            let (lo, hi) = wilson_interval(passes as u64, n as u64, opts.confidence);
+            let p = if n > 0 {
+                passes as f64 / n as f64
+            } else {
+                f64::NAN
+            };
+            let conf = format!("{:.0}%", opts.confidence * 100.0);
+            let (verdict, reason) = if lo >= opts.level {
+                (
+                    GateVerdict::Pass,
+                    format!(
+                        "passed in {passes} of {n} replications; P(pass) >= {} with {conf} confidence",
+                        opts.level
+                    ),
+                )
+            } else if hi < opts.level {
+                (
+                    GateVerdict::Fail,
+                    format!(
+                        "passed in only {passes} of {n} replications; P(pass) < {} with {conf} confidence",
+                        opts.level
+                    ),
+                )
+            } else {
+                (
+                    GateVerdict::Undecided,
+                    format!(
+                        "passed in {passes} of {n} replications; the {conf} interval [{lo:.3}, {hi:.3}] contains {}: \
+                         not shown to pass, so the gate fails; run more replications (--replications or --precision) to decide",
+                        opts.level
+                    ),
+                )
+            };
+            GateRow {
+                metric: t.key.clone(),
+                threshold: t.expression.clone(),
+                observed: estimate(&observed),
+                passes,
+                replications: n,
+                pass_probability: p,
+                pass_probability_ci: [lo, hi],
+                verdict,
+                reason,
+            }
+        })
+        .collect();
+    let passed = rows.iter().all(|r| r.verdict == GateVerdict::Pass);
+    GateReport {
+        experiment: exp.name.clone(),
+        model: exp.model.name.clone(),
+        seed: exp.seed,
+        replications: results.len(),
+        level: opts.level,
+        confidence: opts.confidence,
+        overrides,
+        thresholds: rows,
+        passed,
+        stopping: None,
+        alerts: Vec::new(),
+    }
+}
+
+fn observed_text(e: &Estimate) -> String {
+    match e.ci95 {
+        Some([lo, hi]) => format!("{} [{}, {}]", fmt_num(e.mean), fmt_num(lo), fmt_num(hi)),
+        None => fmt_num(e.mean),
+    }
+}
+
+impl GateReport {
+    pub fn failures(&self) -> usize {
+        self.thresholds
+            .iter()
+            .filter(|r| r.verdict != GateVerdict::Pass)
+            .count()
+    }
+
+    /// One line for the end of the table and the top of the Markdown.
+    pub fn headline(&self) -> String {
+        if self.passed {
+            format!(
+                "PASS: all {} threshold(s) hold with P(pass) >= {} at {:.0}% confidence ({} replications)",
+                self.thresholds.len(),
+                self.level,
+                self.confidence * 100.0,
+                self.replications
+            )
+        } else {
+            let fails = self
+                .thresholds
+                .iter()
+                .filter(|r| r.verdict == GateVerdict::Fail)
+                .count();
+            let undecided = self
+                .thresholds
+                .iter()
+                .filter(|r| r.verdict == GateVerdict::Undecided)
+                .count();
+            format!(
+                "FAIL: {fails} threshold(s) predicted to fail, {undecided} undecided (an undecided threshold fails the gate) of {} ({} replications)",
+                self.thresholds.len(),
+                self.replications
+            )
+        }
+    }
+
+    /// The console table.
+    pub fn table(&self) -> String {
+        let mut s = format!(
+            "capsim check: {} on {} (seed {}, {} replications)\n",
+            self.experiment, self.model, self.seed, self.replications
+        );
+        if !self.overrides.is_empty() {
+            s.push_str(&format!("  overrides: {}\n", self.overrides.join(", ")));
+        }
+        if let Some(stop) = &self.stopping {
+            s.push_str(&format!("  {stop}\n"));
+        }
+        s.push_str(&format!(
+            "  rule: a threshold passes when the {:.0}% Wilson lower bound on P(pass) >= {}\n\n",
+            self.confidence * 100.0,
+            self.level
+        ));
+        let head = [
+            "verdict",
+            "metric",
+            "threshold",
+            "observed (mean [95% CI])",
+            "P(pass)",
+            "interval",
+        ];
+        let rows: Vec<[String; 6]> = self
+            .thresholds
+            .iter()
+            .map(|r| {
+                [
+                    r.verdict.word().to_string(),
+                    r.metric.clone(),
+                    r.threshold.clone(),
+                    observed_text(&r.observed),
+                    format!("{:.3}", r.pass_probability),
+                    format!(
+                        "[{:.3}, {:.3}]",
+                        r.pass_probability_ci[0], r.pass_probability_ci[1]
+                    ),
+                ]
+            })
+            .collect();
+        let mut w = head.map(|h| h.chars().count());
+        for r in &rows {
+            for (i, c) in r.iter().enumerate() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut l = String::from(" ");
+            for (i, c) in cells.iter().enumerate() {
+                l.push_str(&format!(" {:<width$}", c, width = w[i]));
+            }
+            l.trim_end().to_string() + "\n"
+        };
+        s.push_str(&line(&head.map(String::from)));
+        for r in &rows {
+            s.push_str(&line(r));
+        }
+        let why: Vec<&GateRow> = self
+            .thresholds
+            .iter()
+            .filter(|r| r.verdict != GateVerdict::Pass)
+            .collect();
+        if !why.is_empty() {
+            s.push('\n');
+            for r in why {
+                s.push_str(&format!(
+                    "  {} {}: '{}': {}\n",
+                    r.verdict.word(),
+                    r.metric,
+                    r.threshold,
+                    r.reason
+                ));
+            }
+        }
+        if !self.alerts.is_empty() {
+            s.push_str("\n  alerts that would fire:\n");
+            for a in &self.alerts {
+                s.push_str(&format!("    {}\n", a.line()));
+            }
+        }
+        s.push_str(&format!("\n  {}\n", self.headline()));
+        s
+    }
+
+    /// Markdown for a CI step summary (`$GITHUB_STEP_SUMMARY`).
+    pub fn markdown(&self) -> String {
+        let icon = if self.passed { "✅" } else { "❌" };
+        let mut s = format!(
+            "## {icon} capsim check: `{}`\n\n{}\n\n",
+            md_escape(&self.experiment),
+            self.headline()
+        );
+        s.push_str(&format!(
+            "Model `{}`, seed {}, {} replications. A threshold passes when the {:.0}% Wilson lower bound on P(pass) is at least {}; an undecided one fails the gate.\n\n",
+            md_escape(&self.model),
+            self.seed,
+            self.replications,
+            self.confidence * 100.0,
+            self.level
+        ));
+        if !self.overrides.is_empty() {
+            let o: Vec<String> = self.overrides.iter().map(|o| format!("`{o}`")).collect();
+            s.push_str(&format!("Overrides: {}\n\n", o.join(", ")));
+        }
+        if let Some(stop) = &self.stopping {
+            s.push_str(&format!("{}\n\n", md_escape(stop)));
+        }
+        s.push_str(
+            "| verdict | metric | threshold | observed (mean [95% CI]) | P(pass) | interval |\n",
+        );
+        s.push_str("|---|---|---|---|---|---|\n");
+        for r in &self.thresholds {
+            let mark = match r.verdict {
+                GateVerdict::Pass => "✅ pass",
+                GateVerdict::Fail => "❌ fail",
+                GateVerdict::Undecided => "⚠️ undecided",
+            };
+            s.push_str(&format!(
+                "| {mark} | `{}` | `{}` | {} | {:.3} | [{:.3}, {:.3}] |\n",
+                md_escape(&r.metric),
+                md_escape(&r.threshold),
+                observed_text(&r.observed),
+                r.pass_probability,
+                r.pass_probability_ci[0],
+                r.pass_probability_ci[1]
+            ));
+        }
+        let why: Vec<&GateRow> = self
+            .thresholds
+            .iter()
+            .filter(|r| r.verdict != GateVerdict::Pass)
+            .collect();
+        if !why.is_empty() {
+            s.push_str("\n**Why it failed**\n\n");
+            for r in why {
+                s.push_str(&format!(
+                    "- `{}: {}`: {}\n",
+                    md_escape(&r.metric),
+                    md_escape(&r.threshold),
+                    md_escape(&r.reason)
+                ));
+            }
+        }
+        if !self.alerts.is_empty() {
+            s.push_str("\n**Alerts that would fire**\n\n");
+            for a in &self.alerts {
+                s.push_str(&format!("- {}\n", md_escape(&a.line())));
+            }
+        }
+        s
+    }
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}

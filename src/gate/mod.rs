@@ -1,0 +1,60 @@
+//! The CI gate and tuning tools: `--set` overrides, `capsim check` with JUnit and Markdown
+//! reports, paired comparisons (`diff`) and sweeps with common random numbers, sequential
+//! stopping, alert rules, and shards that merge into the outputs of one run.
+
+pub mod alerts;
+pub mod check;
+pub mod diff;
+pub mod junit;
+pub mod metrics;
+pub mod overrides;
+pub mod sequential;
+pub mod shard;
+pub mod sweep;
+
+use crate::engine::{Budget, ReplicationResult, RunError, run_replication};
+use crate::model::experiment::Experiment;
+use rayon::prelude::*;
+
+/// Default event budget of `check`, `diff` and `sweep` per replication: an untrusted
+/// configuration cannot hold a CI runner for long (about 2-4 minutes of one core).
+pub const DEFAULT_GATE_MAX_EVENTS: u64 = 2_000_000_000;
+
+/// How replications run: worker threads and the per-replication budget.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Runner {
+    pub threads: Option<usize>,
+    pub budget: Budget,
+}
+
+impl Runner {
+    /// Runs the given replication indices in parallel; results come back in the given order.
+    pub fn run(
+        &self,
+        exp: &Experiment,
+        indices: &[u32],
+    ) -> Result<Vec<ReplicationResult>, RunError> {
+        let work = || {
+            indices
+                .par_iter()
+                .map(|&i| run_replication(exp, i, self.budget))
+                .collect::<Result<Vec<_>, RunError>>()
+        };
+        self.install(work)
+    }
+
+    /// Runs `work` on a pool of `threads` workers (or the global pool).
+    pub fn install<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
+        match self.threads {
+            Some(n) => match rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+            {
+                Ok(pool) => pool.install(work),
+                Err(_) => work(),
+            },
+            None => work(),
+        }
+    }
+}
+pub mod commands;
