@@ -110,3 +110,74 @@ fn phase9_baseline_reproduces_the_plans_measurements() {
         0.007,
     );
 }
+
+/// The plan's 10x architecture: both seed HPAs bind to their Deployments (hamballer-api
+/// 4..20, hamballer-backend 5..25), the services start at the plan's instance counts and
+/// every scaled service has a price.
+#[test]
+fn hamballer_10x_model_binds_the_seed_hpas() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/hamballer-10x.yaml");
+    let model = load_model(&path).unwrap_or_else(|e| panic!("hamballer-10x.yaml: {e}"));
+    let k8s = model.kubernetes.as_ref().expect("a kubernetes block");
+    let bound = |deployment: &str| {
+        let b = k8s
+            .hpas
+            .iter()
+            .find(|b| model.stations[b.station].deployment == deployment)
+            .unwrap_or_else(|| panic!("no HPA bound to {deployment}"));
+        (&model.stations[b.station], b.hpa.min_replicas, b.hpa.max_replicas)
+    };
+    let (api, min, max) = bound("hamballer-api");
+    assert_eq!((api.name.as_str(), api.replicas, min, max), ("api", 8, 4, 20));
+    let (backend, min, max) = bound("hamballer-backend");
+    assert_eq!(
+        (backend.name.as_str(), backend.replicas, min, max),
+        ("backend", 10, 5, 25)
+    );
+    for s in [api, backend] {
+        assert!(s.price_per_hour > 0.0, "{} has no price", s.name);
+        assert!(s.startup.is_some(), "{} has no start-up time", s.name);
+        assert!(s.resources.cpu_request_milli.is_some(), "{}: no cpu request", s.name);
+        assert!(s.resources.memory_request_bytes.is_some(), "{}: no memory request", s.name);
+    }
+}
+
+/// A shortened spike (tests/fixtures/plan/spike-short.yaml: 300 -> 5000 -> 300 VUs) on the
+/// 10x model: the seed's HPAs scale the API and the backend out during the spike and back
+/// in after it. The fixture's first minute is shorter than the 300 s scale-down window,
+/// so the scale-downs counted come after the spike. Deterministic (fixed seed).
+#[test]
+fn hamballer_10x_short_spike_scales_out_and_back_in() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plan/spike-short.yaml");
+    let exp = load_experiment(&path).expect("spike-short.yaml loads");
+    let plan = RunPlan {
+        indices: 0..2,
+        threads: None,
+        budget: Budget::default(),
+    };
+    let results = run_replications(&exp, &plan, &|_| {}).expect("runs");
+    let summary = summarize(&exp, &results);
+    for (name, start) in [("api", 8.0), ("backend", 10.0)] {
+        let r = &summary.services[name].replicas;
+        assert!(
+            r.desired_max.mean > start,
+            "{name}: the HPA never asked for more than the {start} replicas it started with \
+             (desired_max {})",
+            r.desired_max.mean
+        );
+        assert!(r.scale_ups.mean >= 1.0, "{name}: no scale-up");
+        assert!(r.scale_downs.mean >= 1.0, "{name}: no scale-down after the spike");
+        assert_eq!(r.scaled_up_fraction, 1.0, "{name}: not every replication scaled up");
+        assert!(
+            r.max.mean > r.min.mean,
+            "{name}: ready replicas never changed ({}..{})",
+            r.min.mean,
+            r.max.mean
+        );
+        assert!(r.cost_usd.mean > 0.0, "{name}: no cost");
+    }
+    for (name, s) in &summary.services {
+        assert!(s.conserved, "request conservation fails at {name}");
+    }
+}
