@@ -3,7 +3,9 @@
 //! database read-replica rule acting on the primary's connections.
 
 use crate::autoscale::aws::alarm::MetricAlarm;
-use crate::autoscale::aws::group::{AlarmSignal, AutoScalingGroup, InstanceId, PolicyInput};
+use crate::autoscale::aws::group::{
+    AlarmSignal, AutoScalingGroup, Decision, InstanceId, PolicyInput,
+};
 use crate::autoscale::aws::policy::ReadReplicaState;
 use crate::engine::database::DbNodeState;
 use crate::engine::event::Event;
@@ -185,23 +187,7 @@ impl Simulation<'_> {
                     reason: decision.policy.clone().unwrap_or_default(),
                 });
             }
-            for id in decision.launch {
-                let index = self.spawn_replica(station);
-                let rt = &mut self.aws_groups[g];
-                if rt.instance_of.len() <= index {
-                    rt.instance_of.resize(index + 1, None);
-                }
-                rt.instance_of[index] = Some(id);
-            }
-            for id in decision.terminate {
-                let slot = self.aws_groups[g]
-                    .instance_of
-                    .iter()
-                    .position(|&x| x == Some(id));
-                if let Some(index) = slot {
-                    self.retire_replica(station, index);
-                }
-            }
+            self.apply_group_decision(g, station, &decision);
         }
         for k in 0..self.aws_replica_rules.len() {
             let binding = &aws.read_replicas[k];
@@ -274,6 +260,43 @@ impl Simulation<'_> {
         if !n.retired {
             n.ready = true;
         }
+    }
+
+    /// Launches and terminates the instances a group decided on.
+    fn apply_group_decision(&mut self, g: usize, station: usize, decision: &Decision) {
+        for &id in &decision.launch {
+            let index = self.spawn_replica(station);
+            let rt = &mut self.aws_groups[g];
+            if rt.instance_of.len() <= index {
+                rt.instance_of.resize(index + 1, None);
+            }
+            rt.instance_of[index] = Some(id);
+        }
+        for &id in &decision.terminate {
+            let slot = self.aws_groups[g]
+                .instance_of
+                .iter()
+                .position(|&x| x == Some(id));
+            if let Some(index) = slot
+                && self.stations[station].replicas[index].state != ReplicaState::Dead
+            {
+                self.retire_replica(station, index);
+            }
+        }
+    }
+
+    /// An instance of a group died: its EC2 status check fails and the group replaces it.
+    pub(crate) fn aws_replace(&mut self, station: usize, replica: usize) {
+        let Some(g) = self.aws_group_of[station] else {
+            return;
+        };
+        let Some(Some(id)) = self.aws_groups[g].instance_of.get(replica).copied() else {
+            return;
+        };
+        let decision = self.aws_groups[g]
+            .group
+            .report_unhealthy(id, self.now, false);
+        self.apply_group_decision(g, station, &decision);
     }
 
     /// A replica of an AWS group has become ready: the instance is in service.

@@ -64,8 +64,15 @@ impl Simulation<'_> {
             return;
         };
         let routable = h.routable();
+        // A dead target keeps its traffic until the checks mark it unhealthy.
         for (i, r) in self.stations[station].replicas.iter_mut().enumerate() {
-            r.ready = r.state == ReplicaState::Ready && routable.contains(&target_id(i, r.epoch));
+            r.ready = matches!(r.state, ReplicaState::Ready | ReplicaState::Dead)
+                && routable.contains(&target_id(i, r.epoch));
+        }
+        for i in 0..self.stations[station].replicas.len() {
+            if self.stations[station].replicas[i].state == ReplicaState::Dead {
+                self.leave_if_drained(station, i);
+            }
         }
     }
 
@@ -87,6 +94,18 @@ impl Simulation<'_> {
             self.apply_routable(station);
             self.schedule_lb_health(station);
         }
+    }
+
+    /// A killed target stops answering its health checks. Returns false when the station
+    /// has no health checks (the platform then notices the death on its own).
+    pub(crate) fn lb_target_died(&mut self, station: usize, replica: usize) -> bool {
+        let epoch = self.stations[station].replicas[replica].epoch;
+        let Some(h) = self.lb_health[station].as_mut() else {
+            return false;
+        };
+        h.set_responding(target_id(replica, epoch), self.now, false, 0);
+        self.schedule_lb_health(station);
+        true
     }
 
     pub(crate) fn lb_remove(&mut self, station: usize, replica: usize) {

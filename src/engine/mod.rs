@@ -4,6 +4,7 @@
 mod aws;
 pub mod database;
 pub mod event;
+mod faults;
 mod lb_health;
 pub mod outcome;
 pub mod ps;

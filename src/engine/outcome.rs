@@ -22,10 +22,16 @@ pub enum Cause {
     ProviderTimeout,
     /// 429: the provider's rate limit refused the last attempt.
     RateLimited,
+    /// 502: the replica the request was sent to had died (the balancer did not know yet).
+    ConnectionRefused,
+    /// 502: the replica died while it held the request.
+    ConnectionReset,
+    /// 503: the database primary was failing over; writes were refused.
+    DbUnavailable,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 8] = [
+    pub const ALL: [Cause; 11] = [
         Cause::QueueFull,
         Cause::NoReplica,
         Cause::Timeout,
@@ -34,6 +40,9 @@ impl Cause {
         Cause::ProviderError,
         Cause::ProviderTimeout,
         Cause::RateLimited,
+        Cause::ConnectionRefused,
+        Cause::ConnectionReset,
+        Cause::DbUnavailable,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -51,6 +60,9 @@ impl Cause {
             Cause::ProviderError => "provider_error",
             Cause::ProviderTimeout => "provider_timeout",
             Cause::RateLimited => "rate_limited",
+            Cause::ConnectionRefused => "connection_refused",
+            Cause::ConnectionReset => "connection_reset",
+            Cause::DbUnavailable => "db_unavailable",
         }
     }
 }

@@ -101,6 +101,8 @@ pub struct StationCounters {
     pub first_scale_up: Option<Nanos>,
     /// Billed beyond the replicas' lives (billing minimums), USD.
     pub extra_cost: f64,
+    /// Replicas killed by faults.
+    pub killed: u64,
 }
 
 /// Per database (primary and read replicas together).

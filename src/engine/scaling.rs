@@ -149,7 +149,18 @@ impl Simulation<'_> {
     /// A draining replica leaves once it holds no request.
     pub(crate) fn leave_if_drained(&mut self, station: usize, replica: usize) {
         let r = &mut self.stations[station].replicas[replica];
-        if r.state == ReplicaState::Draining && r.busy == 0 && r.queued == 0 {
+        if r.busy > 0 || r.queued > 0 {
+            return;
+        }
+        if r.state == ReplicaState::Dead && !r.ready {
+            // A killed replica the platform has noticed: its slot is free once empty.
+            r.state = ReplicaState::Gone;
+            r.samples.clear();
+            self.aws_instance_gone(station, replica);
+            self.lb_remove(station, replica);
+            return;
+        }
+        if r.state == ReplicaState::Draining {
             r.state = ReplicaState::Gone;
             let s = &self.model.stations[station];
             let lived = self.now - r.created;

@@ -11,7 +11,7 @@ use crate::engine::queue::EventQueue;
 use crate::engine::recorder::Recorder;
 use crate::engine::result::{Accounting, ReplicationResult};
 use crate::engine::scaling::ScaleRecord;
-use crate::engine::station::{StationState, Waiting};
+use crate::engine::station::{ReplicaState, StationState, Waiting};
 use crate::engine::vus::{ScenarioState, Vu};
 use crate::model::experiment::Experiment;
 use crate::model::{Instr, Model};
@@ -196,6 +196,11 @@ pub struct Simulation<'a> {
     /// Per station: the balancer's target health (entry stations with health checks).
     pub(crate) lb_health: Vec<Option<TargetGroupHealth>>,
     pub(crate) lb_health_version: Vec<u32>,
+    /// Fault state: providers down, slowdown factors, databases failing over.
+    pub(crate) provider_down: Vec<bool>,
+    pub(crate) provider_slowdown: Vec<f64>,
+    pub(crate) station_slowdown: Vec<f64>,
+    pub(crate) db_failing_over: Vec<bool>,
     pub(crate) decisions: Vec<ScaleRecord>,
 }
 
@@ -269,12 +274,17 @@ impl<'a> Simulation<'a> {
             aws_replica_rules: Vec::new(),
             lb_health: (0..model.stations.len()).map(|_| None).collect(),
             lb_health_version: vec![0; model.stations.len()],
+            provider_down: vec![false; model.providers.len()],
+            provider_slowdown: vec![1.0; model.providers.len()],
+            station_slowdown: vec![1.0; model.stations.len()],
+            db_failing_over: vec![false; model.databases.len()],
             decisions: Vec::new(),
         };
         sim.init_scenarios();
         sim.init_autoscaling();
         sim.init_aws();
         sim.init_lb_health();
+        sim.init_faults();
         sim
     }
 
@@ -381,6 +391,13 @@ impl<'a> Simulation<'a> {
             Event::HpaSync { hpa } => self.hpa_sync(hpa as usize),
             Event::AwsTick => self.aws_tick(),
             Event::DbReplicaReady { node } => self.db_replica_ready(node as usize),
+            Event::FaultStart { fault } => self.fault_start(fault as usize),
+            Event::FaultEnd { fault } => self.fault_end(fault as usize),
+            Event::DeathNoticed {
+                station,
+                replica,
+                epoch,
+            } => self.death_noticed(station as usize, replica as usize, epoch),
             Event::LbHealth { station, version } => self.lb_health_tick(station as usize, version),
             Event::JobRetry { station, attempt } => {
                 let entry = self.model.stations[station as usize].operations[0].entry;
@@ -440,6 +457,11 @@ impl<'a> Simulation<'a> {
         let capacity = st.queue_capacity;
         let r = &mut st.replicas[replica];
         r.arrivals += 1;
+        if r.state == ReplicaState::Dead {
+            // The balancer still believes in it: the connection is refused.
+            self.rec.stations[station].causes[Cause::ConnectionRefused.index()] += 1;
+            return Err(Cause::ConnectionRefused);
+        }
         let start_now = r.busy < workers;
         if !start_now && r.queued >= capacity {
             self.rec.stations[station].causes[Cause::QueueFull.index()] += 1;
@@ -503,6 +525,7 @@ impl<'a> Simulation<'a> {
                     t.next_pc = pc + 1;
                     t.in_work = true;
                     let (station, replica) = (t.station as usize, t.replica as usize);
+                    let d = (d as f64 * self.station_slowdown[station]) as Nanos;
                     let now = self.now;
                     let r = &mut self.stations[station].replicas[replica];
                     r.integrate_cpu(now);
@@ -599,6 +622,10 @@ impl<'a> Simulation<'a> {
     }
 
     fn query(&mut self, task: u32, database: usize, write: bool) {
+        if write && self.db_failing_over[database] {
+            self.fail_here(task, Cause::DbUnavailable);
+            return;
+        }
         let nodes = &self.db_nodes_of[database];
         let primary = nodes[0];
         let node = if write {
@@ -793,10 +820,16 @@ impl<'a> Simulation<'a> {
         if p.cost_per_call > 0.0 {
             self.rec.spend(p.cost_per_call, false);
         }
+        // Draws happen whatever the faults, so runs with and without them stay paired.
         let latency = self.model.distributions[p.latency].sample_nanos(&mut self.rng_system);
+        let latency = (latency as f64 * self.provider_slowdown[t.provider as usize]) as Nanos;
         let failed =
             p.failure_probability > 0.0 && self.rng_system.random::<f64>() < p.failure_probability;
         let (delay, outcome) = match p.timeout {
+            // Down: the call hangs until the timeout, or is refused at once without one.
+            _ if self.provider_down[t.provider as usize] => {
+                (p.timeout.unwrap_or(0), Some(Cause::ProviderError))
+            }
             Some(limit) if latency > limit => (limit, Some(Cause::ProviderTimeout)),
             _ => (
                 latency,
@@ -852,9 +885,16 @@ impl<'a> Simulation<'a> {
         if !self.live(task, generation) || self.tasks[task as usize].settled {
             return;
         }
+        self.abort(task, Cause::Timeout);
+    }
+
+    /// Answers the task's caller with `cause` now (a server-side timeout, a replica that
+    /// died). A task still waiting is dropped; one in progress runs on unobserved and
+    /// stops at its next step.
+    pub(crate) fn abort(&mut self, task: u32, cause: Cause) {
         let t = self.tasks[task as usize];
         let station = t.station as usize;
-        self.rec.stations[station].causes[Cause::Timeout.index()] += 1;
+        self.rec.stations[station].causes[cause.index()] += 1;
         let tm = &mut self.tasks[task as usize];
         tm.settled = true;
         tm.orphaned = true;
@@ -871,7 +911,21 @@ impl<'a> Simulation<'a> {
             // Work in progress goes on (servers seldom cancel it); it stops at the next step.
             _ => {}
         }
-        self.deliver(t.parent, station, Some(Cause::Timeout));
+        self.deliver(t.parent, station, Some(cause));
+    }
+
+    /// Every live task on a replica that just died: answered with a connection reset.
+    pub(crate) fn abort_replica_tasks(&mut self, station: usize, replica: usize) {
+        for i in 0..self.tasks.len() {
+            let t = self.tasks[i];
+            if t.alive
+                && !t.settled
+                && t.station as usize == station
+                && t.replica as usize == replica
+            {
+                self.abort(i as u32, Cause::ConnectionReset);
+            }
+        }
     }
 
     pub(crate) fn fail_here(&mut self, task: u32, cause: Cause) {

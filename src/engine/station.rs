@@ -23,6 +23,9 @@ pub enum ReplicaState {
     Ready,
     /// Being removed: takes no new requests, finishes what it holds.
     Draining,
+    /// Killed by a fault: serves nothing; requests routed to it are refused until the
+    /// balancer learns it is gone.
+    Dead,
     /// Gone; the slot may be reused by a new replica.
     Gone,
 }
@@ -91,8 +94,12 @@ impl Replica {
         self.cpu_last = now;
     }
 
+    /// The replica is a pod or instance the platform counts (not gone, not dead).
     pub fn exists(&self) -> bool {
-        self.state != ReplicaState::Gone
+        matches!(
+            self.state,
+            ReplicaState::Starting | ReplicaState::Ready | ReplicaState::Draining
+        )
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Experiment {
     /// Percentiles (0..=100) the thresholds need from every latency histogram.
     pub percentiles: Vec<f64>,
     pub checks: Vec<Check>,
+    /// Failures injected during the test, in the order written.
+    pub faults: Vec<crate::model::fault::Fault>,
     /// Think-time distributions of the flows.
     pub distributions: Vec<Distribution>,
 }
@@ -259,6 +261,7 @@ pub fn build_experiment(
         thresholds,
         percentiles,
         checks,
+        faults: Vec::new(),
         distributions,
     };
     let n = exp.end_time().div_ceil(bucket);
@@ -271,6 +274,9 @@ pub fn build_experiment(
             ),
         ));
     }
+    let faults = crate::model::fault::build_faults(&spec.faults, &exp.model, exp.end_time())?;
+    let mut exp = exp;
+    exp.faults = faults;
     Ok(exp)
 }
 

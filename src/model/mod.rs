@@ -4,6 +4,7 @@
 pub mod build;
 pub mod distribution;
 pub mod experiment;
+pub mod fault;
 pub mod program;
 
 pub use distribution::Distribution;

@@ -42,6 +42,79 @@ pub struct ExperimentSpec {
     /// Alert rules evaluated on each replication's time series (Prometheus-style).
     #[serde(default)]
     pub alerts: Vec<AlertSpec>,
+    /// Failures injected during the test.
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
+}
+
+/// A failure injected at a time, or over a window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// When it happens (from the test start).
+    pub at: Duration,
+    /// How long it lasts (for outages, slowdowns, failovers); absent for kills.
+    #[serde(rename = "for")]
+    pub duration: Option<Duration>,
+    /// A short label for reports (default: the kind and its target).
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub kind: FaultKindSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKindSpec {
+    /// Kills replicas of a service: their requests fail; the Deployment (or Auto Scaling
+    /// group) starts replacements.
+    Kill(KillSpec),
+    /// A provider stops answering: every attempt fails, so retries and failover act.
+    ProviderOutage(TargetSpec),
+    /// A provider answers `factor` times slower.
+    ProviderSlowdown(SlowdownSpec),
+    /// A service's `work` takes `factor` times longer.
+    Degrade(SlowdownSpec),
+    /// The database primary fails over: writes fail for the window, then a read replica
+    /// is promoted (one fewer replica).
+    DatabaseFailover(DatabaseTargetSpec),
+    /// An availability zone goes: `fraction` of every service's replicas are killed.
+    ZoneLoss(ZoneLossSpec),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KillSpec {
+    pub service: String,
+    /// Replicas to kill ...
+    pub count: Option<u32>,
+    /// ... or a fraction of them (rounded up).
+    pub fraction: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    pub provider: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowdownSpec {
+    pub provider: Option<String>,
+    pub service: Option<String>,
+    pub factor: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseTargetSpec {
+    pub database: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneLossSpec {
+    pub fraction: f64,
 }
 
 /// An alert rule: fires when `metric op threshold` holds for `for` (time-series buckets).
