@@ -3,3 +3,7 @@
 
 pub mod console;
 pub mod files;
+pub mod data;
+pub mod document;
+pub mod figures;
+pub mod render;
