@@ -53,8 +53,25 @@ fn num(e: &Est) -> String {
     est_with(e, fmt_num)
 }
 
-fn pct(e: &Est) -> String {
-    est_with(e, fmt_pct)
+/// `188.6 ± 0.1`: compact for wide tables (the intervals are symmetric t intervals).
+fn pm_with(e: &Est, f: impl Fn(f64) -> String) -> String {
+    if !e.mean.is_finite() {
+        return "–".into();
+    }
+    match e.ci95 {
+        Some([lo, hi]) if lo.is_finite() && hi.is_finite() && hi > lo => {
+            format!("{} ± {}", f(e.mean), f((hi - lo) / 2.0))
+        }
+        _ => f(e.mean),
+    }
+}
+
+fn pm(e: &Est) -> String {
+    pm_with(e, fmt_num)
+}
+
+fn pm_pct(e: &Est) -> String {
+    pm_with(e, fmt_pct)
 }
 
 fn money(e: &Est) -> String {
@@ -87,7 +104,7 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
     let mut out: Vec<Block> = Vec::new();
 
     out.push(Block::Para(format!(
-        "Experiment **{}** on model **{}**: {} replications (seed {}), each a simulated test run of {} s on average. Values are means across replications with their 95% confidence interval in brackets.",
+        "Experiment **{}** on model **{}**: {} replications (seed {}), each a simulated test run of {} s on average. Values are means across replications with their 95% confidence interval, written [low, high] or ± half-width.",
         s.experiment,
         s.model,
         s.replications,
@@ -209,7 +226,7 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
                     let observed = if t.metric.starts_with("http_req_failed")
                         || t.threshold.trim_start().starts_with("rate")
                     {
-                        pct(&t.observed)
+                        est_with(&t.observed, fmt_pct)
                     } else {
                         num(&t.observed)
                     };
@@ -263,11 +280,11 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
                 .map(|(name, e)| {
                     vec![
                         name.clone(),
-                        num(&e.http_reqs.rate),
-                        num(&e.http_req_duration.avg),
-                        num(&e.http_req_duration.p95),
-                        num(&e.http_req_duration.p99),
-                        pct(&e.http_req_failed.rate),
+                        pm(&e.http_reqs.rate),
+                        pm(&e.http_req_duration.avg),
+                        pm(&e.http_req_duration.p95),
+                        pm(&e.http_req_duration.p99),
+                        pm_pct(&e.http_req_failed.rate),
                     ]
                 })
                 .collect(),
@@ -308,7 +325,7 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
                 .map(|(c, e)| {
                     vec![
                         cause_label(c),
-                        num(e),
+                        pm(e),
                         if sent > 0.0 {
                             fmt_pct(e.mean / sent)
                         } else {
@@ -359,11 +376,11 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
                     };
                     vec![
                         name,
-                        num(&v.throughput),
-                        pct(&v.utilization),
-                        num(&v.mean_in_flight),
-                        num(&v.queue_wait_ms),
-                        num(&v.response_ms),
+                        pm(&v.throughput),
+                        pm_pct(&v.utilization),
+                        pm(&v.mean_in_flight),
+                        pm(&v.queue_wait_ms),
+                        pm(&v.response_ms),
                         format!(
                             "{} ({}–{})",
                             fmt_num(r.avg.mean),
@@ -415,12 +432,12 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
                         name.clone(),
                         d.pool_size.to_string(),
                         d.read_replicas.to_string(),
-                        num(&d.connections_in_use),
-                        pct(&d.cpu_utilization),
-                        num(&d.queries_per_s),
-                        num(&d.query_ms),
-                        num(&d.pool_wait_ms),
-                        num(&d.pool_timeouts),
+                        pm(&d.connections_in_use),
+                        pm_pct(&d.cpu_utilization),
+                        pm(&d.queries_per_s),
+                        pm(&d.query_ms),
+                        pm(&d.pool_wait_ms),
+                        pm(&d.pool_timeouts),
                     ]
                 })
                 .collect(),
@@ -452,7 +469,7 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
             rows: s
                 .checks
                 .iter()
-                .map(|(n, c)| vec![n.clone(), pct(&c.rate), num(&c.passes), num(&c.fails)])
+                .map(|(n, c)| vec![n.clone(), pm_pct(&c.rate), pm(&c.passes), pm(&c.fails)])
                 .collect(),
         });
     }
@@ -635,7 +652,7 @@ p { margin: 10px 0 14px; }
 table { border-collapse: collapse; margin: 14px 0 22px; font-size: 14px; width: auto; max-width: 100%; }
 th, td { padding: 6px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--soft); text-align: left; font-weight: 600; border-bottom: 2px solid var(--line); white-space: nowrap; }
-td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
+td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 code { font: 13px "DejaVu Sans Mono", Menlo, Consolas, monospace; background: var(--soft); padding: 1px 4px; border-radius: 3px; }
 figure { margin: 18px 0 26px; }

@@ -75,6 +75,21 @@ enum Kind {
     LatencyDistribution(Vec<String>),
 }
 
+/// File stems of every figure [`plan`] can produce, in report order.
+pub const FIGURE_STEMS: &[&str] = &[
+    "latency",
+    "request_rate",
+    "error_rate",
+    "errors_by_cause",
+    "replicas",
+    "db_connections",
+    "in_flight",
+    "utilization",
+    "cost",
+    "thresholds",
+    "latency_distribution",
+];
+
 /// One figure to draw: file stem (`latency` -> latency.png, latency.svg), title,
 /// a one-sentence caption for reports, and its size in pixels.
 #[derive(Debug, Clone)]
@@ -137,12 +152,12 @@ pub fn fmt_num(v: f64) -> String {
         return "–".into();
     }
     let a = v.abs();
-    let s = if a >= 1000.0 {
+    if a >= 1000.0 {
         let r = v.round() as i64;
         let digits = r.unsigned_abs().to_string();
         let mut out = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(',');
             }
             out.push(c);
@@ -163,8 +178,20 @@ pub fn fmt_num(v: f64) -> String {
             s
         };
         if s == "-0" { "0".into() } else { s }
-    };
-    s
+    }
+}
+
+/// Milliseconds to three significant digits at most: 8.54, 33.1, 412.
+pub fn fmt_ms(v: f64) -> String {
+    if !v.is_finite() {
+        "–".into()
+    } else if v.abs() >= 100.0 {
+        fmt_num(v.round())
+    } else if v.abs() >= 10.0 {
+        fmt_num((v * 10.0).round() / 10.0)
+    } else {
+        fmt_num((v * 100.0).round() / 100.0)
+    }
 }
 
 /// Percent with up to one decimal: 0.0123 -> "1.2%".
@@ -173,10 +200,15 @@ pub fn fmt_pct(p: f64) -> String {
         return "–".into();
     }
     let v = p * 100.0;
-    let s = if v != 0.0 && v.abs() < 0.1 {
-        format!("{v:.2}")
-    } else {
+    // Three significant digits below 10%, so that small rates and their intervals differ.
+    let s = if v == 0.0 || v.abs() >= 10.0 {
         format!("{v:.1}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else if v.abs() >= 0.1 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.4}")
     };
     let s = s.trim_end_matches('0').trim_end_matches('.');
     format!("{s}%")
@@ -184,7 +216,7 @@ pub fn fmt_pct(p: f64) -> String {
 
 /// The smallest of 1, 2, 2.5, 5 times a power of ten that is at least `x` (1 for x <= 0).
 fn nice_ceil(x: f64) -> f64 {
-    if !(x > 0.0) || !x.is_finite() {
+    if x.is_nan() || x <= 0.0 || x.is_infinite() {
         return 1.0;
     }
     let p = 10f64.powf(x.log10().floor());
@@ -1439,12 +1471,23 @@ fn per_service<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
 ) -> Result<(), DrawError> {
     let ts = &data.series;
+    let banded = svcs.len() <= 2;
+    let swatch = if banded {
+        Swatch::LineBand
+    } else {
+        Swatch::Line
+    };
     let keys: Vec<Key> = svcs
         .iter()
         .enumerate()
-        .map(|(i, s)| key(s.clone(), PALETTE[i % PALETTE.len()], Swatch::LineBand))
+        .map(|(i, s)| key(s.clone(), PALETTE[i % PALETTE.len()], swatch))
         .collect();
-    let body = header(root, &spec.title, &subtitle(data, BAND_NOTE), &keys)?;
+    let note = if banded {
+        BAND_NOTE
+    } else {
+        "lines: mean across replications"
+    };
+    let body = header(root, &spec.title, &subtitle(data, note), &keys)?;
     let scale = if percent { 100.0 } else { 1.0 };
     let cols: Vec<SeriesColumn> = svcs
         .iter()
@@ -1464,16 +1507,13 @@ fn per_service<DB: DrawingBackend>(
     };
     mesh!(chart, t.label, ydesc, &|v: &f64| fmt_num(*v));
     let xs = midpoints(data, t);
-    for (i, c) in cols.iter().enumerate() {
-        let s = |v: &[f64]| v.iter().map(|x| x * scale).collect::<Vec<_>>();
-        band(
-            &mut chart,
-            &xs,
-            &s(&c.p5),
-            &s(&c.p95),
-            PALETTE[i % PALETTE.len()],
-            0.10,
-        )?;
+    // Bands of more than two overlapping series turn to mud: lines only then.
+    if banded {
+        for (i, c) in cols.iter().enumerate() {
+            let s = |v: &[f64]| v.iter().map(|x| x * scale).collect::<Vec<_>>();
+            let color = PALETTE[i % PALETTE.len()];
+            band(&mut chart, &xs, &s(&c.p5), &s(&c.p95), color, 0.12)?;
+        }
     }
     for (i, c) in cols.iter().enumerate() {
         let s: Vec<f64> = c.mean.iter().map(|x| x * scale).collect();
@@ -1707,18 +1747,42 @@ fn latency_distribution<DB: DrawingBackend>(
     let Some(lat) = &data.latency else {
         return Ok(());
     };
-    let limits = latency_limits(data);
+    // Percentile thresholds of the metric each panel shows (all requests, or one endpoint).
+    let limits_of = |ep: &str| -> Vec<(String, f64)> {
+        let metric = if ep == "*" {
+            "http_req_duration".to_string()
+        } else {
+            format!("http_req_duration{{endpoint:{ep}}}")
+        };
+        data.summary
+            .thresholds
+            .iter()
+            .filter(|th| th.metric.replace(": ", ":") == metric)
+            .filter_map(|th| th.limit())
+            .filter(|(stat, _)| stat.starts_with("p(") || stat == "med")
+            .collect()
+    };
+    // A threshold is drawn when it lies within twice the panel's tail (else off scale).
+    let tail = |ep: &str| {
+        lat.endpoints
+            .iter()
+            .find(|(e, _)| e == ep)
+            .map_or(0.0, |(_, q)| quantile(q, 99.5))
+    };
+    let any_limits = eps
+        .iter()
+        .any(|e| limits_of(e).iter().any(|l| l.1 <= 2.0 * tail(e)));
     let mut keys = vec![
         key("share of requests per bin", BLUE, Swatch::Bar),
         key("cumulative share", PURPLE, Swatch::Line),
     ];
-    if !limits.is_empty() {
-        keys.push(key("threshold", LIMIT, Swatch::Dashed));
+    if any_limits {
+        keys.push(key("percentile threshold", LIMIT, Swatch::Dashed));
     }
     let body = header(
         root,
         &spec.title,
-        &subtitle(data, "x axis ends at the 99.5th percentile"),
+        &subtitle(data, "x axis ends near the 99.5th percentile"),
         &keys,
     )?;
     let rows = body.split_evenly((eps.len(), 1));
@@ -1733,16 +1797,23 @@ fn latency_distribution<DB: DrawingBackend>(
         };
         let title = format!(
             "{name}   ·   p50 {} ms, p95 {} ms, p99 {} ms",
-            fmt_num(quantile(q, 50.0)),
-            fmt_num(quantile(q, 95.0)),
-            fmt_num(quantile(q, 99.0))
+            fmt_ms(quantile(q, 50.0)),
+            fmt_ms(quantile(q, 95.0)),
+            fmt_ms(quantile(q, 99.0))
         );
+        let limits = limits_of(ep);
         let inner = panel_title(row, &title)?;
         let (left, right) = inner.split_horizontally(inner.dim_in_pixel().0 / 2);
         let x_hi = quantile(q, 99.5);
         let x_hi = if x_hi > 0.0 { x_hi } else { 1.0 };
         let x_lo = 0.0;
-        let x_max = nice_ceil(x_hi);
+        // Show a threshold that lies a little beyond the tail too.
+        let reach = limits
+            .iter()
+            .map(|l| l.1)
+            .filter(|v| *v <= 2.0 * x_hi)
+            .fold(x_hi, f64::max);
+        let x_max = nice_ceil(reach * 1.02);
         // Histogram: 40 equal bins up to x_hi.
         let bins = 40;
         let w = (x_hi - x_lo) / bins as f64;
@@ -1823,7 +1894,7 @@ fn latency_distribution<DB: DrawingBackend>(
                     ));
                 cdf.draw_series(std::iter::once(
                     EmptyElement::at((*v, 0.0))
-                        + Text::new(format!("{stat} < {}", fmt_num(*v)), (-6, -24), style),
+                        + Text::new(format!("{stat} < {} ms", fmt_num(*v)), (-6, -24), style),
                 ))?;
             }
         }
@@ -1842,7 +1913,9 @@ mod tests {
         assert_eq!(fmt_num(12.5), "12.5");
         assert_eq!(fmt_num(0.0), "0");
         assert_eq!(fmt_num(250.0), "250");
-        assert_eq!(fmt_pct(0.0123), "1.2%");
+        assert_eq!(fmt_pct(0.0123), "1.23%");
+        assert_eq!(fmt_pct(0.00695), "0.695%");
+        assert_eq!(fmt_pct(0.893), "89.3%");
         assert_eq!(fmt_pct(0.9), "90%");
         assert_eq!(fmt_pct(0.0005), "0.05%");
         assert_eq!(nice_ceil(830.0), 1000.0);
