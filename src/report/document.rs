@@ -53,25 +53,37 @@ fn num(e: &Est) -> String {
     est_with(e, fmt_num)
 }
 
-/// `188.6 ± 0.1`: compact for wide tables (the intervals are symmetric t intervals).
-fn pm_with(e: &Est, f: impl Fn(f64) -> String) -> String {
+/// Two significant digits (a half-width needs no more): 0.1908 -> 0.19, 12.3 -> 12.
+fn two_sig(h: f64) -> String {
+    if !h.is_finite() || h <= 0.0 {
+        return "0".into();
+    }
+    if h >= 100.0 {
+        return fmt_num(h);
+    }
+    let decimals = (1 - h.log10().floor() as i32).max(0) as usize;
+    format!("{h:.decimals$}")
+}
+
+/// `188.6 ± 0.19`: compact for wide tables (the intervals are symmetric t intervals).
+fn pm_with(e: &Est, f: impl Fn(f64) -> String, half: impl Fn(f64) -> String) -> String {
     if !e.mean.is_finite() {
         return "–".into();
     }
     match e.ci95 {
         Some([lo, hi]) if lo.is_finite() && hi.is_finite() && hi > lo => {
-            format!("{} ± {}", f(e.mean), f((hi - lo) / 2.0))
+            format!("{} ± {}", f(e.mean), half((hi - lo) / 2.0))
         }
         _ => f(e.mean),
     }
 }
 
 fn pm(e: &Est) -> String {
-    pm_with(e, fmt_num)
+    pm_with(e, fmt_num, two_sig)
 }
 
 fn pm_pct(e: &Est) -> String {
-    pm_with(e, fmt_pct)
+    pm_with(e, fmt_pct, |h| format!("{}%", two_sig(h * 100.0)))
 }
 
 fn money(e: &Est) -> String {
@@ -649,9 +661,10 @@ p { margin: 10px 0 14px; }
 .callout.pass { background:#edf7ee; border-color: var(--pass); }
 .callout.fail { background:#fdecee; border-color: var(--fail); }
 .callout.unsure { background:#fdf6e7; border-color: var(--unsure); }
-table { border-collapse: collapse; margin: 14px 0 22px; font-size: 14px; width: auto; max-width: 100%; }
-th, td { padding: 6px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { background: var(--soft); text-align: left; font-weight: 600; border-bottom: 2px solid var(--line); white-space: nowrap; }
+.table-wrap { overflow-x: auto; margin: 14px 0 22px; }
+table { border-collapse: collapse; font-size: 13.5px; width: auto; }
+th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: var(--soft); text-align: left; font-weight: 600; border-bottom: 2px solid var(--line); vertical-align: bottom; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 code { font: 13px "DejaVu Sans Mono", Menlo, Consolas, monospace; background: var(--soft); padding: 1px 4px; border-radius: 3px; }
@@ -708,7 +721,7 @@ pub fn html(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> St
                         ""
                     }
                 };
-                out.push_str("<table>\n<thead><tr>");
+                out.push_str("<div class=\"table-wrap\"><table>\n<thead><tr>");
                 for (i, h) in header.iter().enumerate() {
                     let _ = write!(out, "<th{}>{}</th>", cls(i), esc(h));
                 }
@@ -721,7 +734,7 @@ pub fn html(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> St
                     }
                     out.push_str("</tr>\n");
                 }
-                out.push_str("</tbody>\n</table>\n");
+                out.push_str("</tbody>\n</table></div>\n");
             }
             Block::Figure(i) => {
                 let f = &figs[i];
@@ -757,6 +770,14 @@ mod tests {
             "a <strong>b</strong> <code>c&lt;d</code>"
         );
         assert_eq!(inline("p(95)<500"), "p(95)&lt;500");
+    }
+
+    #[test]
+    fn half_widths() {
+        assert_eq!(two_sig(0.1908), "0.19");
+        assert_eq!(two_sig(0.0663), "0.066");
+        assert_eq!(two_sig(12.3), "12");
+        assert_eq!(two_sig(1.2345), "1.2");
     }
 
     #[test]
