@@ -2,4 +2,8 @@
 //! Reports never compute: they format what [`crate::aggregate`] produced.
 
 pub mod console;
+pub mod data;
+pub mod document;
+pub mod figures;
 pub mod files;
+pub mod render;
