@@ -15,6 +15,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Validate { file } => validate(&file),
         Command::Bench(args) => crate::bench::bench(&args),
+        Command::Plot { dir, target_rps } => {
+            let written = render(&dir, target_rps)?;
+            println!("  drew {} files in {}", written, dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check(args) => crate::gate::commands::check(&args),
         Command::Diff(args) => crate::gate::commands::diff(&args),
         Command::Sweep(args) => crate::gate::commands::sweep(&args),
@@ -57,7 +62,10 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         },
     };
     let rules = crate::gate::commands::run_alert_rules(&args, &exp)?;
-    let results = run_replications(&exp, &plan, &|_| {})?;
+    let progress =
+        crate::progress::Progress::new(exp.replications as u64, exp.end_time(), args.quiet);
+    let results = run_replications(&exp, &plan, &|_| progress.replication_done())?;
+    progress.finish();
     let summary = summarize(&exp, &results);
     if let Some(dir) = &args.out {
         let json = files::summary_json(&summary);
@@ -70,6 +78,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             &dir.join("decisions.csv"),
             &files::decisions_csv(&exp, &results),
         )?;
+        if !args.no_plots {
+            render(dir, args.target_rps)?;
+        }
     }
     let failed = summary
         .thresholds
@@ -94,6 +105,17 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Draws the figures and reports of a run folder; returns how many files were written.
+fn render(dir: &Path, target_rps: Option<f64>) -> Result<usize> {
+    let options = crate::report::figures::FigureOptions {
+        target_rps,
+        ..Default::default()
+    };
+    let written = crate::report::render::render_all_with(dir, &options)
+        .with_context(|| format!("{}: cannot draw the figures", dir.display()))?;
+    Ok(written.len())
 }
 
 fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {

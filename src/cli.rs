@@ -30,6 +30,15 @@ pub enum Command {
     Merge(MergeArgs),
     /// Measure the engine: events per second and peak memory of one replication.
     Bench(BenchArgs),
+    /// Redraw every figure, report.md and report.html of a run folder from its saved
+    /// results (summary.json, timeseries.csv, latency.csv), without simulating again.
+    Plot {
+        /// A folder written by `capsim run --out`.
+        dir: PathBuf,
+        /// A target request rate drawn on the request-rate figure.
+        #[arg(long)]
+        target_rps: Option<f64>,
+    },
     /// HPA dry run: one reconcile of the Kubernetes controller on a snapshot file
     /// (docs/hpa-dry-run.md): desired replicas and the condition reasons.
     Hpa {
@@ -63,6 +72,12 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Do not draw the figures and reports into --out.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// A target request rate drawn on the request-rate figure (the plan's 2090).
+    #[arg(long)]
+    pub target_rps: Option<f64>,
     /// Override a field of the experiment, its model or an HPA manifest (repeatable):
     /// `scenarios.load.vus=800`, `services.api.workers=16`, `hpa.NAME.spec.maxReplicas=20`.
     #[arg(long = "set", value_name = "PATH=VALUE")]

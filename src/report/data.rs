@@ -8,7 +8,7 @@
 //! `latency.csv` (optional) holds the latency distribution per endpoint:
 //!
 //! ```text
-//! endpoint,percentile,value_ms
+//! endpoint,percentile,value_ms_mean[,value_ms_p5,value_ms_p95]   (or value_ms)
 //! GET /,0,1.92
 //! GET /,0.5,2.41
 //! ...
@@ -462,7 +462,10 @@ pub fn parse_latency(bytes: &[u8]) -> Result<LatencyDistribution, String> {
             format!("missing column `{name}` (expected endpoint,percentile,value_ms)")
         })
     };
-    let (ie, ip, iv) = (idx("endpoint")?, idx("percentile")?, idx("value_ms")?);
+    // capsim writes the mean across replications as `value_ms_mean` (with its 5-95% band
+    // beside it); a hand-written file may call it `value_ms`.
+    let iv = idx("value_ms_mean").or_else(|_| idx("value_ms"))?;
+    let (ie, ip) = (idx("endpoint")?, idx("percentile")?);
     let mut out: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| e.to_string())?;
