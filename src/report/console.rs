@@ -274,6 +274,30 @@ pub fn render(s: &Summary) -> String {
             );
         }
     }
+    if !s.faults.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  █ FAULTS (recovery: until p95 < {} and errors < {} in every later bucket)\n",
+            ms(s.faults[0].p95_limit_ms),
+            pct(s.faults[0].error_rate_limit)
+        );
+        for f in &s.faults {
+            let _ = writeln!(
+                out,
+                "    {} at {:.0}s{}: recovered in {} ({:.0}% of replications [{:.0}%, {:.0}%]), {} failed requests",
+                f.name,
+                f.at_s,
+                f.until_s
+                    .map(|u| format!(" until {u:.0}s"))
+                    .unwrap_or_default(),
+                with_ci(&f.recovery_s, |x| format!("{x:.0}s")),
+                f.recovered_fraction * 100.0,
+                f.recovered_fraction_ci95[0] * 100.0,
+                f.recovered_fraction_ci95[1] * 100.0,
+                with_ci(&f.failed_requests, num)
+            );
+        }
+    }
     let a = &s.accounting;
     let _ = writeln!(out, "\n  █ REQUEST ACCOUNTING (mean per replication)\n");
     let _ = writeln!(
