@@ -33,9 +33,7 @@ pub fn threshold_limits(exp: &Experiment) -> (Option<f64>, Option<f64>) {
             continue;
         }
         match (t.metric, t.aggregation) {
-            (Metric::HttpReqDuration, Aggregation::Percentile(p)) if p == 95.0 => {
-                p95 = Some(t.value)
-            }
+            (Metric::HttpReqDuration, Aggregation::Percentile(95.0)) => p95 = Some(t.value),
             (Metric::HttpReqFailed, Aggregation::Rate) => err = Some(t.value),
             _ => {}
         }

@@ -268,9 +268,7 @@ fn criteria(plan: &PlanSpec, runs: &[Ran], cost_inc: Option<&[f64]>) -> Vec<Crit
 pub fn num(x: f64) -> String {
     if x.is_nan() {
         "-".into()
-    } else if x == x.round() && x.abs() < 1e15 {
-        format!("{x:.0}")
-    } else if x.abs() >= 100.0 {
+    } else if (x == x.round() && x.abs() < 1e15) || x.abs() >= 100.0 {
         format!("{x:.0}")
     } else if x.abs() >= 1.0 {
         format!("{x:.2}")
