@@ -24,6 +24,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Diff(args) => crate::gate::commands::diff(&args),
         Command::Sweep(args) => crate::gate::commands::sweep(&args),
         Command::Merge(args) => crate::gate::commands::merge(&args),
+        Command::Report(args) => crate::planning::commands::report(&args),
+        Command::Calibrate(args) => crate::planning::commands::calibrate_cmd(&args),
         Command::Hpa { snapshot, json } => {
             let report = crate::autoscale::hpa_dry_run::dry_run(&snapshot)?;
             if json {

@@ -39,6 +39,11 @@ pub enum Command {
         #[arg(long)]
         target_rps: Option<f64>,
     },
+    /// Run a load-test plan's experiments and write its predicted results table, success
+    /// criteria verdicts and contradictions (plan-report.md and .json).
+    Report(ReportArgs),
+    /// Fit model parameters (override paths) to measured metrics, with common random numbers.
+    Calibrate(CalibrateArgs),
     /// HPA dry run: one reconcile of the Kubernetes controller on a snapshot file
     /// (docs/hpa-dry-run.md): desired replicas and the condition reasons.
     Hpa {
@@ -214,4 +219,68 @@ pub struct BenchArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Folder of the plan's experiments (holding plan.yaml).
+    pub dir: PathBuf,
+    /// The plan file (default: DIR/plan.yaml).
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+    /// Folder for plan-report.md and plan-report.json.
+    #[arg(long, short = 'o', default_value = "reports/plan")]
+    pub out: PathBuf,
+    /// Replications per experiment (default: the plan's, else each experiment's).
+    #[arg(long, short = 'n')]
+    pub replications: Option<u32>,
+    /// Shortened scenarios and few replications (the plan's `quick` overrides): a smoke test.
+    #[arg(long)]
+    pub quick: bool,
+    #[arg(long, short = 't')]
+    pub threads: Option<usize>,
+    /// Stop a replication after this many events (default 2e9).
+    #[arg(long)]
+    pub max_events: Option<u64>,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// The experiment whose model is fitted.
+    pub experiment: PathBuf,
+    /// A parameter and its range (repeatable): `PATH=LO..HI`, e.g.
+    /// `model.services.backend.operations.claim[0].work.gamma.mean=100ms..200ms`.
+    #[arg(long, value_name = "PATH=LO..HI", required = true)]
+    pub param: Vec<String>,
+    /// A measured figure to match (repeatable): `http_req_duration.avg=380`,
+    /// `http_req_failed.rate=0.007`.
+    #[arg(long, value_name = "METRIC=VALUE", required = true)]
+    pub target: Vec<String>,
+    /// Relative tolerance for every target.
+    #[arg(long, default_value_t = 0.1)]
+    pub tolerance: f64,
+    /// Most evaluations (each runs every replication).
+    #[arg(long, default_value_t = 60)]
+    pub max_evaluations: usize,
+    /// Fixed overrides applied before the parameters (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    #[arg(long, short = 'n')]
+    pub replications: Option<u32>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long, short = 't')]
+    pub threads: Option<usize>,
+    #[arg(long)]
+    pub max_events: Option<u64>,
+    /// Write the calibrated values as `--set` lines to this file.
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// Write every iteration and the result as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod gate;
 pub mod load;
 pub mod model;
+pub mod planning;
 pub mod progress;
 pub mod replicate;
 pub mod report;

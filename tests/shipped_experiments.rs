@@ -13,6 +13,8 @@ fn yaml_files(dir: &str) -> Vec<PathBuf> {
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("directory entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        // experiments/plan.yaml maps a plan's table to experiments (capsim report).
+        .filter(|p| p.file_name().is_none_or(|n| n != "plan.yaml"))
         .collect();
     files.sort();
     files
