@@ -61,6 +61,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         threads: args.threads,
         budget: Budget {
             max_events: args.max_events.unwrap_or(u64::MAX),
+            deadline: args.max_wall_time.and_then(|w| w.deadline()),
+            stop: crate::interrupt::flag(),
         },
     };
     let rules = crate::gate::commands::run_alert_rules(&args, &exp)?;
@@ -140,6 +142,9 @@ fn validate(file: &Path) -> Result<ExitCode> {
             exp.replications,
             crate::time::format_duration(exp.end_time())
         );
+        for w in crate::load::experiment_warnings(&exp) {
+            eprintln!("{}: warning: {w}", file.display());
+        }
     } else {
         let model = load_model(file)?;
         println!(

@@ -74,6 +74,10 @@ pub struct RunArgs {
     /// Stop a replication after this many events (a budget for untrusted input).
     #[arg(long)]
     pub max_events: Option<u64>,
+    /// Stop the whole run (exit 2) after this much wall-clock time, e.g. `10m`
+    /// (default: no limit; `none` or `0` for none).
+    #[arg(long, value_name = "DURATION", value_parser = parse_wall_time)]
+    pub max_wall_time: Option<WallTime>,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -119,6 +123,36 @@ pub struct GateRunArgs {
     /// Stop a replication after this many events (default 2e9: a bound for untrusted input).
     #[arg(long)]
     pub max_events: Option<u64>,
+    /// Stop the whole command (exit 2) after this much wall-clock time, e.g. `30m`
+    /// (default: 10m for check and diff, 1h for sweep; `none` or `0` for none).
+    #[arg(long, value_name = "DURATION", value_parser = parse_wall_time)]
+    pub max_wall_time: Option<WallTime>,
+}
+
+/// A `--max-wall-time` value: a duration, or no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WallTime {
+    Unlimited,
+    Limit(std::time::Duration),
+}
+
+impl WallTime {
+    /// The deadline this limit sets when the work starts now.
+    pub fn deadline(self) -> Option<std::time::Instant> {
+        match self {
+            WallTime::Unlimited => None,
+            WallTime::Limit(d) => std::time::Instant::now().checked_add(d),
+        }
+    }
+}
+
+/// Parses `--max-wall-time`: a Go/k6 duration (`90s`, `10m`, `1h30m`), or `none`/`0`.
+pub fn parse_wall_time(text: &str) -> Result<WallTime, String> {
+    if matches!(text.trim(), "none" | "0" | "off") {
+        return Ok(WallTime::Unlimited);
+    }
+    let ns = crate::time::parse_duration(text)?;
+    Ok(WallTime::Limit(std::time::Duration::from_nanos(ns)))
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,10 @@ pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gate;
+pub mod interrupt;
 pub mod load;
 pub mod model;
 pub mod planning;

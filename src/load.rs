@@ -52,7 +52,35 @@ pub fn read_text(path: &Path) -> Result<String, LoadError> {
             ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    if !meta.is_file() {
+        // /dev/zero, /dev/stdin, a FIFO: no length to check, and reading may never end.
+        return Err(LoadError::invalid(
+            path,
+            FieldError::new(
+                "",
+                "this is not a regular file (a device, socket or pipe); name a file such as models/mm1.yaml",
+            ),
+        ));
+    }
+    // Read at most one byte past the limit: the file may have grown since the check.
+    let mut bytes = Vec::new();
+    {
+        use std::io::Read;
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadError::invalid(
+            path,
+            FieldError::new(
+                "",
+                format!("the file grew past {MAX_FILE_BYTES} bytes (4 MiB) while being read"),
+            ),
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
@@ -65,6 +93,33 @@ pub fn read_text(path: &Path) -> Result<String, LoadError> {
             message: "the file is not UTF-8 text; save it as UTF-8".into(),
         }
     })
+}
+
+/// Sample files (`empirical`) are larger than models but still bounded.
+pub const MAX_SAMPLE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a sample CSV file: a regular file of at most [`MAX_SAMPLE_BYTES`]. The error is
+/// the reason alone, for the caller's message.
+pub fn read_sample_file(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_SAMPLE_BYTES {
+        return Err(format!(
+            "{} bytes; sample files may have at most {MAX_SAMPLE_BYTES} bytes (64 MiB)",
+            meta.len()
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SAMPLE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_SAMPLE_BYTES {
+        return Err(format!("more than {MAX_SAMPLE_BYTES} bytes (64 MiB)"));
+    }
+    Ok(bytes)
 }
 
 /// The parser options used for every capsim file: strict, with tight budgets.
@@ -473,5 +528,97 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
         None => None,
     };
     build_experiment(&spec, model, k6.as_ref(), &base, &stem(path))
+        .map_err(|e| LoadError::invalid(path, e))
+}
+
+/// Things in a valid experiment that are probably mistakes but do not stop it running:
+/// endpoints of the model that no flow requests (a model is often shared by experiments
+/// that exercise parts of it, so this is a warning, not an error) and flows that no scenario
+/// executes. `capsim validate` prints them.
+pub fn experiment_warnings(exp: &Experiment) -> Vec<String> {
+    use crate::model::experiment::FlowStep;
+    let mut warnings = Vec::new();
+    let executed: Vec<bool> = (0..exp.flows.len())
+        .map(|f| exp.scenarios.iter().any(|s| s.flow == f))
+        .collect();
+    for (f, flow) in exp.flows.iter().enumerate() {
+        if !executed[f] {
+            warnings.push(format!(
+                "flow `{}` is not executed by any scenario (set a scenario's `exec: {}` or remove the flow)",
+                flow.name, flow.name
+            ));
+        }
+    }
+    let mut requested = vec![false; exp.model.endpoints.len()];
+    for (flow, _) in exp.flows.iter().zip(&executed).filter(|(_, e)| **e) {
+        for step in &flow.steps {
+            if let FlowStep::Request { endpoint, .. } = step
+                && let Some(r) = requested.get_mut(*endpoint)
+            {
+                *r = true;
+            }
+        }
+    }
+    let unused: Vec<&str> = exp
+        .model
+        .endpoints
+        .iter()
+        .zip(&requested)
+        .filter(|(_, r)| !**r)
+        .map(|(e, _)| e.name.as_str())
+        .collect();
+    if !unused.is_empty() {
+        let list = unused
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        warnings.push(format!(
+            "endpoint{} {list} of model `{}` {} requested by no flow that runs, so {} no load \
+             (add a `request: {{endpoint: ...}}` step, or ignore this if the model is shared)",
+            if unused.len() == 1 { "" } else { "s" },
+            exp.model.name,
+            if unused.len() == 1 { "is" } else { "are" },
+            if unused.len() == 1 {
+                "it gets"
+            } else {
+                "they get"
+            },
+        ));
+    }
+    warnings
+}
+
+/// Loads and builds a model from text, as [`load_model`] does from a file, with `path`
+/// naming it in messages and `base_dir` resolving the files it names (HPA manifests, CSV
+/// samples). For fuzzing and tests.
+pub fn model_from_str(text: &str, path: &Path, base_dir: &Path) -> Result<Model, LoadError> {
+    let spec: ModelSpec = parse_yaml(path, text)?;
+    build_model(&spec, base_dir, &stem(path)).map_err(|e| LoadError::invalid(path, e))
+}
+
+/// Parses and builds an experiment from text against an already built `model` (and k6
+/// options JSON text, when the experiment names a file), as [`load_experiment`] does from
+/// files. For fuzzing and tests.
+pub fn experiment_from_str(
+    text: &str,
+    path: &Path,
+    model: Model,
+    k6_json: Option<&str>,
+) -> Result<Experiment, LoadError> {
+    if !is_experiment(path, text)? {
+        return Err(LoadError::invalid(
+            path,
+            FieldError::new("model", "missing: this looks like a model file"),
+        ));
+    }
+    let spec: ExperimentSpec = parse_yaml(path, text)?;
+    let k6 = match (&spec.k6_options, k6_json) {
+        (Some(_), Some(json)) => {
+            Some(parse_k6_options(json).map_err(|e| LoadError::invalid(path, e))?)
+        }
+        _ => None,
+    };
+    build_experiment(&spec, model, k6.as_ref(), &dir_of(path), &stem(path))
         .map_err(|e| LoadError::invalid(path, e))
 }

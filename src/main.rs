@@ -1,5 +1,6 @@
 //! The `capsim` binary: parse the command line, run, map the outcome to an exit code
-//! (0 pass, 1 a predicted SLO fails, 2 bad input or usage).
+//! (0 pass, 1 a predicted SLO fails, 2 bad input, usage or a spent budget, 130/143 after
+//! SIGINT/SIGTERM: see [`capsim::interrupt`]).
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -13,9 +14,19 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    capsim::interrupt::install();
     match capsim::app::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
+            if let Some(signal) = capsim::interrupt::received() {
+                let n = capsim::interrupt::finished();
+                eprintln!(
+                    "capsim: interrupted by {}: {n} replication{} had finished; stopped without writing any output file",
+                    capsim::interrupt::name(signal),
+                    if n == 1 { "" } else { "s" }
+                );
+                return ExitCode::from(capsim::interrupt::exit_code(signal));
+            }
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }

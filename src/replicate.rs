@@ -28,6 +28,7 @@ pub fn run_replications(
             .into_par_iter()
             .map(|i| {
                 let r = run_replication(experiment, i, plan.budget)?;
+                crate::interrupt::note_finished();
                 on_done(&r);
                 Ok(r)
             })

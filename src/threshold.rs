@@ -179,8 +179,20 @@ pub fn parse_expression(expr: &str) -> Result<(Aggregation, Operator, f64), Stri
             Aggregation::Percentile(n)
         }
         other => {
+            // `p95` or `P(95)`: the percentile written the way other tools write it.
+            let digits = other
+                .trim_start_matches(['p', 'P'])
+                .trim_matches(['(', ')']);
+            let hint = if other.len() > 1
+                && other.starts_with(['p', 'P'])
+                && digits.parse::<f64>().is_ok()
+            {
+                format!(" (did you mean `p({digits})`?)")
+            } else {
+                String::new()
+            };
             return Err(format!(
-                "`{expr}`: unknown aggregation `{other}`; allowed: avg, min, med, max, p(N), rate, count, value"
+                "`{expr}`: unknown aggregation `{other}`{hint}; allowed: avg, min, med, max, p(N), rate, count, value"
             ));
         }
     };

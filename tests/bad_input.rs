@@ -939,6 +939,113 @@ services:
     );
 }
 
+// ---------------------------------------------------------------- thresholds and reachability
+
+#[test]
+fn thresholds_that_do_not_parse() {
+    let cases = [
+        ("p(95)<<500", "`<500` is not a number"),
+        ("p(95)", "has no operator"),
+        ("p(101)<5", "percentile 101 is outside 0 to 100"),
+        ("avg<abc", "`abc` is not a number"),
+        ("p95<500", "did you mean `p(95)`?"),
+        ("foo<1", "unknown aggregation `foo`; allowed: avg"),
+        ("avg<NaN", "must be a finite number"),
+        ("avg<1e999", "must be a finite number"),
+        (
+            "rate<0.1",
+            "http_req_duration allows avg, min, med, max, p(N)",
+        ),
+        ("", "has no operator"),
+    ];
+    for (i, (expr, wanted)) in cases.iter().enumerate() {
+        let exp = format!("{EXPERIMENT}thresholds:\n  http_req_duration: ['{expr}']\n");
+        let e = experiment_error(&format!("thr{i}"), &exp);
+        has(&e, &["exp.yaml: thresholds.http_req_duration[0]:", wanted]);
+    }
+    let bad_keys = [
+        (
+            "'http_req_duration{endpoint:GET /nope}'",
+            "unknown endpoint `GET /nope`; did you mean `GET /`?",
+        ),
+        ("http_req_duratoin", "did you mean `http_req_duration`?"),
+        (
+            "'http_req_duration{endpoint:GET /'",
+            "a sub-metric filter ends with `}`",
+        ),
+    ];
+    for (i, (key, wanted)) in bad_keys.iter().enumerate() {
+        let exp = format!("{EXPERIMENT}thresholds:\n  {key}: ['p(95)<1']\n");
+        let e = experiment_error(&format!("thrkey{i}"), &exp);
+        has(&e, &["exp.yaml: thresholds.", wanted]);
+    }
+}
+
+/// An endpoint no flow requests is a warning, not an error: a model is often shared by
+/// experiments that load parts of it. `validate` names it; the run goes ahead.
+#[test]
+fn unreachable_endpoints_are_a_warning() {
+    let dir = Scratch::new("unreachable");
+    dir.write(
+        "model.yaml",
+        edit(
+            MODEL,
+            "endpoints:\n",
+            "endpoints:\n  \"GET /unused\": {service: web, operation: index}\n",
+        ),
+    );
+    dir.write(
+        "exp.yaml",
+        format!(
+            "{}flows:\n  spare:\n    - request: {{endpoint: \"GET /\"}}\n",
+            EXPERIMENT
+        ),
+    );
+    let (code, out, err) = capsim(dir.path(), &["validate", "exp.yaml"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    has(
+        &err,
+        &[
+            "exp.yaml: warning: endpoint `GET /unused` of model `shop` is requested by no flow that runs",
+            "exp.yaml: warning: flow `spare` is not executed by any scenario",
+        ],
+    );
+    // Without them, no warning.
+    dir.write("model.yaml", MODEL);
+    dir.write("exp.yaml", EXPERIMENT);
+    let (code, _, err) = capsim(dir.path(), &["validate", "exp.yaml"]);
+    assert_eq!(code, Some(0));
+    assert!(!err.contains("warning"), "{err}");
+}
+
+/// Device files and pipes have no length to check and may never end: refused, not read.
+#[cfg(unix)]
+#[test]
+fn device_files_are_refused() {
+    let dir = Scratch::new("devices");
+    let e = refused(dir.path(), &["validate", "/dev/zero"]);
+    has(&e, &["/dev/zero", "not a regular file"]);
+    dir.write(
+        "exp.yaml",
+        edit(EXPERIMENT, "model: model.yaml", "model: /dev/zero"),
+    );
+    let e = refused(dir.path(), &["validate", "exp.yaml"]);
+    has(&e, &["/dev/zero"]);
+    dir.write(
+        "model.yaml",
+        edit(
+            MODEL,
+            "- work: {exponential: {mean: 10ms}}",
+            "- work: {empirical: {file: /dev/zero}}",
+        ),
+    );
+    let e = refused(dir.path(), &["validate", "model.yaml"]);
+    has(
+        &e,
+        &["cannot read sample file /dev/zero (not a regular file)"],
+    );
+}
+
 // ---------------------------------------------------------------- command line
 
 #[test]

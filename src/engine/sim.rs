@@ -21,15 +21,48 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
 /// Limits on one replication, so that an untrusted experiment cannot hold a machine.
+/// The deadline and the stop flag are looked at once every [`Budget::CHECK_EVERY`] events,
+/// so that the per-event cost is one counter test.
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
     pub max_events: u64,
+    /// Wall-clock deadline shared by every replication of a command (`--max-wall-time`).
+    pub deadline: Option<std::time::Instant>,
+    /// Set by the Ctrl-C/SIGTERM handler (or a test): stop as soon as possible.
+    pub stop: Option<&'static std::sync::atomic::AtomicBool>,
+}
+
+impl Budget {
+    /// Events between two looks at the clock and the stop flag (a power of two).
+    pub const CHECK_EVERY: u64 = 1 << 16;
+
+    /// Whether the run must stop now (the stop flag is set or the deadline has passed).
+    pub fn check(&self, replication: u32, events: u64, at: Nanos) -> Result<(), RunError> {
+        if self
+            .stop
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            return Err(RunError::Interrupted { replication });
+        }
+        if let Some(deadline) = self.deadline
+            && std::time::Instant::now() >= deadline
+        {
+            return Err(RunError::WallTime {
+                replication,
+                events,
+                at: crate::time::format_duration(at),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for Budget {
     fn default() -> Self {
         Budget {
             max_events: u64::MAX,
+            deadline: None,
+            stop: None,
         }
     }
 }
@@ -44,6 +77,17 @@ pub enum RunError {
         events: u64,
         at: String,
     },
+    #[error(
+        "replication {replication} stopped after {events} events at simulated time {at}: the --max-wall-time budget is spent; raise it or shorten the experiment"
+    )]
+    WallTime {
+        replication: u32,
+        events: u64,
+        at: String,
+    },
+    /// Ctrl-C (SIGINT) or SIGTERM: the command stops without writing its outputs.
+    #[error("interrupted during replication {replication}")]
+    Interrupted { replication: u32 },
 }
 
 /// Who waits for a task's answer.
@@ -293,6 +337,7 @@ impl<'a> Simulation<'a> {
         // The test ends when every scenario has finished (k6 does not wait out gracefulStop
         // when nothing runs), and at the latest at the scenarios' hard end.
         let mut end = self.exp.end_time();
+        self.budget.check(self.replication, 0, 0)?;
         while let Some((t, event)) = self.queue.pop_until(end) {
             self.now = t;
             self.rec.advance_to(t);
@@ -303,6 +348,9 @@ impl<'a> Simulation<'a> {
                     events: self.events - 1,
                     at: crate::time::format_duration(t),
                 });
+            }
+            if self.events % Budget::CHECK_EVERY == 0 {
+                self.budget.check(self.replication, self.events, t)?;
             }
             self.handle(event);
             if self.finished_scenarios == self.scenarios.len() {

@@ -3,14 +3,16 @@
 //! SLO fails (or is undecided, for `check`), 2 bad input (returned as an error).
 
 use crate::aggregate::{Verdict, series_columns, summarize, time_series};
-use crate::cli::{CheckArgs, DiffArgs, GateRunArgs, MergeArgs, RunArgs, SweepArgs};
+use crate::cli::{CheckArgs, DiffArgs, GateRunArgs, MergeArgs, RunArgs, SweepArgs, WallTime};
 use crate::engine::{Budget, ReplicationResult};
 use crate::gate::check::{GateOptions, evaluate};
 use crate::gate::overrides::Overrides;
 use crate::gate::sequential::{parse_precision, run_until};
 use crate::gate::shard::{Kind, PARTIAL_FILE, Partial, Shard};
 use crate::gate::sweep::{Axis, metric_header, parse_axis, points};
-use crate::gate::{DEFAULT_GATE_MAX_EVENTS, Runner, alerts};
+use crate::gate::{
+    DEFAULT_CHECK_WALL_TIME, DEFAULT_GATE_MAX_EVENTS, DEFAULT_SWEEP_WALL_TIME, Runner, alerts,
+};
 use crate::load::{load_experiment_spec_with, load_experiment_with};
 use crate::model::experiment::{Experiment, MAX_REPLICATIONS};
 use crate::report::{console, files};
@@ -18,6 +20,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use rayon::prelude::*;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Default cap of `--precision`.
 pub const DEFAULT_MAX_REPLICATIONS: u32 = 200;
@@ -57,11 +60,17 @@ fn load(
     Ok(exp)
 }
 
-fn runner(args: &GateRunArgs) -> Runner {
+/// The runner of a gate command; `default_wall_time` applies without `--max-wall-time`.
+fn runner(args: &GateRunArgs, default_wall_time: Duration) -> Runner {
+    let wall = args
+        .max_wall_time
+        .unwrap_or(WallTime::Limit(default_wall_time));
     Runner {
         threads: args.threads,
         budget: Budget {
             max_events: args.max_events.unwrap_or(DEFAULT_GATE_MAX_EVENTS),
+            deadline: wall.deadline(),
+            stop: crate::interrupt::flag(),
         },
     }
 }
@@ -145,7 +154,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         );
     }
     let rules = alert_rules(&args.experiment, &overrides, &exp)?;
-    let runner = runner(&args.run);
+    let runner = runner(&args.run, DEFAULT_CHECK_WALL_TIME);
     let (results, stopping) = run_count(
         &exp,
         args.precision.as_deref(),
@@ -201,7 +210,7 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode> {
     )?;
     // Common random numbers: B uses A's seed and replication count.
     let exp_b = load(&b_path, &b_over, Some(exp_a.replications), Some(exp_a.seed))?;
-    let runner = runner(&args.run);
+    let runner = runner(&args.run, DEFAULT_CHECK_WALL_TIME);
     let idx = all_indices(&exp_a);
     let (ra, rb) =
         runner.install(|| rayon::join(|| runner.run(&exp_a, &idx), || runner.run(&exp_b, &idx)));
@@ -299,7 +308,7 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode> {
             p.index
         );
     }
-    let runner = runner(&args.run);
+    let runner = runner(&args.run, DEFAULT_SWEEP_WALL_TIME);
     let idx = all_indices(&base);
     let rows = runner.install(|| {
         mine.par_iter()
@@ -475,6 +484,8 @@ pub fn run_extended(args: &RunArgs) -> Result<ExitCode> {
         threads: args.threads,
         budget: Budget {
             max_events: args.max_events.unwrap_or(u64::MAX),
+            deadline: args.max_wall_time.and_then(|w| w.deadline()),
+            stop: crate::interrupt::flag(),
         },
     };
     if let Some(text) = &args.shard {

@@ -20,6 +20,12 @@ use rayon::prelude::*;
 /// configuration cannot hold a CI runner for long (about 2-4 minutes of one core).
 pub const DEFAULT_GATE_MAX_EVENTS: u64 = 2_000_000_000;
 
+/// Default `--max-wall-time` of `check` and `diff`: a CI job fails with exit 2 rather than
+/// hold a runner when an untrusted configuration is far larger than intended.
+pub const DEFAULT_CHECK_WALL_TIME: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+/// Default `--max-wall-time` of `sweep`, which runs a whole grid.
+pub const DEFAULT_SWEEP_WALL_TIME: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
 /// How replications run: worker threads and the per-replication budget.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Runner {
@@ -37,7 +43,11 @@ impl Runner {
         let work = || {
             indices
                 .par_iter()
-                .map(|&i| run_replication(exp, i, self.budget))
+                .map(|&i| {
+                    let r = run_replication(exp, i, self.budget)?;
+                    crate::interrupt::note_finished();
+                    Ok(r)
+                })
                 .collect::<Result<Vec<_>, RunError>>()
         };
         self.install(work)

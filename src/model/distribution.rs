@@ -344,25 +344,21 @@ fn build_empirical(e: &EmpiricalSpec, base_dir: &Path) -> Result<Distribution, F
     let path = base_dir.join(&e.file);
     let name = &e.file;
     let file_err = |message: String| FieldError::new("file", message);
+    let bytes = crate::load::read_sample_file(&path).map_err(|why| {
+        file_err(format!(
+            "cannot read sample file {} ({why}); the path is relative to {}",
+            path.display(),
+            if base_dir.as_os_str().is_empty() {
+                ".".to_string()
+            } else {
+                base_dir.display().to_string()
+            }
+        ))
+    })?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
-        .from_path(&path)
-        .map_err(|err| {
-            file_err(format!(
-                "cannot read sample file {} ({}); the path is relative to {}",
-                path.display(),
-                match err.kind() {
-                    csv::ErrorKind::Io(io) => io.to_string(),
-                    _ => err.to_string(),
-                },
-                if base_dir.as_os_str().is_empty() {
-                    ".".to_string()
-                } else {
-                    base_dir.display().to_string()
-                }
-            ))
-        })?;
+        .from_reader(bytes.as_slice());
     let headers = reader
         .headers()
         .map_err(|err| file_err(csv_error_text(name, &err)))?

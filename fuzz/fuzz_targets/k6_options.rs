@@ -1,0 +1,6 @@
+#![no_main]
+//! See capsim::fuzzing::k6_options: the same entry point runs in `cargo test` (tests/fuzz_properties.rs).
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| capsim::fuzzing::k6_options(data));
