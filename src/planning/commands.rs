@@ -93,6 +93,7 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<ExitCode> {
                 max_events: args
                     .max_events
                     .unwrap_or(crate::gate::DEFAULT_GATE_MAX_EVENTS),
+                ..Budget::default()
             },
         },
     };

@@ -126,6 +126,7 @@ pub fn run_plan(
             max_events: opts
                 .max_events
                 .unwrap_or(crate::gate::DEFAULT_GATE_MAX_EVENTS),
+            ..Budget::default()
         },
     };
     let mut out = Vec::new();
