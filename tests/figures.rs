@@ -28,9 +28,7 @@ fn run_into(experiment: &str, replications: u32, name: &str) -> PathBuf {
     let plan = RunPlan {
         indices: 0..replications,
         threads: Some(2),
-        budget: Budget {
-            max_events: u64::MAX,
-        },
+        budget: Budget::default(),
     };
     let results = run_replications(&exp, &plan, &|_| {}).unwrap();
     let summary = summarize(&exp, &results);
