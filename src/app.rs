@@ -16,7 +16,16 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Validate { file } => validate(&file),
         Command::Bench(args) => crate::bench::bench(&args),
         Command::Plot { dir, target_rps } => {
-            let written = render(&dir, target_rps)?;
+            let sweep = dir.join(crate::report::sweep_figures::SWEEP_CSV).is_file();
+            let mut written = 0;
+            if sweep {
+                written += crate::report::sweep_figures::render_sweep(&dir)
+                    .with_context(|| format!("{}: cannot draw the sweep figures", dir.display()))?
+                    .len();
+            }
+            if !sweep || dir.join("summary.json").is_file() {
+                written += render(&dir, target_rps)?;
+            }
             println!("  drew {} files in {}", written, dir.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -31,9 +31,10 @@ pub enum Command {
     /// Measure the engine: events per second and peak memory of one replication.
     Bench(BenchArgs),
     /// Redraw every figure, report.md and report.html of a run folder from its saved
-    /// results (summary.json, timeseries.csv, latency.csv), without simulating again.
+    /// results (summary.json, timeseries.csv, latency.csv), without simulating again; in a
+    /// sweep folder (sweep.csv), the sweep heatmap and cost-versus-SLO Pareto chart.
     Plot {
-        /// A folder written by `capsim run --out`.
+        /// A folder written by `capsim run --out` or `capsim sweep --out`.
         dir: PathBuf,
         /// A target request rate drawn on the request-rate figure.
         #[arg(long)]
@@ -223,6 +224,9 @@ pub struct SweepArgs {
     pub level: f64,
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Do not draw sweep_heatmap and sweep_pareto (PNG, SVG) into --out.
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 #[derive(Debug, Args)]

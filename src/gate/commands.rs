@@ -353,6 +353,10 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode> {
     write_sweep(
         &args.out, &axes, &header, &pts, &rows, args.level, args.quiet,
     )?;
+    if !args.no_plots {
+        crate::report::sweep_figures::render_sweep(&args.out)
+            .with_context(|| format!("{}: cannot draw the sweep figures", args.out.display()))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

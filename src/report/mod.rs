@@ -7,3 +7,4 @@ pub mod document;
 pub mod figures;
 pub mod files;
 pub mod render;
+pub mod sweep_figures;
