@@ -1357,6 +1357,9 @@ pub fn render_sweep(dir: &Path) -> Result<Vec<PathBuf>, RenderError> {
     render_sweep_with(dir, &SweepFigureOptions::default())
 }
 
+/// Draws one sweep figure: its PNG bytes and SVG text.
+type FigureFn = fn(&SweepTable, &SweepFigureOptions) -> Result<(Vec<u8>, String), DrawError>;
+
 /// Reads `dir/sweep.csv` and writes `sweep_heatmap` and `sweep_pareto` as PNG and SVG into
 /// `dir`, each file whole or not at all; returns the paths written.
 pub fn render_sweep_with(
@@ -1365,7 +1368,7 @@ pub fn render_sweep_with(
 ) -> Result<Vec<PathBuf>, RenderError> {
     let table = SweepTable::load(dir)?;
     let mut written = Vec::new();
-    let figures: [(&str, fn(&SweepTable, &SweepFigureOptions) -> _); 2] =
+    let figures: [(&str, FigureFn); 2] =
         [(HEATMAP_STEM, heatmap_figure), (PARETO_STEM, pareto_figure)];
     for (stem, make) in figures {
         let (png, svg) = make(&table, opts).map_err(|source| RenderError::Draw {
