@@ -170,7 +170,15 @@ fn three_parameter_sweep_draws_panels() {
     let svg = std::fs::read_to_string(dir.join(format!("{HEATMAP_STEM}.svg"))).unwrap();
     assert!(svg.contains("pool = 10") && svg.contains("pool = 20"));
     // Four parameters: the fourth is fixed at its first value, and the subtitle says so.
-    let dir = fixture("four", &["a.x=1,2", "a.y=1,2", "a.z=1,2,3,4", "a.w=5,6"]);
+    let dir = fixture(
+        "four",
+        &[
+            "services.web.x=1,2",
+            "services.web.y=1,2",
+            "services.web.z=1,2,3,4",
+            "services.web.w=5,6",
+        ],
+    );
     assert_eq!(render_and_check(&dir), (1200, 800));
     let svg = std::fs::read_to_string(dir.join(format!("{HEATMAP_STEM}.svg"))).unwrap();
     assert!(svg.contains("fixed at first value: w=5"));
