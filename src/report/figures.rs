@@ -827,12 +827,31 @@ pub fn render_png(
     data: &RunData,
     opts: &FigureOptions,
 ) -> Result<Vec<u8>, DrawError> {
+    png_of((spec.width, spec.height), |root| {
+        draw(spec, data, opts, root)
+    })
+}
+
+pub fn render_svg(
+    spec: &FigureSpec,
+    data: &RunData,
+    opts: &FigureOptions,
+) -> Result<String, DrawError> {
+    svg_of((spec.width, spec.height), |root| {
+        draw(spec, data, opts, root)
+    })
+}
+
+/// Draws onto a white RGB bitmap of `(w, h)` and encodes it as PNG.
+pub(crate) fn png_of(
+    (w, h): (u32, u32),
+    draw: impl Fn(&DrawingArea<BitMapBackend, Shift>) -> Result<(), DrawError>,
+) -> Result<Vec<u8>, DrawError> {
     ensure_fonts();
-    let (w, h) = (spec.width, spec.height);
     let mut rgb = vec![255u8; w as usize * h as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        draw(spec, data, opts, &root)?;
+        draw(&root)?;
         root.present()?;
     }
     let mut out = Vec::new();
@@ -851,17 +870,16 @@ pub fn render_png(
     Ok(out)
 }
 
-/// SVG text of a figure.
-pub fn render_svg(
-    spec: &FigureSpec,
-    data: &RunData,
-    opts: &FigureOptions,
+/// Draws onto an SVG document of `(w, h)`.
+pub(crate) fn svg_of(
+    (w, h): (u32, u32),
+    draw: impl Fn(&DrawingArea<SVGBackend, Shift>) -> Result<(), DrawError>,
 ) -> Result<String, DrawError> {
     ensure_fonts();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (spec.width, spec.height)).into_drawing_area();
-        draw(spec, data, opts, &root)?;
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        draw(&root)?;
         root.present()?;
     }
     Ok(svg)

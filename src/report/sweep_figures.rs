@@ -13,7 +13,7 @@
 //! cells read as missing.
 
 use crate::report::data::DataError;
-use crate::report::figures::{DrawError, ensure_fonts, fmt_money, fmt_num, fmt_pct};
+use crate::report::figures::{DrawError, fmt_money, fmt_num, fmt_pct, png_of, svg_of};
 use crate::report::files::write_atomic;
 use crate::report::render::RenderError;
 use plotters::coord::Shift;
@@ -1286,47 +1286,6 @@ fn draw_pareto<DB: DrawingBackend>(
 
 // ---------------------------------------------------------------------------------------
 // Rendering
-
-fn png_of(
-    (w, h): (u32, u32),
-    draw: impl Fn(&DrawingArea<BitMapBackend, Shift>) -> Result<(), DrawError>,
-) -> Result<Vec<u8>, DrawError> {
-    ensure_fonts();
-    let mut rgb = vec![255u8; w as usize * h as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        draw(&root)?;
-        root.present()?;
-    }
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Best);
-        let mut writer = enc
-            .write_header()
-            .map_err(|e| DrawError(format!("PNG: {e}")))?;
-        writer
-            .write_image_data(&rgb)
-            .map_err(|e| DrawError(format!("PNG: {e}")))?;
-    }
-    Ok(out)
-}
-
-fn svg_of(
-    (w, h): (u32, u32),
-    draw: impl Fn(&DrawingArea<SVGBackend, Shift>) -> Result<(), DrawError>,
-) -> Result<String, DrawError> {
-    ensure_fonts();
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        draw(&root)?;
-        root.present()?;
-    }
-    Ok(svg)
-}
 
 /// PNG and SVG of the heatmap figure (a line chart for one parameter).
 pub fn heatmap_figure(
