@@ -6,6 +6,14 @@ use capsim::load::load_experiment;
 use capsim::time::NANOS_PER_SEC;
 use std::path::Path;
 
+/// (seconds, from, to) of every scaling decision of a replication.
+fn decisions(r: &capsim::engine::ReplicationResult) -> Vec<(u64, u32, u32)> {
+    r.decisions
+        .iter()
+        .map(|d| (d.at / NANOS_PER_SEC, d.from, d.to))
+        .collect()
+}
+
 fn fixture(name: &str) -> capsim::model::experiment::Experiment {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/autoscaling")
@@ -33,11 +41,7 @@ fn fixture(name: &str) -> capsim::model::experiment::Experiment {
 fn hpa_step_load_follows_the_hand_computed_trajectory() {
     let exp = fixture("step.yaml");
     let r = run_replication(&exp, 0, Budget::default()).unwrap();
-    let got: Vec<(u64, u32, u32)> = r
-        .decisions
-        .iter()
-        .map(|d| (d.at / NANOS_PER_SEC, d.from, d.to))
-        .collect();
+    let got = decisions(&r);
     assert_eq!(
         got,
         vec![(30, 1, 4), (45, 4, 8), (435, 8, 1)],
@@ -61,11 +65,7 @@ fn hpa_step_load_follows_the_hand_computed_trajectory() {
 fn aws_simple_scaling_follows_alarm_and_cooldown_timeline() {
     let exp = fixture("asg.yaml");
     let r = run_replication(&exp, 0, Budget::default()).unwrap();
-    let got: Vec<(u64, u32, u32)> = r
-        .decisions
-        .iter()
-        .map(|d| (d.at / NANOS_PER_SEC, d.from, d.to))
-        .collect();
+    let got = decisions(&r);
     assert_eq!(
         got,
         vec![(600, 8, 10), (960, 10, 12)],
@@ -108,11 +108,7 @@ fn cost_of_a_fixed_fleet_to_the_cent() {
 fn aws_target_tracking_sizes_to_the_target() {
     let exp = fixture("tt.yaml");
     let r = run_replication(&exp, 0, Budget::default()).unwrap();
-    let got: Vec<(u64, u32, u32)> = r
-        .decisions
-        .iter()
-        .map(|d| (d.at / NANOS_PER_SEC, d.from, d.to))
-        .collect();
+    let got = decisions(&r);
     assert_eq!(got, vec![(180, 8, 15)], "decisions: {:#?}", r.decisions);
 }
 
@@ -130,11 +126,7 @@ fn aws_target_tracking_sizes_to_the_target() {
 fn aws_step_scaling_counts_warming_instances_once() {
     let exp = fixture("steps.yaml");
     let r = run_replication(&exp, 0, Budget::default()).unwrap();
-    let got: Vec<(u64, u32, u32)> = r
-        .decisions
-        .iter()
-        .map(|d| (d.at / NANOS_PER_SEC, d.from, d.to))
-        .collect();
+    let got = decisions(&r);
     assert_eq!(
         got,
         vec![(60, 8, 11), (240, 11, 12)],
