@@ -307,7 +307,7 @@ fn finished_replications_are_counted() {
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no count in {err}"));
-    assert!(n >= 1 && n < 100_000, "{n} in {err}");
+    assert!((1..100_000).contains(&n), "{n} in {err}");
     assert!(dir.outputs().is_empty(), "left {:?}", dir.outputs());
 }
 

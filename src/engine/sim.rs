@@ -339,7 +339,7 @@ impl<'a> Simulation<'a> {
                     at: crate::time::format_duration(t),
                 });
             }
-            if self.events % Budget::CHECK_EVERY == 0 {
+            if self.events.is_multiple_of(Budget::CHECK_EVERY) {
                 self.budget.check(self.replication, self.events, t)?;
             }
             self.handle(event);
