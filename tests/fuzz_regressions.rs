@@ -56,7 +56,8 @@ fn empirical_samples_from_a_device_are_refused() {
 #[test]
 fn kept_fuzz_inputs_pass() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
-    let targets: [(&str, fn(&[u8])); 5] = [
+    type Target = fn(&[u8]);
+    let targets: [(&str, Target); 5] = [
         ("model_yaml", capsim::fuzzing::model_yaml),
         ("experiment_yaml", capsim::fuzzing::experiment_yaml),
         ("threshold", capsim::fuzzing::threshold),
