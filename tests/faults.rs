@@ -104,3 +104,27 @@ fn provider_outage_fails_over_and_recovers_after_the_window() {
         s.faults[0].recovery_s
     );
 }
+
+/// The same kill on the entry service behind an ALB with health checks (interval 10 s,
+/// timeout 5 s, unhealthy after 3 failures): the dead target keeps its share of traffic
+/// until the third failed check completes at 95 s. Its replacement is ready at once but
+/// takes traffic only after passing a check at 70 s. So one request in three is refused
+/// from 60 to 70 s (~333) and one in four from 70 to 95 s (625): ~958, in the buckets
+/// [60 s, 95 s) only — instead of the 10 s the platform needs without health checks.
+#[test]
+fn dead_target_behind_an_alb_gets_traffic_until_marked_unhealthy() {
+    let (_, results) = run("kill-alb.yaml");
+    for r in &results {
+        let refused = r.causes[Cause::ConnectionRefused.index()];
+        assert!((950..=966).contains(&refused), "refused {refused}");
+        for (b, row) in r.buckets.iter().enumerate() {
+            let in_window = (12..19).contains(&b); // 5 s buckets [60 s, 95 s)
+            assert_eq!(
+                row.failures > 0,
+                in_window,
+                "bucket {b}: {} failures",
+                row.failures
+            );
+        }
+    }
+}

@@ -94,16 +94,17 @@ impl Simulation<'_> {
         self.abort_replica_tasks(station, replica);
         let r = &mut self.stations[station].replicas[replica];
         r.queued = 0;
-        if !self.lb_target_died(station, replica) {
-            self.queue.push(
-                now + DETECTION_DELAY,
-                Event::DeathNoticed {
-                    station: station as u32,
-                    replica: replica as u32,
-                    epoch,
-                },
-            );
-        }
+        // With ALB health checks the balancer's checks decide when traffic stops; the
+        // platform (ReplicaSet, ASG status check) notices the death on its own either way.
+        self.lb_target_died(station, replica);
+        self.queue.push(
+            now + DETECTION_DELAY,
+            Event::DeathNoticed {
+                station: station as u32,
+                replica: replica as u32,
+                epoch,
+            },
+        );
         if self.aws_group_of[station].is_none() {
             // The Deployment's ReplicaSet sees a pod fewer and starts one at once.
             self.spawn_replica(station);
@@ -117,7 +118,9 @@ impl Simulation<'_> {
         if r.epoch != epoch || r.state != ReplicaState::Dead {
             return;
         }
-        r.ready = false;
+        if self.lb_health[station].is_none() {
+            r.ready = false;
+        }
         self.aws_replace(station, replica);
         self.leave_if_drained(station, replica);
     }

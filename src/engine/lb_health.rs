@@ -96,16 +96,14 @@ impl Simulation<'_> {
         }
     }
 
-    /// A killed target stops answering its health checks. Returns false when the station
-    /// has no health checks (the platform then notices the death on its own).
-    pub(crate) fn lb_target_died(&mut self, station: usize, replica: usize) -> bool {
+    /// A killed target stops answering its health checks (nothing without health checks).
+    pub(crate) fn lb_target_died(&mut self, station: usize, replica: usize) {
         let epoch = self.stations[station].replicas[replica].epoch;
         let Some(h) = self.lb_health[station].as_mut() else {
-            return false;
+            return;
         };
         h.set_responding(target_id(replica, epoch), self.now, false, 0);
         self.schedule_lb_health(station);
-        true
     }
 
     pub(crate) fn lb_remove(&mut self, station: usize, replica: usize) {
