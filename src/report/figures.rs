@@ -105,12 +105,12 @@ pub struct FigureSpec {
 // ---------------------------------------------------------------------------------------
 // Style
 
-const BLUE: RGBColor = RGBColor(0x4E, 0x79, 0xA7);
-const ORANGE: RGBColor = RGBColor(0xF2, 0x8E, 0x2B);
-const RED: RGBColor = RGBColor(0xE1, 0x57, 0x59);
+pub(crate) const BLUE: RGBColor = RGBColor(0x4E, 0x79, 0xA7);
+pub(crate) const ORANGE: RGBColor = RGBColor(0xF2, 0x8E, 0x2B);
+pub(crate) const RED: RGBColor = RGBColor(0xE1, 0x57, 0x59);
 const TEAL: RGBColor = RGBColor(0x76, 0xB7, 0xB2);
-const GREEN: RGBColor = RGBColor(0x59, 0xA1, 0x4F);
-const YELLOW: RGBColor = RGBColor(0xED, 0xC9, 0x48);
+pub(crate) const GREEN: RGBColor = RGBColor(0x59, 0xA1, 0x4F);
+pub(crate) const YELLOW: RGBColor = RGBColor(0xED, 0xC9, 0x48);
 const PURPLE: RGBColor = RGBColor(0xB0, 0x7A, 0xA1);
 const PINK: RGBColor = RGBColor(0xFF, 0x9D, 0xA7);
 const BROWN: RGBColor = RGBColor(0x9C, 0x75, 0x5F);
@@ -119,10 +119,10 @@ const GREY: RGBColor = RGBColor(0x79, 0x70, 0x6E);
 const PALETTE: [RGBColor; 10] = [
     BLUE, ORANGE, TEAL, PURPLE, GREEN, RED, YELLOW, PINK, BROWN, GREY,
 ];
-const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
-const MUTED: RGBColor = RGBColor(0x5F, 0x63, 0x68);
-const GRID: RGBColor = RGBColor(0xE3, 0xE5, 0xE8);
-const AXIS: RGBColor = RGBColor(0x9A, 0xA0, 0xA6);
+pub(crate) const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+pub(crate) const MUTED: RGBColor = RGBColor(0x5F, 0x63, 0x68);
+pub(crate) const GRID: RGBColor = RGBColor(0xE3, 0xE5, 0xE8);
+pub(crate) const AXIS: RGBColor = RGBColor(0x9A, 0xA0, 0xA6);
 /// Threshold and limit lines.
 const LIMIT: RGBColor = RGBColor(0xC4, 0x1E, 0x3A);
 const PASS: RGBColor = GREEN;
@@ -131,17 +131,17 @@ const UNSURE: RGBColor = RGBColor(0xE8, 0xA2, 0x02);
 
 const BAND_ALPHA: f64 = 0.22;
 const LINE_W: u32 = 2;
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
-fn font(size: f64) -> TextStyle<'static> {
+pub(crate) fn font(size: f64) -> TextStyle<'static> {
     (FONT, size).into_font().color(&INK)
 }
 
-fn muted(size: f64) -> TextStyle<'static> {
+pub(crate) fn muted(size: f64) -> TextStyle<'static> {
     (FONT, size).into_font().color(&MUTED)
 }
 
-fn bold(size: f64) -> TextStyle<'static> {
+pub(crate) fn bold(size: f64) -> TextStyle<'static> {
     // (family, size, style): FontDesc::style() would keep the regular glyphs.
     (FONT, size, FontStyle::Bold).into_font().color(&INK)
 }

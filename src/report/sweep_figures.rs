@@ -13,7 +13,10 @@
 //! cells read as missing.
 
 use crate::report::data::DataError;
-use crate::report::figures::{DrawError, fmt_money, fmt_num, fmt_pct, png_of, svg_of};
+use crate::report::figures::{
+    AXIS, BLUE, DrawError, FONT, GREEN, GRID, INK, MUTED, ORANGE, RED, YELLOW, bold, fmt_money,
+    fmt_num, fmt_pct, font, muted, png_of, svg_of,
+};
 use crate::report::files::write_atomic;
 use crate::report::render::RenderError;
 use plotters::coord::Shift;
@@ -237,18 +240,8 @@ pub fn short_names(paths: &[String]) -> Vec<String> {
 // ---------------------------------------------------------------------------------------
 // Style (the same as the run figures')
 
-const BLUE: RGBColor = RGBColor(0x4E, 0x79, 0xA7);
-const ORANGE: RGBColor = RGBColor(0xF2, 0x8E, 0x2B);
-const RED: RGBColor = RGBColor(0xE1, 0x57, 0x59);
-const GREEN: RGBColor = RGBColor(0x59, 0xA1, 0x4F);
-const YELLOW: RGBColor = RGBColor(0xED, 0xC9, 0x48);
-const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
-const MUTED: RGBColor = RGBColor(0x5F, 0x63, 0x68);
-const GRID: RGBColor = RGBColor(0xE3, 0xE5, 0xE8);
-const AXIS: RGBColor = RGBColor(0x9A, 0xA0, 0xA6);
 const DOMINATED: RGBColor = RGBColor(0x9A, 0xA0, 0xA6);
 const MISSING: RGBColor = RGBColor(0xF1, 0xF3, 0xF4);
-const FONT: &str = "sans-serif";
 
 /// Light to dark: the heatmap's metric (lower is better: light).
 const HEAT: [RGBColor; 4] = [
@@ -259,18 +252,6 @@ const HEAT: [RGBColor; 4] = [
 ];
 /// Red (0) through yellow to green (1): SLO attainment.
 const ATTAIN: [RGBColor; 3] = [RED, YELLOW, GREEN];
-
-fn font(size: f64) -> TextStyle<'static> {
-    (FONT, size).into_font().color(&INK)
-}
-
-fn muted(size: f64) -> TextStyle<'static> {
-    (FONT, size).into_font().color(&MUTED)
-}
-
-fn bold(size: f64) -> TextStyle<'static> {
-    (FONT, size, FontStyle::Bold).into_font().color(&INK)
-}
 
 fn anchored(style: TextStyle<'static>, h: HPos, v: VPos) -> TextStyle<'static> {
     style.pos(Pos::new(h, v))
