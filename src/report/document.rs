@@ -23,6 +23,13 @@ enum Align {
     Right,
 }
 
+/// The usual table: a label column, then `columns - 1` right-aligned numbers.
+fn label_then_numbers(columns: usize) -> Vec<Align> {
+    let mut align = vec![Align::Right; columns];
+    align[0] = Align::Left;
+    align
+}
+
 enum Block {
     H2(String),
     Para(String),
@@ -201,7 +208,7 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
     ));
     out.push(Block::Table {
         header: vec!["Metric".into(), "Mean".into(), "95% CI".into()],
-        align: vec![Align::Left, Align::Right, Align::Right],
+        align: label_then_numbers(3),
         rows,
     });
 
@@ -278,14 +285,7 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
                 "p(99) (ms)".into(),
                 "Failed".into(),
             ],
-            align: vec![
-                Align::Left,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-            ],
+            align: label_then_numbers(6),
             rows: s
                 .endpoints
                 .iter()
@@ -330,7 +330,7 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
                 "Failed requests per run".into(),
                 "Share of requests".into(),
             ],
-            align: vec![Align::Left, Align::Right, Align::Right],
+            align: label_then_numbers(3),
             rows: s
                 .errors
                 .iter()
@@ -365,17 +365,7 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
                 "Scale-ups".into(),
                 "Cost (USD)".into(),
             ],
-            align: vec![
-                Align::Left,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-            ],
+            align: label_then_numbers(9),
             rows: s
                 .services
                 .iter()
@@ -425,17 +415,7 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
                 "Pool wait (ms)".into(),
                 "Pool timeouts".into(),
             ],
-            align: vec![
-                Align::Left,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-            ],
+            align: label_then_numbers(9),
             rows: s
                 .databases
                 .iter()
@@ -477,7 +457,7 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
                 "Passes per run".into(),
                 "Fails per run".into(),
             ],
-            align: vec![Align::Left, Align::Right, Align::Right, Align::Right],
+            align: label_then_numbers(4),
             rows: s
                 .checks
                 .iter()
@@ -499,7 +479,7 @@ fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptions) -> Vec<
     )));
     out.push(Block::Table {
         header: vec!["Requests per run".into(), "Mean".into(), "95% CI".into()],
-        align: vec![Align::Left, Align::Right, Align::Right],
+        align: label_then_numbers(3),
         rows: vec![
             row3("sent", &a.sent, fmt_num),
             row3("succeeded", &a.succeeded, fmt_num),
