@@ -3,9 +3,11 @@
 use crate::aggregate::{Verdict, series_columns, summarize, time_series};
 use crate::cli::{Cli, Command, RunArgs};
 use crate::engine::Budget;
-use crate::load::{is_experiment, load_experiment, load_model, read_text};
+use crate::model::load::{load_experiment, load_model};
 use crate::replicate::{RunPlan, run_replications};
 use crate::report::{console, files};
+use crate::spec::read::read_text;
+use crate::spec::yaml::is_experiment;
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::ExitCode;
@@ -52,8 +54,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         return crate::gate::commands::run_extended(&args);
     }
     let overrides =
-        crate::gate::overrides::Overrides::parse(&args.set).map_err(anyhow::Error::msg)?;
-    let mut exp = crate::load::load_experiment_with(&args.experiment, &overrides)?;
+        crate::spec::overrides::Overrides::parse(&args.set).map_err(anyhow::Error::msg)?;
+    let mut exp = crate::model::load::load_experiment_with(&args.experiment, &overrides)?;
     if let Some(n) = args.replications {
         anyhow::ensure!(
             (1..=crate::model::experiment::MAX_REPLICATIONS).contains(&n),
@@ -151,7 +153,7 @@ fn validate(file: &Path) -> Result<ExitCode> {
             exp.replications,
             crate::time::format_duration(exp.end_time())
         );
-        for w in crate::load::experiment_warnings(&exp) {
+        for w in crate::model::load::experiment_warnings(&exp) {
             eprintln!("{}: warning: {w}", file.display());
         }
     } else {

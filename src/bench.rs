@@ -3,7 +3,7 @@
 
 use crate::cli::BenchArgs;
 use crate::engine::{Budget, run_replication};
-use crate::load::load_experiment;
+use crate::model::load::load_experiment;
 use crate::replicate::{RunPlan, run_replications};
 use anyhow::Result;
 use serde::Serialize;

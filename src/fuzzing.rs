@@ -25,7 +25,7 @@ fn text(data: &[u8]) -> Option<&str> {
 /// Model YAML: parse and build.
 pub fn model_yaml(data: &[u8]) {
     let Some(text) = text(data) else { return };
-    let _ = crate::load::model_from_str(text, Path::new("fuzz-model.yaml"), base_dir());
+    let _ = crate::model::load::model_from_str(text, Path::new("fuzz-model.yaml"), base_dir());
 }
 
 /// A small valid model that fuzzed experiments run against (`GET /` and `POST /order`).
@@ -61,7 +61,7 @@ pub const FUZZ_K6: &str = r#"{"scenarios": {"load": {"executor": "ramping-vus", 
 fn fuzz_model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
     MODEL.get_or_init(|| {
-        crate::load::model_from_str(FUZZ_MODEL, Path::new("fuzz-model.yaml"), base_dir())
+        crate::model::load::model_from_str(FUZZ_MODEL, Path::new("fuzz-model.yaml"), base_dir())
             .expect("the fuzz model is valid")
     })
 }
@@ -70,7 +70,7 @@ fn fuzz_model() -> &'static Model {
 /// replication under an event budget and summarize it.
 pub fn experiment_yaml(data: &[u8]) {
     let Some(text) = text(data) else { return };
-    let Ok(exp) = crate::load::experiment_from_str(
+    let Ok(exp) = crate::model::load::experiment_from_str(
         text,
         &base_dir().join("fuzz-experiment.yaml"),
         fuzz_model().clone(),
@@ -78,7 +78,7 @@ pub fn experiment_yaml(data: &[u8]) {
     ) else {
         return;
     };
-    let _ = crate::load::experiment_warnings(&exp);
+    let _ = crate::model::load::experiment_warnings(&exp);
     run_briefly(&exp);
 }
 
@@ -100,13 +100,13 @@ pub fn threshold(data: &[u8]) {
     let Some(text) = text(data) else { return };
     let (key, expr) = text.split_once('\n').unwrap_or((text, "p(95)<500"));
     let endpoints = ["GET /".to_string(), "POST /order".to_string()];
-    if let Ok(t) = crate::threshold::parse_threshold(key, expr, &endpoints) {
+    if let Ok(t) = crate::model::threshold::parse_threshold(key, expr, &endpoints) {
         assert!(
             !t.value.is_nan(),
             "threshold {key:?} {expr:?} parsed to a NaN value"
         );
         let _ = t.passes(0.0);
-        let _ = crate::threshold::required_percentiles(&[t]);
+        let _ = crate::model::threshold::required_percentiles(&[t]);
     }
 }
 

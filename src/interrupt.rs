@@ -1,13 +1,11 @@
 //! Ctrl-C (SIGINT) and SIGTERM: the first signal sets a stop flag that every running
-//! replication looks at (with the wall-time deadline, every [`Budget::CHECK_EVERY`] events),
+//! replication looks at (with the wall-time deadline, every `engine::Budget::CHECK_EVERY` events),
 //! so the command stops within milliseconds and writes no output; a second signal exits at
 //! once. The binary installs the handler; the library only reads the flag.
 //!
 //! Exit codes: 130 after SIGINT and 143 after SIGTERM (128 + the signal, as a shell reports
 //! a process killed by it), so that CI tells an interruption from a failed SLO (1) or bad
 //! input (2).
-//!
-//! [`Budget::CHECK_EVERY`]: crate::engine::Budget::CHECK_EVERY
 
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
@@ -21,7 +19,7 @@ static FINISHED: AtomicU64 = AtomicU64::new(0);
 pub const SIGINT: i32 = 2;
 pub const SIGTERM: i32 = 15;
 
-/// The stop flag, for [`crate::engine::Budget::stop`].
+/// The stop flag, for the engine's `Budget::stop`.
 pub fn flag() -> Option<&'static AtomicBool> {
     Some(&STOP)
 }

@@ -2,7 +2,7 @@
 //! rules (reference/semantics.md sections 1 and 3), and cost to the cent.
 
 use capsim::engine::{Budget, run_replication};
-use capsim::load::load_experiment;
+use capsim::model::load::load_experiment;
 use capsim::time::NANOS_PER_SEC;
 use std::path::Path;
 

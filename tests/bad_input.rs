@@ -1087,8 +1087,11 @@ fn unknown_field_suggestion_comes_from_serde_saphyr_errors() {
     use capsim::spec::experiment::ExperimentSpec;
     use capsim::spec::model::ModelSpec;
     let path = Path::new("m.yaml");
-    let e = capsim::load::parse_yaml::<ModelSpec>(path, &edit(MODEL, "replicas: 2", "replica: 2"))
-        .unwrap_err();
+    let e = capsim::spec::yaml::parse_yaml::<ModelSpec>(
+        path,
+        &edit(MODEL, "replicas: 2", "replica: 2"),
+    )
+    .unwrap_err();
     match &e {
         LoadError::Syntax {
             line,
@@ -1106,7 +1109,7 @@ fn unknown_field_suggestion_comes_from_serde_saphyr_errors() {
         }
         other => panic!("want a syntax error, got {other}"),
     }
-    let e = capsim::load::parse_yaml::<ExperimentSpec>(
+    let e = capsim::spec::yaml::parse_yaml::<ExperimentSpec>(
         path,
         &edit(EXPERIMENT, "replications:", "replicatons:"),
     )
@@ -1119,7 +1122,7 @@ fn unknown_field_suggestion_comes_from_serde_saphyr_errors() {
 
 #[test]
 fn nearest_name_handles_swaps_and_case() {
-    use capsim::model::build::nearest;
+    use capsim::suggest::nearest;
     assert_eq!(nearest("rcp", ["rpc", "db"]), Some("rpc"));
     assert_eq!(nearest("Workers", ["replicas", "workers"]), Some("workers"));
     assert_eq!(nearest("x", ["replicas", "workers"]), None);

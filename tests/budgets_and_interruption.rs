@@ -316,7 +316,7 @@ fn engine_budget_checks_the_stop_flag_and_the_deadline() {
     use capsim::engine::{Budget, RunError, run_replication};
     use std::sync::atomic::AtomicBool;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let exp = capsim::load::load_experiment(&root.join("experiments/mm1.yaml")).unwrap();
+    let exp = capsim::model::load::load_experiment(&root.join("experiments/mm1.yaml")).unwrap();
     static STOP: AtomicBool = AtomicBool::new(true);
     let stopped = Budget {
         stop: Some(&STOP),

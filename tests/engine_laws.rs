@@ -5,8 +5,8 @@
 
 use capsim::aggregate::{series_columns, summarize, time_series};
 use capsim::engine::{Budget, ReplicationResult};
-use capsim::load::load_experiment;
 use capsim::model::experiment::Experiment;
+use capsim::model::load::load_experiment;
 use capsim::replicate::{RunPlan, run_replications};
 use capsim::report::files::{summary_json, timeseries_csv};
 use std::path::PathBuf;

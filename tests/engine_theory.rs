@@ -32,8 +32,8 @@
 //! would be averaged in (600 s of load in a 630 s run reads 5% low).
 
 use capsim::engine::{Budget, Cause, ReplicationResult};
-use capsim::load::load_experiment;
 use capsim::model::experiment::Experiment;
+use capsim::model::load::load_experiment;
 use capsim::replicate::{RunPlan, run_replications};
 use capsim::stats::{estimate, t_half_width};
 use capsim::theory::{

@@ -4,7 +4,7 @@
 
 use capsim::aggregate::summarize;
 use capsim::engine::Cause;
-use capsim::load::load_experiment;
+use capsim::model::load::load_experiment;
 use capsim::replicate::{RunPlan, run_replications};
 use std::path::Path;
 

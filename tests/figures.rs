@@ -7,7 +7,7 @@
 
 use capsim::aggregate::{series_columns, summarize, time_series};
 use capsim::engine::Budget;
-use capsim::load::load_experiment;
+use capsim::model::load::load_experiment;
 use capsim::replicate::{RunPlan, run_replications};
 use capsim::report::data::{LATENCY_FILE, load_run};
 use capsim::report::figures::{FIGURE_STEMS, FigureOptions, plan};

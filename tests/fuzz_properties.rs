@@ -466,14 +466,14 @@ fn experiment_loader_survives_mutations() {
 #[test]
 fn the_experiment_seeds_are_valid() {
     // Mutating invalid seeds would only test the first error; check they all build.
-    let model = capsim::load::model_from_str(
+    let model = capsim::model::load::model_from_str(
         capsim::fuzzing::FUZZ_MODEL,
         std::path::Path::new("m.yaml"),
         std::path::Path::new("."),
     )
     .unwrap();
     for (i, text) in EXPERIMENTS.iter().enumerate() {
-        capsim::load::experiment_from_str(
+        capsim::model::load::experiment_from_str(
             text,
             std::path::Path::new("e.yaml"),
             model.clone(),

@@ -23,9 +23,9 @@ fn quickly<T>(what: &str, f: impl FnOnce() -> T) -> T {
 #[test]
 fn device_files_are_not_read() {
     for dev in ["/dev/zero", "/dev/null", "/dev/urandom"] {
-        let e = quickly(dev, || capsim::load::read_text(Path::new(dev))).unwrap_err();
+        let e = quickly(dev, || capsim::spec::read::read_text(Path::new(dev))).unwrap_err();
         assert!(e.to_string().contains("not a regular file"), "{dev}: {e}");
-        let e = quickly(dev, || capsim::load::load_model(Path::new(dev))).unwrap_err();
+        let e = quickly(dev, || capsim::model::load::load_model(Path::new(dev))).unwrap_err();
         assert!(e.to_string().contains("not a regular file"), "{dev}: {e}");
     }
 }
@@ -41,7 +41,7 @@ fn empirical_samples_from_a_device_are_refused() {
     );
     assert_ne!(model, capsim::fuzzing::FUZZ_MODEL);
     let e = quickly("empirical /dev/zero", || {
-        capsim::load::model_from_str(&model, Path::new("m.yaml"), Path::new("."))
+        capsim::model::load::model_from_str(&model, Path::new("m.yaml"), Path::new("."))
     })
     .unwrap_err();
     assert!(

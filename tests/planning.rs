@@ -3,11 +3,11 @@
 
 use capsim::gate::Runner;
 use capsim::gate::metrics::{find, key_metrics};
-use capsim::gate::overrides::Overrides;
-use capsim::load::load_experiment_with;
+use capsim::model::load::load_experiment_with;
 use capsim::planning::calibrate::{CalibrateOptions, calibrate, parse_param, parse_target};
 use capsim::planning::verdicts::{PlanReport, closed_loop_ceiling};
 use capsim::planning::{Options, load_plan, report, run_plan, verdicts};
+use capsim::spec::overrides::Overrides;
 use capsim::stats::interval::estimate;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -1,6 +1,6 @@
 //! Processor-shared `work` on a replica with `cores`, against M/G/1-PS theory.
 
-use capsim::load::load_experiment;
+use capsim::model::load::load_experiment;
 use capsim::replicate::{RunPlan, run_replications};
 use capsim::stats::interval::estimate;
 use std::path::Path;

@@ -3,7 +3,7 @@
 
 use capsim::aggregate::summarize;
 use capsim::engine::Budget;
-use capsim::load::{load_experiment, load_model};
+use capsim::model::load::{load_experiment, load_model};
 use capsim::replicate::{RunPlan, run_replications};
 use std::path::{Path, PathBuf};
 

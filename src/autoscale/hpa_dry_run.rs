@@ -398,8 +398,8 @@ pub fn build_snapshot(spec: &SnapshotSpec, snapshot_path: &Path) -> Result<Snaps
 
 /// Loads a snapshot file and runs one reconcile on it.
 pub fn dry_run(path: &Path) -> Result<DryRunReport, LoadError> {
-    let text = crate::load::read_text(path)?;
-    let spec: SnapshotSpec = crate::load::parse_yaml(path, &text)?;
+    let text = crate::spec::read::read_text(path)?;
+    let spec: SnapshotSpec = crate::spec::yaml::parse_yaml(path, &text)?;
     let mut snap = build_snapshot(&spec, path)?;
     let r = reconcile(
         &snap.hpa,

@@ -325,7 +325,7 @@ struct Probe {
 // ---------------------------------------------------------------------------------------
 
 fn nearest_hint(given: &str, options: &[&str]) -> String {
-    match crate::model::build::nearest(given, options.iter().copied()) {
+    match crate::suggest::nearest(given, options.iter().copied()) {
         Some(n) => format!(" (did you mean \"{n}\"?)"),
         None => String::new(),
     }
@@ -780,7 +780,7 @@ pub fn load_hpas(path: &Path) -> Result<Vec<Hpa>, LoadError> {
 
 /// Reads and parses an HPA manifest file: each HPA with the Deployment it scales.
 pub fn load_hpas_with_targets(path: &Path) -> Result<Vec<(String, Hpa)>, LoadError> {
-    let text = crate::load::read_text(path)?;
+    let text = crate::spec::read::read_text(path)?;
     parse_hpas_with_targets(&text).map_err(|e| e.in_file(path))
 }
 

@@ -113,7 +113,7 @@ pub fn build_rules(exp: &Experiment, specs: &[AlertSpec]) -> Result<Vec<AlertRul
             let column = column(exp, &a.metric).ok_or_else(|| {
                 format!(
                     "{at}.metric: {}",
-                    crate::model::build::unknown_name(
+                    crate::suggest::unknown_name(
                         "time-series metric",
                         &a.metric,
                         cols.iter().map(String::as_str)

@@ -3,6 +3,7 @@
 //! A threshold whose interval still straddles the level is *undecided*, and an undecided
 //! threshold fails the gate: CI must not merge on a coin toss. More replications decide it.
 
+use crate::aggregate::observe::observe;
 use crate::engine::result::ReplicationResult;
 use crate::gate::metrics::fmt_num;
 use crate::model::experiment::Experiment;
@@ -104,7 +105,7 @@ pub fn evaluate(
         .map(|t| {
             let observed: Vec<f64> = results
                 .iter()
-                .map(|r| t.observe(r, &exp.percentiles))
+                .map(|r| observe(t, r, &exp.percentiles))
                 .collect();
             let passes = observed.iter().filter(|&&v| t.passes(v)).count();
             let n = results.len();

@@ -6,16 +6,16 @@ use crate::aggregate::{Verdict, series_columns, summarize, time_series};
 use crate::cli::{CheckArgs, DiffArgs, GateRunArgs, MergeArgs, RunArgs, SweepArgs, WallTime};
 use crate::engine::{Budget, ReplicationResult};
 use crate::gate::check::{GateOptions, evaluate};
-use crate::gate::overrides::Overrides;
 use crate::gate::sequential::{parse_precision, run_until};
 use crate::gate::shard::{Kind, PARTIAL_FILE, Partial, Shard};
 use crate::gate::sweep::{Axis, metric_header, parse_axis, points};
 use crate::gate::{
     DEFAULT_CHECK_WALL_TIME, DEFAULT_GATE_MAX_EVENTS, DEFAULT_SWEEP_WALL_TIME, Runner, alerts,
 };
-use crate::load::{load_experiment_spec_with, load_experiment_with};
 use crate::model::experiment::{Experiment, MAX_REPLICATIONS};
+use crate::model::load::{load_experiment_spec_with, load_experiment_with};
 use crate::report::{console, files};
+use crate::spec::overrides::Overrides;
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use rayon::prelude::*;
 use std::path::Path;
@@ -257,7 +257,7 @@ fn grid(args: &SweepArgs, overrides: &Overrides) -> Result<Vec<Axis>> {
         .iter()
         .map(|(path, values)| {
             let text = format!("{path}=0");
-            crate::gate::overrides::parse_override(&text)
+            crate::spec::overrides::parse_override(&text)
                 .map_err(|e| anyhow!("{}: sweep.{path}: {e}", args.experiment.display()))?;
             Ok(Axis {
                 path: path.clone(),

@@ -3,6 +3,7 @@
 //! metric's difference B - A gets a paired 95% interval. The unpaired (Welch) interval is
 //! shown beside it: the gap between the two is the noise that pairing removed.
 
+use crate::aggregate::observe::observe;
 use crate::engine::result::ReplicationResult;
 use crate::gate::metrics::{fmt_num, fmt_signed, key_metrics};
 use crate::model::experiment::Experiment;
@@ -130,7 +131,7 @@ pub fn compare(
             .map(|t| {
                 let n = res.len().max(1) as f64;
                 res.iter()
-                    .filter(|r| t.passes(t.observe(r, &exp.percentiles)))
+                    .filter(|r| t.passes(observe(t, r, &exp.percentiles)))
                     .count() as f64
                     / n
             })

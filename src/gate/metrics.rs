@@ -115,7 +115,7 @@ pub fn canonical(name: &str) -> String {
 pub fn find<'a>(defs: &'a [MetricDef], name: &str) -> Result<&'a MetricDef, String> {
     let want = canonical(name);
     defs.iter().find(|d| d.name == want).ok_or_else(|| {
-        crate::model::build::unknown_name("metric", name, defs.iter().map(|d| d.name.as_str()))
+        crate::suggest::unknown_name("metric", name, defs.iter().map(|d| d.name.as_str()))
     })
 }
 

@@ -1,4 +1,4 @@
-//! The CI gate and tuning tools: `--set` overrides, `capsim check` with JUnit and Markdown
+//! The CI gate and tuning tools: `capsim check` with JUnit and Markdown
 //! reports, paired comparisons (`diff`) and sweeps with common random numbers, sequential
 //! stopping, alert rules, and shards that merge into the outputs of one run.
 
@@ -7,7 +7,7 @@ pub mod check;
 pub mod diff;
 pub mod junit;
 pub mod metrics;
-pub mod overrides;
+
 pub mod sequential;
 pub mod shard;
 pub mod sweep;

@@ -3,10 +3,11 @@
 //! point: parameters, metric means with 95% intervals, threshold pass probabilities, SLO
 //! attainment, cost, and whether the point is Pareto-optimal on cost against attainment.
 
+use crate::aggregate::observe::observe;
 use crate::engine::result::ReplicationResult;
 use crate::gate::metrics::{fmt_num, key_metrics};
-use crate::gate::overrides::{Overrides, parse_override};
 use crate::model::experiment::Experiment;
+use crate::spec::overrides::{Overrides, parse_override};
 use crate::stats::interval::{estimate, wilson_interval};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -25,7 +26,7 @@ pub fn parse_axis(text: &str) -> Result<Axis, String> {
     })?;
     let values = values
         .split(',')
-        .map(|v| crate::gate::overrides::parse_value(v.trim()))
+        .map(|v| crate::spec::overrides::parse_value(v.trim()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("--grid `{text}`: {e}"))?;
     // The path must route (checked now, before anything runs).
@@ -137,7 +138,7 @@ pub fn row(index: usize, exp: &Experiment, results: &[ReplicationResult]) -> Row
     for t in &exp.thresholds {
         let mut passes = 0;
         for (i, r) in results.iter().enumerate() {
-            if t.passes(t.observe(r, &exp.percentiles)) {
+            if t.passes(observe(t, r, &exp.percentiles)) {
                 passes += 1;
             } else {
                 all[i] = false;

@@ -19,6 +19,7 @@ use crate::spec::distribution::DistributionSpec;
 use crate::spec::model::{
     AwsSpec, HealthCheckSpec, KubernetesSpec, ModelSpec, QueryKind, ResourcesSpec, StepSpec,
 };
+use crate::suggest::unknown_name;
 use crate::time::Nanos;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,46 +31,6 @@ pub const DEFAULT_QUEUE_CAPACITY: u32 = 1000;
 pub const MAX_REPLICAS: u32 = 10_000;
 pub const MAX_WORKERS: u32 = 1_000_000;
 const PROBABILITY_SLACK: f64 = 1e-6;
-
-/// The closest candidate to `given`, if it is close enough to be a likely typo.
-/// Close means similar by Jaro-Winkler, or one edit (two for longer names) away, an
-/// adjacent swap counting as one edit (`rcp` for `rpc`).
-pub fn nearest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let max_edits = if given.chars().count() >= 6 { 2 } else { 1 };
-    candidates
-        .into_iter()
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            let g = given.to_lowercase();
-            let l = c.to_lowercase();
-            let edits = strsim::osa_distance(&g, &l);
-            (edits, strsim::jaro_winkler(&g, &l), c)
-        })
-        .filter(|&(edits, score, _)| score > 0.75 || (edits <= max_edits && edits < given.len()))
-        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
-        .map(|(_, _, c)| c)
-}
-
-/// "unknown X `y`; did you mean `z`? (known: a, b, c)"
-pub fn unknown_name<'a>(
-    what: &str,
-    given: &str,
-    known: impl IntoIterator<Item = &'a str> + Clone,
-) -> String {
-    let list: Vec<&str> = known.clone().into_iter().collect();
-    let hint = match nearest(given, known) {
-        Some(n) => format!("; did you mean `{n}`?"),
-        None => String::new(),
-    };
-    if list.is_empty() {
-        format!("unknown {what} `{given}`{hint}; the model declares none")
-    } else {
-        format!(
-            "unknown {what} `{given}`{hint} (known: {})",
-            list.join(", ")
-        )
-    }
-}
 
 struct Builder<'a> {
     spec: &'a ModelSpec,
@@ -85,7 +46,7 @@ pub fn build_model(
     fallback_name: &str,
 ) -> Result<Model, FieldError> {
     build_model_with(spec, base_dir, fallback_name, &|path| {
-        crate::load::read_text(path).map_err(|e| e.to_string())
+        crate::spec::read::read_text(path).map_err(|e| e.to_string())
     })
 }
 
@@ -497,7 +458,7 @@ fn aws(
     base_dir: &Path,
 ) -> Result<Aws, FieldError> {
     let policies_path = base_dir.join(&spec.scaling_policies);
-    let text = crate::load::read_text(&policies_path)
+    let text = crate::spec::read::read_text(&policies_path)
         .map_err(|e| FieldError::new("aws.scaling_policies", e.to_string()))?;
     let tiers = parse_scaling_policies_yaml(&policies_path, &text)
         .map_err(|e| FieldError::new("aws.scaling_policies", e.to_string()))?;
@@ -526,7 +487,7 @@ fn aws(
                 )
             })?;
         let asg_path = base_dir.join(&g.asg);
-        let json = crate::load::read_text(&asg_path)
+        let json = crate::spec::read::read_text(&asg_path)
             .map_err(|e| FieldError::new(join_path(&path, "asg"), e.to_string()))?;
         let (_, group) = parse_asg_json(&asg_path, &json)
             .map_err(|e| FieldError::new(join_path(&path, "asg"), e.to_string()))?;

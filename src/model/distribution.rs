@@ -344,7 +344,7 @@ fn build_empirical(e: &EmpiricalSpec, base_dir: &Path) -> Result<Distribution, F
     let path = base_dir.join(&e.file);
     let name = &e.file;
     let file_err = |message: String| FieldError::new("file", message);
-    let bytes = crate::load::read_sample_file(&path).map_err(|why| {
+    let bytes = crate::spec::read::read_sample_file(&path).map_err(|why| {
         file_err(format!(
             "cannot read sample file {} ({why}); the path is relative to {}",
             path.display(),

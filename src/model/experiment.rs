@@ -2,11 +2,11 @@
 
 use crate::error::{FieldError, join_path};
 use crate::model::Model;
-use crate::model::build::unknown_name;
 use crate::model::distribution::{self as dist, Distribution};
+use crate::model::threshold::{Threshold, parse_threshold, required_percentiles};
 use crate::spec::experiment::{CheckSpec, ExperimentSpec, FlowStepSpec};
 use crate::spec::k6_options::K6Options;
-use crate::threshold::{Threshold, parse_threshold, required_percentiles};
+use crate::suggest::unknown_name;
 use crate::time::{NANOS_PER_SEC, Nanos};
 use crate::workload::executor::Scenario;
 use std::path::Path;

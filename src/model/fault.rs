@@ -1,9 +1,9 @@
 //! Validated fault injections: what fails, where, when and for how long.
 
 use crate::error::{FieldError, join_path};
-use crate::model::build::unknown_name;
 use crate::model::{Model, StationId, StationKind};
 use crate::spec::experiment::{FaultKindSpec, FaultSpec};
+use crate::suggest::unknown_name;
 use crate::time::Nanos;
 
 #[derive(Debug, Clone, PartialEq)]

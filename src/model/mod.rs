@@ -5,7 +5,9 @@ pub mod build;
 pub mod distribution;
 pub mod experiment;
 pub mod fault;
+pub mod load;
 pub mod program;
+pub mod threshold;
 
 pub use distribution::Distribution;
 pub use program::{Instr, Program};

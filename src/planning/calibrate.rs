@@ -13,8 +13,8 @@
 use crate::engine::ReplicationResult;
 use crate::gate::Runner;
 use crate::gate::metrics::{find, key_metrics};
-use crate::gate::overrides::{Overrides, parse_override};
-use crate::load::load_experiment_with;
+use crate::model::load::load_experiment_with;
+use crate::spec::overrides::{Overrides, parse_override};
 use crate::stats::interval::{Estimate, estimate};
 use anyhow::{Result, anyhow, ensure};
 use serde::Serialize;

@@ -6,8 +6,8 @@ use crate::cli::{CalibrateArgs, ReportArgs};
 use crate::engine::Budget;
 use crate::gate::Runner;
 use crate::gate::metrics::fmt_num;
-use crate::gate::overrides::Overrides;
 use crate::report::files::write_atomic;
+use crate::spec::overrides::Overrides;
 use anyhow::{Context, Result, ensure};
 use std::process::ExitCode;
 

@@ -1,10 +1,11 @@
 //! Per-replication measures the plan's table and criteria ask for, computed from one
 //! replication's totals, time buckets and scaling decisions.
 
+use crate::aggregate::observe::observe;
 use crate::engine::outcome::Cause;
 use crate::engine::result::ReplicationResult;
 use crate::model::experiment::{Experiment, FlowStep};
-use crate::threshold::{Aggregation, Metric, Operator};
+use crate::model::threshold::{Aggregation, Metric, Operator};
 
 /// Requests per iteration and mean think time per iteration (s) of the experiment's first
 /// scenario's flow: the `k` and `Z` of the response-time law `X <= k N / (Z + k R)`.
@@ -201,7 +202,7 @@ pub fn measure(exp: &Experiment, ctx: &Context, r: &ReplicationResult) -> Measur
     let thresholds_pass = exp
         .thresholds
         .iter()
-        .all(|t| t.passes(t.observe(r, &exp.percentiles)));
+        .all(|t| t.passes(observe(t, r, &exp.percentiles)));
     let mut m = Measures {
         plateau_rate,
         k6_rate: if dur_s > 0.0 {

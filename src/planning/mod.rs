@@ -14,9 +14,11 @@ pub mod verdicts;
 
 use crate::engine::{Budget, ReplicationResult};
 use crate::gate::Runner;
-use crate::gate::overrides::Overrides;
-use crate::load::{load_experiment_with, parse_yaml, read_text};
 use crate::model::experiment::Experiment;
+use crate::model::load::load_experiment_with;
+use crate::spec::overrides::Overrides;
+use crate::spec::read::read_text;
+use crate::spec::yaml::parse_yaml;
 use anyhow::{Context as _, Result, anyhow, ensure};
 use measures::{Context, Measures, measure};
 use plan::PlanSpec;

@@ -2,7 +2,7 @@
 //!
 //! These are plain serde mirrors of what users write; every check that needs more than the
 //! shape of the document (p95 above the median, a readable CSV file, ...) happens in
-//! [`crate::model::distribution::build`], which reports [`crate::error::FieldError`]s with
+//! `model::distribution::build`, which reports [`crate::error::FieldError`]s with
 //! paths such as `lognormal.p95`.
 //!
 //! ```yaml

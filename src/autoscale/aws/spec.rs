@@ -501,7 +501,7 @@ pub fn parse_scaling_policies_yaml(
     file: &Path,
     text: &str,
 ) -> Result<ScalingPoliciesSpec, LoadError> {
-    let spec: ScalingPoliciesSpec = crate::load::parse_yaml(file, text)?;
+    let spec: ScalingPoliciesSpec = crate::spec::yaml::parse_yaml(file, text)?;
     validate_scaling_policies(&spec).map_err(|e| LoadError::invalid(file, e))?;
     Ok(spec)
 }

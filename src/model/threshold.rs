@@ -1,7 +1,6 @@
 //! k6 thresholds: parsing of `metric{tag:value}` keys and `aggregation op value` expressions
 //! (k6's `thresholds_parser.go` grammar), and their evaluation on one replication.
 
-use crate::engine::result::ReplicationResult;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,7 +211,7 @@ pub fn parse_threshold(
         .map(|(_, m)| *m)
         .ok_or_else(|| {
             let names: Vec<&str> = Metric::NAMES.iter().map(|(n, _)| *n).collect();
-            crate::model::build::unknown_name("metric", name, names.iter().copied())
+            crate::suggest::unknown_name("metric", name, names.iter().copied())
         })?;
     let mut endpoint = None;
     for (tag, value) in tags {
@@ -224,7 +223,7 @@ pub fn parse_threshold(
                 ) =>
             {
                 endpoint = Some(endpoints.iter().position(|e| e == value).ok_or_else(|| {
-                    crate::model::build::unknown_name(
+                    crate::suggest::unknown_name(
                         "endpoint",
                         value,
                         endpoints.iter().map(String::as_str),
@@ -271,81 +270,6 @@ pub fn required_percentiles(thresholds: &[Threshold]) -> Vec<f64> {
 }
 
 impl Threshold {
-    /// The metric's value in one replication (NaN when undefined, e.g. no requests).
-    pub fn observe(&self, r: &ReplicationResult, percentiles: &[f64]) -> f64 {
-        let secs = r.duration as f64 / 1e9;
-        let ratio = |a: u64, b: u64| {
-            if b == 0 {
-                f64::NAN
-            } else {
-                a as f64 / b as f64
-            }
-        };
-        let per_s = |c: u64| {
-            if secs > 0.0 {
-                c as f64 / secs
-            } else {
-                f64::NAN
-            }
-        };
-        match self.metric {
-            Metric::HttpReqDuration => {
-                let (trend, quantiles) = match self.endpoint {
-                    Some(e) => (r.endpoints[e].latency, &r.endpoints[e].quantiles),
-                    None => (r.latency, &r.quantiles),
-                };
-                let Some(t) = trend else { return f64::NAN };
-                match self.aggregation {
-                    Aggregation::Avg => t.avg,
-                    Aggregation::Min => t.min,
-                    Aggregation::Med => t.med,
-                    Aggregation::Max => t.max,
-                    Aggregation::Percentile(p) => percentiles
-                        .iter()
-                        .position(|&q| q == p)
-                        .and_then(|i| quantiles.get(i).copied())
-                        .unwrap_or(f64::NAN),
-                    _ => f64::NAN,
-                }
-            }
-            Metric::HttpReqFailed => match self.endpoint {
-                Some(e) => ratio(r.endpoints[e].failures, r.endpoints[e].requests),
-                None => ratio(r.failures, r.requests),
-            },
-            Metric::HttpReqs => {
-                let c = self
-                    .endpoint
-                    .map(|e| r.endpoints[e].requests)
-                    .unwrap_or(r.requests);
-                if self.aggregation == Aggregation::Count {
-                    c as f64
-                } else {
-                    per_s(c)
-                }
-            }
-            Metric::Iterations => {
-                if self.aggregation == Aggregation::Count {
-                    r.iterations as f64
-                } else {
-                    per_s(r.iterations)
-                }
-            }
-            Metric::DroppedIterations => {
-                if self.aggregation == Aggregation::Count {
-                    r.dropped_iterations as f64
-                } else {
-                    per_s(r.dropped_iterations)
-                }
-            }
-            Metric::Checks => {
-                let (p, f) = r.checks.iter().fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
-                ratio(p, p + f)
-            }
-            Metric::Vus => r.vus_peak as f64,
-            Metric::VusMax => r.vus_max as f64,
-        }
-    }
-
     /// Whether the threshold passes in one replication. An undefined value fails, as in
     /// k6 where a threshold on a metric without samples is not met.
     pub fn passes(&self, observed: f64) -> bool {

@@ -1,11 +1,14 @@
 //! Across replications: turns per-replication results into the summary (k6 metric names,
 //! each statistic a mean with its 95% interval) and the time series (mean and 5-95% band).
 
+pub mod observe;
+
 use crate::engine::outcome::Cause;
 use crate::engine::result::ReplicationResult;
 use crate::model::experiment::Experiment;
 use crate::stats::interval::{Band, Estimate, band, estimate, wilson_interval};
 use crate::stats::latency::TrendStats;
+use observe::observe;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -454,7 +457,7 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
 /// http_req_duration and `rate<Y` on http_req_failed; without them, 1.5 times the p95
 /// before the first fault and one point more errors than before it.
 fn recovery_limits(exp: &Experiment, results: &[ReplicationResult]) -> (f64, f64) {
-    use crate::threshold::{Aggregation, Metric, Operator};
+    use crate::model::threshold::{Aggregation, Metric, Operator};
     let limit = |metric: Metric, agg: Aggregation| {
         exp.thresholds
             .iter()
@@ -546,7 +549,7 @@ pub fn thresholds(
         .map(|t| {
             let observed: Vec<f64> = results
                 .iter()
-                .map(|r| t.observe(r, &exp.percentiles))
+                .map(|r| observe(t, r, &exp.percentiles))
                 .collect();
             let passes = observed.iter().filter(|&&v| t.passes(v)).count();
             let n = results.len();

@@ -8,7 +8,7 @@
 //! ...) go to the model; `hpa.NAME.REST` to the HPA manifest document named NAME; the rest
 //! to the experiment.
 
-use crate::model::build::nearest;
+use crate::suggest::nearest;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -370,8 +370,9 @@ fn kind(v: &Value) -> &'static str {
 
 /// Applies overrides to one YAML document; returns the new text and the keys added.
 pub fn patch_document(text: &str, sets: &[&Override]) -> Result<(String, Vec<Added>), String> {
-    let mut doc: Value = serde_saphyr::from_str_with_options(text, crate::load::yaml_options())
-        .map_err(|e| first_line(&e.to_string()).to_string())?;
+    let mut doc: Value =
+        serde_saphyr::from_str_with_options(text, crate::spec::yaml::yaml_options())
+            .map_err(|e| first_line(&e.to_string()).to_string())?;
     let mut added = Vec::new();
     for o in sets {
         if let Some(a) = apply(&mut doc, &o.path, o.value.clone())
