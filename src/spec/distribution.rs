@@ -6,6 +6,7 @@
 //! paths such as `lognormal.p95`.
 //!
 //! ```yaml
+//! service_time: 5ms                      # shorthand for {constant: 5ms}
 //! service_time: {constant: 5ms}
 //! service_time: {exponential: {mean: 20ms}}
 //! service_time: {uniform: {min: 1s, max: 4s}}
@@ -19,12 +20,14 @@
 //! ```
 
 use crate::time::Duration;
-use serde::Deserialize;
+use serde::de::{self, IntoDeserializer};
+use serde::{Deserialize, Deserializer};
 use std::fmt;
 
-/// A random duration as written in a file. Externally tagged: exactly one key.
+/// A random duration as written in a file. Externally tagged: exactly one key. A bare
+/// duration (`sleep: 1s`, as k6's `sleep(1)`) is shorthand for `{constant: 1s}`.
 #[derive(Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DistributionSpec {
     /// Always the same duration: `{constant: 5ms}`.
     Constant(Duration),
@@ -40,6 +43,46 @@ pub enum DistributionSpec {
     Gamma(GammaSpec),
     /// Samples read from a CSV file (with a header row), resolved relative to the model file.
     Empirical(EmpiricalSpec),
+}
+
+impl<'de> Deserialize<'de> for DistributionSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = DistributionSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a duration such as `1s` (shorthand for `{constant: 1s}`) or a distribution \
+                     such as `{exponential: {mean: 20ms}}`",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DistributionSpec, E> {
+                let constant = Duration::deserialize(v.into_deserializer()).map_err(|e: E| {
+                    E::custom(format!(
+                        "{e}; or write a distribution such as `{{exponential: {{mean: 20ms}}}}` \
+                         (a bare duration is shorthand for `{{constant: ...}}`)"
+                    ))
+                })?;
+                Ok(DistributionSpec::Constant(constant))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DistributionSpec, E> {
+                Duration::deserialize(v.into_deserializer()).map(DistributionSpec::Constant)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DistributionSpec, E> {
+                Duration::deserialize(v.into_deserializer()).map(DistributionSpec::Constant)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DistributionSpec, E> {
+                Duration::deserialize(v.into_deserializer()).map(DistributionSpec::Constant)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<DistributionSpec, A::Error> {
+                DistributionSpec::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl DistributionSpec {
@@ -153,5 +196,61 @@ impl fmt::Display for TimeUnit {
             TimeUnit::Ms => "ms",
             TimeUnit::S => "s",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::yaml::parse_yaml;
+    use std::path::Path;
+
+    #[derive(Deserialize, Debug)]
+    struct Doc {
+        sleep: DistributionSpec,
+    }
+
+    fn parse(text: &str) -> Result<DistributionSpec, String> {
+        parse_yaml::<Doc>(Path::new("e.yaml"), text)
+            .map(|d| d.sleep)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_bare_duration_is_a_constant() {
+        assert_eq!(
+            parse("sleep: 1s").unwrap(),
+            DistributionSpec::Constant(Duration(1_000_000_000))
+        );
+        assert_eq!(
+            parse("sleep: 1s").unwrap(),
+            parse("sleep: {constant: 1s}").unwrap()
+        );
+        assert_eq!(
+            parse("sleep: 0").unwrap(),
+            DistributionSpec::Constant(Duration(0))
+        );
+    }
+
+    #[test]
+    fn the_tagged_forms_keep_their_messages() {
+        assert!(matches!(
+            parse("sleep: {exponential: {mean: 20ms}}").unwrap(),
+            DistributionSpec::Exponential(_)
+        ));
+        let typo = parse("sleep: {constnt: 1s}").unwrap_err();
+        assert!(typo.contains("did you mean `constant`"), "{typo}");
+        assert!(typo.contains("e.yaml:1:"), "{typo}");
+        let field = parse("sleep: {uniform: {min: 1s, maxx: 2s}}").unwrap_err();
+        assert!(field.contains("did you mean `max`"), "{field}");
+    }
+
+    #[test]
+    fn a_bare_value_that_is_no_duration_says_both_forms() {
+        let unitless = parse("sleep: 1").unwrap_err();
+        assert!(unitless.contains("has no unit"), "{unitless}");
+        let junk = parse("sleep: soon").unwrap_err();
+        assert!(junk.contains("{constant: ...}"), "{junk}");
+        assert!(junk.contains("exponential"), "{junk}");
     }
 }

@@ -306,8 +306,49 @@ impl Added {
     }
 }
 
-/// Sets `path` to `value` in `doc`, creating missing mappings on the way.
-pub fn apply(doc: &mut Value, path: &[Seg], value: Value) -> Result<Option<Added>, String> {
+/// The maps of named things in each document (`scenarios.NAME`, `services.NAME`, ...), as
+/// path patterns (`*` matches any key) with the noun for one entry. An override may change
+/// an entry or set a whole one, but not create one by setting one of its fields: that is
+/// almost always a typo in the name, and the half-made entry would fail with a confusing
+/// message about a field it lacks.
+const NAMED_ENTRIES: &[(&str, &[&str], &str)] = &[
+    ("experiment", &["scenarios"], "scenario"),
+    ("experiment", &["flows"], "flow"),
+    ("model", &["services"], "service"),
+    ("model", &["endpoints"], "endpoint"),
+    ("model", &["databases"], "database"),
+    ("model", &["caches"], "cache"),
+    ("model", &["providers"], "provider"),
+    ("model", &["job_queues"], "job queue"),
+    ("model", &["services", "*", "operations"], "operation"),
+];
+
+/// The noun for an entry of the named map at `parent`, if `parent` is one.
+fn named_entry(target: &Target, parent: &[Seg]) -> Option<&'static str> {
+    let document = match target {
+        Target::Experiment => "experiment",
+        Target::Model => "model",
+        Target::Hpa(_) => return None,
+    };
+    NAMED_ENTRIES.iter().find_map(|(doc, pattern, noun)| {
+        let matches = *doc == document
+            && pattern.len() == parent.len()
+            && pattern
+                .iter()
+                .zip(parent)
+                .all(|(p, s)| matches!(s, Seg::Key(k) if *p == "*" || k == p));
+        matches.then_some(*noun)
+    })
+}
+
+/// Sets `path` to `value` in the `target` document `doc`, creating missing mappings on the
+/// way (but no entry of a named map: see [`NAMED_ENTRIES`]).
+pub fn apply(
+    doc: &mut Value,
+    target: &Target,
+    path: &[Seg],
+    value: Value,
+) -> Result<Option<Added>, String> {
     let mut node = doc;
     let mut added = None;
     for (i, seg) in path.iter().enumerate() {
@@ -325,6 +366,20 @@ pub fn apply(doc: &mut Value, path: &[Seg], value: Value) -> Result<Option<Added
                     ));
                 };
                 if !map.contains_key(k) {
+                    if !last && let Some(noun) = named_entry(target, &path[..i]) {
+                        let hint = match nearest(k, map.keys().map(String::as_str)) {
+                            Some(n) => format!(" (did you mean `{n}`?)"),
+                            None if map.is_empty() => String::new(),
+                            None => format!(
+                                " (it has: {})",
+                                map.keys().cloned().collect::<Vec<_>>().join(", ")
+                            ),
+                        };
+                        return Err(format!(
+                            "`{here}` has no {noun} `{k}`{hint}; --set changes what the file \
+                             declares: fix the name, or add the {noun} to the file"
+                        ));
+                    }
                     if added.is_none() {
                         added = Some(Added {
                             parent: here.clone(),
@@ -375,7 +430,7 @@ pub fn patch_document(text: &str, sets: &[&Override]) -> Result<(String, Vec<Add
             .map_err(|e| first_line(&e.to_string()).to_string())?;
     let mut added = Vec::new();
     for o in sets {
-        if let Some(a) = apply(&mut doc, &o.path, o.value.clone())
+        if let Some(a) = apply(&mut doc, &o.target, &o.path, o.value.clone())
             .map_err(|e| format!("--set {}: {e}", o.raw))?
         {
             added.push(a);
@@ -403,7 +458,7 @@ pub fn patch_manifests(text: &str, sets: &[&Override]) -> Result<(String, Vec<St
             if let Target::Hpa(n) = &o.target
                 && Some(n) == name.as_ref()
             {
-                apply(doc, &o.path, o.value.clone())
+                apply(doc, &o.target, &o.path, o.value.clone())
                     .map_err(|e| format!("--set {}: {e}", o.raw))?;
                 matched.push(n.clone());
             }
@@ -466,10 +521,42 @@ mod tests {
     fn apply_creates_and_reports() {
         let mut v = serde_json::json!({"services": {"api": {"workers": 4}}});
         let p = parse_path("services.api.workers").unwrap();
-        assert_eq!(apply(&mut v, &p, serde_json::json!(8)).unwrap(), None);
+        let model = Target::Model;
+        assert_eq!(
+            apply(&mut v, &model, &p, serde_json::json!(8)).unwrap(),
+            None
+        );
         assert_eq!(v["services"]["api"]["workers"], 8);
+        let p = parse_path("services.api.resources.cpu").unwrap();
+        let a = apply(&mut v, &model, &p, serde_json::json!("500m"))
+            .unwrap()
+            .unwrap();
+        assert!(a.hint().contains("no key `resources`"), "{}", a.hint());
+        assert_eq!(v["services"]["api"]["resources"]["cpu"], "500m");
+    }
+
+    #[test]
+    fn a_typo_in_a_name_is_not_a_new_entry() {
+        let mut v = serde_json::json!({"services": {"api": {"workers": 4}}});
         let p = parse_path("services.apii.workers").unwrap();
-        let a = apply(&mut v, &p, serde_json::json!(8)).unwrap().unwrap();
-        assert!(a.hint().contains("nearest: `api`"), "{}", a.hint());
+        let e = apply(&mut v, &Target::Model, &p, serde_json::json!(8)).unwrap_err();
+        assert!(
+            e.contains("`services` has no service `apii` (did you mean `api`?)"),
+            "{e}"
+        );
+        let mut x = serde_json::json!({"scenarios": {"ramp": {"executor": "constant-vus"}}});
+        let p = parse_path("scenarios.rampp.vus").unwrap();
+        let e = apply(&mut x, &Target::Experiment, &p, serde_json::json!(5)).unwrap_err();
+        assert!(
+            e.contains("no scenario `rampp` (did you mean `ramp`?)"),
+            "{e}"
+        );
+        // A whole new entry is fine, and so is a new operation's name in an existing service.
+        let p = parse_path("scenarios.extra").unwrap();
+        let whole = serde_json::json!({"executor": "constant-vus", "vus": 1, "duration": "1m"});
+        assert!(apply(&mut x, &Target::Experiment, &p, whole).is_ok());
+        let p = parse_path("services.api.operations.get.x").unwrap();
+        let e = apply(&mut v, &Target::Model, &p, serde_json::json!(1)).unwrap_err();
+        assert!(e.contains("has no operation `get`"), "{e}");
     }
 }
