@@ -1,4 +1,5 @@
-//! Views of results: the console summary, summary.json and timeseries.csv.
+//! Views of results: the console summary, the data files (summary.json, timeseries.csv),
+//! the figures of a run and of a sweep, and report.md / report.html.
 //! Reports never compute: they format what [`crate::aggregate`] produced.
 
 pub mod console;

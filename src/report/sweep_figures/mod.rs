@@ -1,0 +1,93 @@
+//! Figures of a sweep folder, drawn from its `sweep.csv` (see [`crate::gate::sweep::csv`]):
+//!
+//! - `sweep_heatmap.png/.svg`: with two parameters, a heatmap of a metric (default the mean
+//!   p(95)) beside a heatmap of SLO attainment, every cell annotated; with one parameter, a
+//!   line chart of both with their 95% intervals as error bars; with three or more, one
+//!   heatmap panel per value of the third parameter (the fourth and later fixed at their
+//!   first value), cells coloured by the metric and annotated with it and the attainment.
+//! - `sweep_pareto.png/.svg`: cost against SLO attainment, Wilson intervals as error bars,
+//!   the Pareto-optimal points highlighted and joined by the front, every point numbered,
+//!   and a table beside the chart giving each number's parameter values.
+//!
+//! One file per figure (`heatmap.rs`, `line_chart.rs`, `pareto.rs`), drawn in the run
+//! figures' look (`report/figures/style.rs`) from the table that `table.rs` reads.
+
+mod heatmap;
+mod legend;
+mod line_chart;
+mod metric;
+mod pareto;
+mod table;
+
+pub use heatmap::{SweepFigureOptions, heatmap_size};
+pub use table::{DEFAULT_METRIC, SWEEP_CSV, SweepRow, SweepTable, short_names};
+
+use crate::report::figures::style::{DrawError, png_of, svg_of};
+use crate::report::files::write_atomic;
+use crate::report::render::RenderError;
+use std::path::{Path, PathBuf};
+
+/// Stems of the figures written next to sweep.csv.
+pub const HEATMAP_STEM: &str = "sweep_heatmap";
+pub const PARETO_STEM: &str = "sweep_pareto";
+
+/// PNG and SVG of the heatmap figure (a line chart for one parameter).
+pub fn heatmap_figure(
+    table: &SweepTable,
+    opts: &SweepFigureOptions,
+) -> Result<(Vec<u8>, String), DrawError> {
+    let size = heatmap_size(table, opts);
+    Ok((
+        png_of(size, |r| heatmap::draw_heatmap(table, opts, r))?,
+        svg_of(size, |r| heatmap::draw_heatmap(table, opts, r))?,
+    ))
+}
+
+/// PNG and SVG of the cost-versus-attainment figure.
+pub fn pareto_figure(
+    table: &SweepTable,
+    opts: &SweepFigureOptions,
+) -> Result<(Vec<u8>, String), DrawError> {
+    let size = (opts.width, opts.height);
+    Ok((
+        png_of(size, |r| pareto::draw_pareto(table, r))?,
+        svg_of(size, |r| pareto::draw_pareto(table, r))?,
+    ))
+}
+
+/// [`render_sweep_with`] with the default options.
+pub fn render_sweep(dir: &Path) -> Result<Vec<PathBuf>, RenderError> {
+    render_sweep_with(dir, &SweepFigureOptions::default())
+}
+
+/// Draws one sweep figure: its PNG bytes and SVG text.
+type FigureFn = fn(&SweepTable, &SweepFigureOptions) -> Result<(Vec<u8>, String), DrawError>;
+
+/// Reads `dir/sweep.csv` and writes `sweep_heatmap` and `sweep_pareto` as PNG and SVG into
+/// `dir`, each file whole or not at all; returns the paths written.
+pub fn render_sweep_with(
+    dir: &Path,
+    opts: &SweepFigureOptions,
+) -> Result<Vec<PathBuf>, RenderError> {
+    let table = SweepTable::load(dir)?;
+    let mut written = Vec::new();
+    let figures: [(&str, FigureFn); 2] =
+        [(HEATMAP_STEM, heatmap_figure), (PARETO_STEM, pareto_figure)];
+    for (stem, make) in figures {
+        let (png, svg) = make(&table, opts).map_err(|source| RenderError::Draw {
+            figure: stem.to_string(),
+            source,
+        })?;
+        for (path, bytes) in [
+            (dir.join(format!("{stem}.png")), png.as_slice()),
+            (dir.join(format!("{stem}.svg")), svg.as_bytes()),
+        ] {
+            write_atomic(&path, bytes).map_err(|source| RenderError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
