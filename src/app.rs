@@ -38,7 +38,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => crate::planning::commands::report(&args),
         Command::Calibrate(args) => crate::planning::commands::calibrate_cmd(&args),
         Command::Hpa { snapshot, json } => {
-            let report = crate::autoscale::hpa_dry_run::dry_run(&snapshot)?;
+            let report = crate::model::load::hpa_dry_run(&snapshot)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

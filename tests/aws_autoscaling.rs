@@ -3,19 +3,19 @@
 //! comments.
 
 use capsim::autoscale::aws::alarm::{
-    Aggregate, AlarmConfig, AlarmState, ComparisonOperator, MetricAlarm, Statistic,
-    TreatMissingData, evaluate_range,
+    Aggregate, AlarmConfig, AlarmState, MetricAlarm, evaluate_range,
 };
+use capsim::autoscale::aws::convert::{parse_asg_json, parse_scaling_policies_yaml};
 use capsim::autoscale::aws::group::{
     AlarmSignal, AutoScalingGroup, GroupConfig, HealthCheckType, Held, PolicyInput,
 };
 use capsim::autoscale::aws::policy::{
-    AdjustmentType, ReadReplicaState, SimplePolicy, StepAdjustment, StepPolicy,
-    TargetTrackingPolicy, apply_adjustment, clamp_capacity, percent_change,
+    ReadReplicaState, SimplePolicy, StepAdjustment, StepPolicy, TargetTrackingPolicy,
+    apply_adjustment, clamp_capacity, percent_change,
 };
-use capsim::autoscale::aws::spec::{parse_asg_json, parse_scaling_policies_yaml};
 use capsim::autoscale::health::{HealthCheckConfig, InitialRule, TargetGroupHealth, TargetHealth};
 use capsim::error::LoadError;
+use capsim::spec::aws::{AdjustmentType, ComparisonOperator, Statistic, TreatMissingData};
 use capsim::time::{NANOS_PER_MILLI as MS, NANOS_PER_SEC as S};
 use std::path::Path;
 

@@ -13,9 +13,10 @@
 #![allow(clippy::type_complexity)]
 
 use capsim::autoscale::hpa::*;
-use capsim::autoscale::hpa_dry_run::dry_run;
-use capsim::autoscale::k8s::{load_hpas, parse_hpas, parse_quantity};
+use capsim::autoscale::k8s::parse_hpas;
 use capsim::error::LoadError;
+use capsim::model::load::{hpa_dry_run as dry_run, load_hpas};
+use capsim::spec::k8s::parse_quantity;
 use capsim::time::{NANOS_PER_SEC as S, Nanos};
 use std::path::PathBuf;
 
@@ -2235,14 +2236,14 @@ fn manifest_defaults() {
 
 fn invalid(text: &str) -> (String, String) {
     match parse_hpas(text).unwrap_err() {
-        capsim::autoscale::k8s::ManifestError::Invalid(e) => (e.path, e.message),
+        capsim::spec::k8s::ManifestError::Invalid(e) => (e.path, e.message),
         other => panic!("expected a field error, got {other}"),
     }
 }
 
 fn syntax_message(text: &str) -> String {
     match parse_hpas(text).unwrap_err() {
-        capsim::autoscale::k8s::ManifestError::Syntax { message, line, .. } => {
+        capsim::spec::k8s::ManifestError::Syntax { message, line, .. } => {
             assert!(line > 0);
             message
         }

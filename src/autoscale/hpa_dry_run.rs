@@ -1,158 +1,18 @@
 //! `capsim hpa`: one reconcile of the HPA controller on a snapshot written by hand, to see
-//! what Kubernetes would decide and why.
-//!
-//! # Snapshot file format (YAML)
-//!
-//! ```yaml
-//! # Either a manifest file (relative to this file), which may hold several HPAs ...
-//! hpa_file: ../../models/k8s/k8s-autoscaling.yaml
-//! hpa_name: hamballer-api-hpa      # required when hpa_file holds more than one HPA
-//! # ... or one HorizontalPodAutoscaler manifest inline, as written for kubectl:
-//! # hpa:
-//! #   apiVersion: autoscaling/v2
-//! #   kind: HorizontalPodAutoscaler
-//! #   metadata: {name: web}
-//! #   spec: {minReplicas: 2, maxReplicas: 10, scaleTargetRef: {kind: Deployment, name: web}, ...}
-//! now: 10m                         # controller clock, a duration since t = 0
-//! current_replicas: 4              # the target's spec.replicas
-//! controller:                      # kube-controller-manager flags, all optional
-//!   tolerance: 0.1
-//!   cpu_initialization_period: 5m
-//!   initial_readiness_delay: 30s
-//!   downscale_stabilization: 5m    # the legacy path's window, and behavior's default
-//!   metric_window: 30s             # metrics-server sample window (cpu readiness check)
-//!   scale_up_limit_factor: 2       # legacy path: max(2 * current, 4)
-//!   scale_up_limit_minimum: 4
-//!   configurable_tolerance: true   # honour behavior.*.tolerance
-//! history:                         # omit: the controller has just started, so the
-//!   recommendations:               # current size is recorded first (blocks scale-down
-//!     - {replicas: 6, at: 8m}      # for one window); [] = ran before, kept nothing
-//!   scale_up_events:   [{change: 2, at: 9m30s}]
-//!   scale_down_events: []
-//!   last_scale_time: 9m30s
-//! pods:
-//!   - name: api-0
-//!     count: 1                     # this many identical pods (names api-0-0, api-0-1 ...)
-//!     phase: Running               # Pending | Running | Succeeded | Failed
-//!     deleting: false              # deletionTimestamp set
-//!     start_time: 0s               # omit: not started yet
-//!     ready: true
-//!     ready_since: 20s             # Ready's lastTransitionTime (default: start_time)
-//!     cpu:    {request: 500m,  usage: 300m}   # omit usage: no sample (a missing pod)
-//!     memory: {request: 512Mi, usage: 300Mi}
-//!     metrics: {http_requests_per_second: "95"}  # Pods-metric samples (quantities)
-//!     sampled_at: 10m              # metric timestamp (default: now)
-//! ```
-//!
-//! Quantities are Kubernetes quantities (`500m`, `1`, `256Mi`); times are durations since
-//! t = 0 (`90s`, `10m`), all at or before `now`.
+//! what Kubernetes would decide and why. The snapshot file's format and its reading are in
+//! [`crate::spec::hpa_snapshot`]; here it is checked, turned into controller inputs and run.
 
 use crate::autoscale::hpa::{
     ConditionType, ControllerConfig, Hpa, HpaState, MetricProposal, PodObservation, PodPhase,
     Recommendation, Reconcile, ResourceSample, ScaleEvent, reconcile,
 };
-use crate::autoscale::k8s::{HorizontalPodAutoscaler, Quantity, load_hpas};
+use crate::autoscale::k8s::hpas_with_targets;
 use crate::error::{FieldError, LoadError};
+use crate::spec::hpa_snapshot::{PhaseSpec, ResourceSpec, SnapshotFile};
+use crate::spec::k8s::Quantity;
 use crate::time::{Duration, Nanos, format_duration};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::Path;
-
-/// The snapshot file as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SnapshotSpec {
-    pub hpa_file: Option<String>,
-    pub hpa: Option<HorizontalPodAutoscaler>,
-    pub hpa_name: Option<String>,
-    pub now: Duration,
-    pub current_replicas: u32,
-    #[serde(default)]
-    pub controller: ControllerSpec,
-    pub history: Option<HistorySpec>,
-    #[serde(default)]
-    pub pods: Vec<PodSpec>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ControllerSpec {
-    pub tolerance: Option<f64>,
-    pub cpu_initialization_period: Option<Duration>,
-    pub initial_readiness_delay: Option<Duration>,
-    pub downscale_stabilization: Option<Duration>,
-    pub metric_window: Option<Duration>,
-    pub scale_up_limit_factor: Option<f64>,
-    pub scale_up_limit_minimum: Option<f64>,
-    pub configurable_tolerance: Option<bool>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HistorySpec {
-    #[serde(default)]
-    pub recommendations: Vec<RecommendationSpec>,
-    #[serde(default)]
-    pub scale_up_events: Vec<EventSpec>,
-    #[serde(default)]
-    pub scale_down_events: Vec<EventSpec>,
-    pub last_scale_time: Option<Duration>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecommendationSpec {
-    pub replicas: u32,
-    pub at: Duration,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EventSpec {
-    pub change: u32,
-    pub at: Duration,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResourceSpec {
-    pub request: Option<Quantity>,
-    pub usage: Option<Quantity>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PodSpec {
-    pub name: String,
-    pub count: Option<u32>,
-    #[serde(default)]
-    pub phase: PhaseSpec,
-    #[serde(default)]
-    pub deleting: bool,
-    pub start_time: Option<Duration>,
-    #[serde(default = "yes")]
-    pub ready: bool,
-    pub ready_since: Option<Duration>,
-    pub cpu: Option<ResourceSpec>,
-    pub memory: Option<ResourceSpec>,
-    #[serde(default)]
-    pub metrics: BTreeMap<String, Quantity>,
-    pub sampled_at: Option<Duration>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-pub enum PhaseSpec {
-    Pending,
-    #[default]
-    Running,
-    Succeeded,
-    Failed,
-}
 
 /// What `capsim hpa` prints (text) or writes (JSON).
 #[derive(Debug, Clone, Serialize)]
@@ -210,14 +70,11 @@ pub struct Snapshot {
     pub config: ControllerConfig,
 }
 
-/// Validates a parsed snapshot; `snapshot_path` names the file in errors and anchors
-/// `hpa_file`.
-pub fn build_snapshot(spec: &SnapshotSpec, snapshot_path: &Path) -> Result<Snapshot, LoadError> {
-    let base_dir = snapshot_path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| ".".into());
-    let here = |e: FieldError| LoadError::invalid(snapshot_path, e);
+/// Validates a parsed snapshot (errors name the snapshot file, or the manifest file for an
+/// invalid HPA there) and turns it into controller inputs.
+pub fn build_snapshot(snapshot: &SnapshotFile) -> Result<Snapshot, LoadError> {
+    let spec = &snapshot.spec;
+    let here = |e: FieldError| LoadError::invalid(&snapshot.path, e);
     let hpa = match (&spec.hpa_file, &spec.hpa) {
         (Some(_), Some(_)) => {
             return Err(here(FieldError::new(
@@ -233,7 +90,17 @@ pub fn build_snapshot(spec: &SnapshotSpec, snapshot_path: &Path) -> Result<Snaps
         }
         (None, Some(m)) => m.to_hpa().map_err(|e| here(e.within("hpa")))?,
         (Some(file), None) => {
-            let hpas = load_hpas(&base_dir.join(file))?;
+            let manifest = snapshot.hpa_file.as_ref().ok_or_else(|| {
+                here(FieldError::new(
+                    "hpa_file",
+                    format!("{file} was not read with the snapshot"),
+                ))
+            })?;
+            let hpas: Vec<Hpa> = hpas_with_targets(&manifest.documents)
+                .map_err(|e| e.in_file(&manifest.path))?
+                .into_iter()
+                .map(|(_, h)| h)
+                .collect();
             match &spec.hpa_name {
                 Some(name) => hpas.into_iter().find(|h| &h.name == name).ok_or_else(|| {
                     here(FieldError::new(
@@ -396,11 +263,9 @@ pub fn build_snapshot(spec: &SnapshotSpec, snapshot_path: &Path) -> Result<Snaps
     })
 }
 
-/// Loads a snapshot file and runs one reconcile on it.
-pub fn dry_run(path: &Path) -> Result<DryRunReport, LoadError> {
-    let text = crate::spec::read::read_text(path)?;
-    let spec: SnapshotSpec = crate::spec::yaml::parse_yaml(path, &text)?;
-    let mut snap = build_snapshot(&spec, path)?;
+/// Runs one reconcile on a parsed snapshot.
+pub fn dry_run(snapshot: &SnapshotFile) -> Result<DryRunReport, LoadError> {
+    let mut snap = build_snapshot(snapshot)?;
     let r = reconcile(
         &snap.hpa,
         &mut snap.state,

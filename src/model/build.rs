@@ -1,10 +1,10 @@
 //! Builds a validated [`Model`] from a [`ModelSpec`]: checks every reference and number,
 //! finds call cycles before running, and compiles operations to instructions.
 
-use crate::autoscale::aws::spec::{parse_asg_json, parse_scaling_policies_yaml};
+use crate::autoscale::aws::convert::{parse_asg_json, parse_scaling_policies_yaml};
 use crate::autoscale::health::HealthCheckConfig;
 use crate::autoscale::hpa::ControllerConfig;
-use crate::autoscale::k8s::{parse_hpas_with_targets, parse_quantity};
+use crate::autoscale::k8s::parse_hpas_with_targets;
 use crate::error::{FieldError, join_path};
 use crate::model::distribution::{self as dist, Distribution};
 use crate::model::{
@@ -16,6 +16,7 @@ use crate::model::{
     Provider, Station, StationKind,
 };
 use crate::spec::distribution::DistributionSpec;
+use crate::spec::k8s::parse_quantity;
 use crate::spec::model::{
     AwsSpec, HealthCheckSpec, KubernetesSpec, ModelSpec, QueryKind, ResourcesSpec, StepSpec,
 };

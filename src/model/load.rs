@@ -272,3 +272,20 @@ pub fn experiment_from_str(
     build_experiment(&spec, model, k6.as_ref(), &dir_of(path), &stem(path))
         .map_err(|e| LoadError::invalid(path, e))
 }
+
+/// Reads and parses an HPA manifest file into validated HPAs.
+pub fn load_hpas(path: &Path) -> Result<Vec<crate::autoscale::hpa::Hpa>, LoadError> {
+    let text = read_text(path)?;
+    let documents = crate::spec::k8s::parse_hpa_documents(&text).map_err(|e| e.in_file(path))?;
+    Ok(crate::autoscale::k8s::hpas_with_targets(&documents)
+        .map_err(|e| e.in_file(path))?
+        .into_iter()
+        .map(|(_, h)| h)
+        .collect())
+}
+
+/// `capsim hpa`: reads a snapshot file (and the manifest file it names) and runs one
+/// reconcile of the HPA controller on it.
+pub fn hpa_dry_run(path: &Path) -> Result<crate::autoscale::hpa_dry_run::DryRunReport, LoadError> {
+    crate::autoscale::hpa_dry_run::dry_run(&crate::spec::hpa_snapshot::read_snapshot(path)?)
+}

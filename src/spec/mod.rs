@@ -1,10 +1,15 @@
 //! The files as users write them: reading them from disk ([`read`]), parsing YAML
 //! ([`yaml`]), `--set` overrides of a document ([`overrides`]), `k6 inspect` JSON
-//! ([`k6_options`]), and the serde mirrors of models, experiments and k6 scenarios.
+//! ([`k6_options`]), and the serde mirrors of models, experiments, k6 scenarios, Kubernetes
+//! HPA manifests ([`k8s`]), the `capsim hpa` snapshot ([`hpa_snapshot`]) and the AWS Auto
+//! Scaling files ([`aws`]).
 //! This is the only layer that opens a file; everything above receives parsed documents.
+pub mod aws;
 pub mod distribution;
 pub mod experiment;
+pub mod hpa_snapshot;
 pub mod k6_options;
+pub mod k8s;
 pub mod model;
 pub mod overrides;
 pub mod read;

@@ -8,62 +8,10 @@
 //! 10 s / 30 s high-resolution periods).
 
 use crate::error::FieldError;
+use crate::spec::aws::{ComparisonOperator, Statistic, TreatMissingData};
 use crate::time::{NANOS_PER_SEC, Nanos};
-use serde::Deserialize;
 use std::collections::VecDeque;
 use std::fmt;
-
-/// How the samples of one period are reduced to one datapoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-pub enum Statistic {
-    #[default]
-    Average,
-    Sum,
-    Minimum,
-    Maximum,
-    SampleCount,
-}
-
-/// `PutMetricAlarm` `ComparisonOperator` (the four static-threshold operators).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum ComparisonOperator {
-    GreaterThanOrEqualToThreshold,
-    GreaterThanThreshold,
-    LessThanThreshold,
-    LessThanOrEqualToThreshold,
-}
-
-impl ComparisonOperator {
-    /// Whether `value` breaches `threshold` under this operator.
-    pub fn breaches(self, value: f64, threshold: f64) -> bool {
-        match self {
-            ComparisonOperator::GreaterThanOrEqualToThreshold => value >= threshold,
-            ComparisonOperator::GreaterThanThreshold => value > threshold,
-            ComparisonOperator::LessThanThreshold => value < threshold,
-            ComparisonOperator::LessThanOrEqualToThreshold => value <= threshold,
-        }
-    }
-
-    /// True for the two `GreaterThan…` operators (an alarm on high values).
-    pub fn is_upper(self) -> bool {
-        matches!(
-            self,
-            ComparisonOperator::GreaterThanOrEqualToThreshold
-                | ComparisonOperator::GreaterThanThreshold
-        )
-    }
-}
-
-/// `TreatMissingData` (default `missing`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub enum TreatMissingData {
-    #[default]
-    Missing,
-    NotBreaching,
-    Breaching,
-    Ignore,
-}
 
 /// The three alarm states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

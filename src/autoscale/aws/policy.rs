@@ -4,19 +4,11 @@
 //! Everything here is arithmetic on capacities; the group ([`super::group`]) owns state
 //! (desired capacity, warming instances, cooldown) and calls these functions.
 
-use super::alarm::{AlarmConfig, AlarmState, ComparisonOperator, Statistic, TreatMissingData};
+use super::alarm::{AlarmConfig, AlarmState};
 use crate::error::FieldError;
+use crate::spec::aws::{AdjustmentType, ComparisonOperator, Statistic, TreatMissingData};
 use crate::time::{NANOS_PER_SEC, Nanos};
 use serde::Deserialize;
-
-/// `AdjustmentType` of a simple or step policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-pub enum AdjustmentType {
-    #[default]
-    ChangeInCapacity,
-    PercentChangeInCapacity,
-    ExactCapacity,
-}
 
 /// `current × percent / 100`, rounded as the user guide says (§3.4): values above 1 are
 /// rounded down, between 0 and 1 up to 1, between −1 and 0 down to −1, below −1 up;

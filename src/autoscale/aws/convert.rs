@@ -1,69 +1,20 @@
-//! The seed's AWS files as written: the Auto Scaling group JSON (AWS PascalCase, as
-//! `aws autoscaling create-auto-scaling-group --cli-input-json` takes it) and the
-//! `SCALING_POLICIES` block (camelCase), with validation that names the field and says
-//! what is allowed, and conversion to the runtime types.
+//! The AWS Auto Scaling files, parsed ([`crate::spec::aws`]), into the controllers' types:
+//! validation that names the field and says what is allowed, and conversion to the group
+//! configuration, alarms and policies.
 
-use super::alarm::{AlarmConfig, ComparisonOperator, Statistic, TreatMissingData};
-use super::group::{DEFAULT_COOLDOWN, GroupConfig, HealthCheckType};
-use super::policy::{
-    AdjustmentType, ReadReplicaRule, SimplePolicy, StepAdjustment, StepPolicy, TargetTrackingPolicy,
+use crate::autoscale::aws::alarm::AlarmConfig;
+use crate::autoscale::aws::group::{DEFAULT_COOLDOWN, GroupConfig, HealthCheckType};
+use crate::autoscale::aws::policy::{
+    ReadReplicaRule, SimplePolicy, StepAdjustment, StepPolicy, TargetTrackingPolicy,
 };
 use crate::error::{FieldError, LoadError, join_path};
+use crate::spec::aws::{
+    AdjustmentType, AlarmPolicySpec, AsgSpec, HealthCheckTypeSpec, ReadReplicasSpec, ReplicaAction,
+    ReplicaRuleSideSpec, ScalingPoliciesSpec, StepPolicySpec, TargetTrackingSpec,
+    parse_asg_document, parse_scaling_policies_document,
+};
 use crate::time::NANOS_PER_SEC;
-use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::path::Path;
-
-/// `HealthCheckType` as written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum HealthCheckTypeSpec {
-    #[serde(rename = "EC2")]
-    Ec2,
-    #[serde(rename = "ELB")]
-    Elb,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct LaunchTemplateSpec {
-    pub launch_template_name: Option<String>,
-    pub launch_template_id: Option<String>,
-    pub version: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct TagSpec {
-    pub key: String,
-    pub value: Option<String>,
-    #[serde(default)]
-    pub propagate_at_launch: bool,
-}
-
-/// The Auto Scaling group JSON.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct AsgSpec {
-    pub auto_scaling_group_name: String,
-    pub min_size: u32,
-    pub max_size: u32,
-    pub desired_capacity: Option<u32>,
-    /// Seconds; 300 when absent.
-    pub default_cooldown: Option<u64>,
-    /// Seconds; not enabled when absent.
-    pub default_instance_warmup: Option<u64>,
-    pub health_check_type: Option<HealthCheckTypeSpec>,
-    /// Seconds; 0 when absent (the CLI/SDK default, §3.6).
-    pub health_check_grace_period: Option<u64>,
-    pub launch_template: Option<LaunchTemplateSpec>,
-    #[serde(rename = "TargetGroupARNs", default)]
-    pub target_group_arns: Vec<String>,
-    #[serde(default)]
-    pub tags: Vec<TagSpec>,
-    #[serde(rename = "VPCZoneIdentifier")]
-    pub vpc_zone_identifier: Option<String>,
-    pub availability_zones: Option<Vec<String>>,
-}
 
 impl AsgSpec {
     /// Validates and converts to the runtime group configuration.
@@ -137,29 +88,6 @@ impl AsgSpec {
     }
 }
 
-/// One of the seed's alarm-driven simple policies (`scaleUp` / `scaleDown`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AlarmPolicySpec {
-    pub metric_name: String,
-    pub threshold: f64,
-    pub comparison_operator: ComparisonOperator,
-    pub evaluation_periods: u32,
-    /// Seconds.
-    pub period: u64,
-    pub scaling_adjustment: i64,
-    #[serde(default)]
-    pub adjustment_type: AdjustmentType,
-    /// Seconds; the group's DefaultCooldown when absent.
-    pub cooldown: Option<u64>,
-    #[serde(default)]
-    pub statistic: Statistic,
-    pub datapoints_to_alarm: Option<u32>,
-    #[serde(default)]
-    pub treat_missing_data: TreatMissingData,
-    pub min_adjustment_magnitude: Option<u32>,
-}
-
 impl AlarmPolicySpec {
     pub fn alarm_config(&self) -> AlarmConfig {
         let mut c = AlarmConfig::new(
@@ -218,32 +146,6 @@ impl AlarmPolicySpec {
     }
 }
 
-/// `addReadReplica` / `removeReadReplica`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum ReplicaAction {
-    AddReadReplica,
-    RemoveReadReplica,
-}
-
-/// One side of the database read-replica rule.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ReplicaRuleSideSpec {
-    pub metric_name: String,
-    pub threshold: f64,
-    pub comparison_operator: ComparisonOperator,
-    pub action: ReplicaAction,
-    /// capsim default: 1.
-    pub evaluation_periods: Option<u32>,
-    /// Seconds; capsim default 60.
-    pub period: Option<u64>,
-    #[serde(default)]
-    pub statistic: Statistic,
-    /// Seconds; capsim default 300.
-    pub cooldown: Option<u64>,
-}
-
 impl ReplicaRuleSideSpec {
     pub fn alarm_config(&self) -> AlarmConfig {
         AlarmConfig::new(
@@ -254,16 +156,6 @@ impl ReplicaRuleSideSpec {
             self.threshold,
         )
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ReadReplicasSpec {
-    pub scale_up: ReplicaRuleSideSpec,
-    pub scale_down: ReplicaRuleSideSpec,
-    /// capsim defaults: 0 and 5 when absent (the seed's database has 3 replicas).
-    pub min_replicas: Option<u32>,
-    pub max_replicas: Option<u32>,
 }
 
 impl ReadReplicasSpec {
@@ -321,52 +213,6 @@ impl ReadReplicasSpec {
     }
 }
 
-/// One tier of the `SCALING_POLICIES` block (`api`, `backend`, `database`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TierPoliciesSpec {
-    pub scale_up: Option<AlarmPolicySpec>,
-    pub scale_down: Option<AlarmPolicySpec>,
-    pub read_replicas: Option<ReadReplicasSpec>,
-    /// Step scaling policies, each with its own alarm (§3.3).
-    #[serde(default)]
-    pub step_scaling: Vec<StepPolicySpec>,
-    /// Target tracking policies (§3.5).
-    #[serde(default)]
-    pub target_tracking: Vec<TargetTrackingSpec>,
-}
-
-/// One step adjustment, bounds relative to the alarm threshold (AWS field names).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct StepAdjustmentSpec {
-    pub metric_interval_lower_bound: Option<f64>,
-    pub metric_interval_upper_bound: Option<f64>,
-    pub scaling_adjustment: i64,
-}
-
-/// A step scaling policy with its CloudWatch alarm.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct StepPolicySpec {
-    pub name: String,
-    pub metric_name: String,
-    pub threshold: f64,
-    pub comparison_operator: ComparisonOperator,
-    pub evaluation_periods: u32,
-    /// Seconds.
-    pub period: u64,
-    #[serde(default)]
-    pub statistic: Statistic,
-    pub datapoints_to_alarm: Option<u32>,
-    #[serde(default)]
-    pub adjustment_type: AdjustmentType,
-    pub step_adjustments: Vec<StepAdjustmentSpec>,
-    pub min_adjustment_magnitude: Option<u32>,
-    /// Seconds.
-    pub estimated_instance_warmup: Option<u64>,
-}
-
 impl StepPolicySpec {
     pub fn alarm_config(&self) -> AlarmConfig {
         let mut c = AlarmConfig::new(
@@ -403,20 +249,6 @@ impl StepPolicySpec {
     }
 }
 
-/// A target tracking policy (AWS `TargetTrackingConfiguration`, flattened).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TargetTrackingSpec {
-    pub name: String,
-    /// `CPUUtilization` (ASGAverageCPUUtilization) or `RequestCountPerTarget`.
-    pub metric_name: String,
-    pub target_value: f64,
-    #[serde(default)]
-    pub disable_scale_in: bool,
-    /// Seconds.
-    pub estimated_instance_warmup: Option<u64>,
-}
-
 impl TargetTrackingSpec {
     pub fn policy(&self) -> Result<TargetTrackingPolicy, FieldError> {
         if !self.target_value.is_finite() || self.target_value <= 0.0 {
@@ -429,9 +261,6 @@ impl TargetTrackingSpec {
         Ok(p)
     }
 }
-
-/// The whole `SCALING_POLICIES` block: tier name → policies.
-pub type ScalingPoliciesSpec = BTreeMap<String, TierPoliciesSpec>;
 
 /// Validates every tier; the error path starts with the tier name
 /// (`backend.scaleDown.scalingAdjustment`).
@@ -486,12 +315,7 @@ pub fn validate_scaling_policies(spec: &ScalingPoliciesSpec) -> Result<(), Field
 
 /// Parses and validates an Auto Scaling group JSON document; `file` is only for messages.
 pub fn parse_asg_json(file: &Path, text: &str) -> Result<(AsgSpec, GroupConfig), LoadError> {
-    let spec: AsgSpec = serde_json::from_str(text).map_err(|e| LoadError::Syntax {
-        file: file.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })?;
+    let spec = parse_asg_document(file, text)?;
     let config = spec.to_config().map_err(|e| LoadError::invalid(file, e))?;
     Ok((spec, config))
 }
@@ -501,7 +325,7 @@ pub fn parse_scaling_policies_yaml(
     file: &Path,
     text: &str,
 ) -> Result<ScalingPoliciesSpec, LoadError> {
-    let spec: ScalingPoliciesSpec = crate::spec::yaml::parse_yaml(file, text)?;
+    let spec = parse_scaling_policies_document(file, text)?;
     validate_scaling_policies(&spec).map_err(|e| LoadError::invalid(file, e))?;
     Ok(spec)
 }
