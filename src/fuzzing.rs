@@ -127,7 +127,7 @@ pub fn duration(data: &[u8]) {
 /// The JSON of `k6 inspect`: parse and validate its scenarios.
 pub fn k6_options(data: &[u8]) {
     let Some(text) = text(data) else { return };
-    if let Ok(options) = crate::spec::k6_options::parse_k6_options(text) {
+    if let Ok(options) = crate::workload::validate::parse_k6_options(text) {
         let _ = options.validated_scenarios();
     }
 }

@@ -1,8 +1,9 @@
 //! `k6 inspect` JSON: the reference example (section 4.1) and the shortcut derivation (4.2).
 
-use capsim::spec::k6_options::{ThresholdSpec, parse_k6_options};
+use capsim::spec::k6_options::ThresholdSpec;
 use capsim::time::{NANOS_PER_SEC as S, parse_duration};
 use capsim::workload::executor::{Executor, Stage, plan_max_vus, plan_total_duration};
+use capsim::workload::validate::parse_k6_options;
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

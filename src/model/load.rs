@@ -7,11 +7,11 @@ use crate::model::Model;
 use crate::model::build::{build_model, build_model_with};
 use crate::model::experiment::{Experiment, build_experiment};
 use crate::spec::experiment::ExperimentSpec;
-use crate::spec::k6_options::parse_k6_options;
 use crate::spec::model::ModelSpec;
 use crate::spec::overrides::{Override, Overrides, Target, patch_document, patch_manifests};
 use crate::spec::read::read_text;
 use crate::spec::yaml::{is_experiment, parse_yaml};
+use crate::workload::validate::parse_k6_options;
 
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};

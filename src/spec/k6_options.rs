@@ -9,19 +9,20 @@
 //! dozens, and `--execution-requirements` adds `totalDuration` and `maxVUs`); scenario
 //! fields are strict.
 //!
-//! Error policy: [`parse_k6_options`] fails on the first problem, scenarios checked in name
-//! order, with the field path (`scenarios.ext.executor`). So a script with an
-//! `externally-controlled` scenario is rejected as a whole: capsim cannot simulate a
-//! partial plan faithfully, since scenarios share the system under test.
+//! Error policy: [`parse_k6_options_with`] fails on the first problem, with the field path
+//! (`scenarios.ext.executor`): the shortcuts and scenario fields first, then the caller's
+//! check of the scenarios (k6's validation, in name order, which lives in the workload
+//! layer), then `rps` and `thresholds`. So a script with an `externally-controlled`
+//! scenario is rejected as a whole: capsim cannot simulate a partial plan faithfully, since
+//! scenarios share the system under test.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 use crate::error::FieldError;
-use crate::spec::scenario::{ScenarioSpec, StageSpec, scenario_from_json, validate_scenarios};
+use crate::spec::scenario::{ScenarioSpec, StageSpec, scenario_from_json};
 use crate::time::{Duration, Nanos};
-use crate::workload::executor::Scenario;
 
 /// Name of the scenario derived from the shortcuts.
 pub const DEFAULT_SCENARIO: &str = "default";
@@ -29,7 +30,8 @@ pub const DEFAULT_SCENARIO: &str = "default";
 /// What capsim takes from a k6 options JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct K6Options {
-    /// The scenarios, given or derived from the shortcuts; all of them validate.
+    /// The scenarios, given or derived from the shortcuts; all of them passed the caller's
+    /// check.
     pub scenarios: BTreeMap<String, ScenarioSpec>,
     /// The global HTTP request rate cap (`rps`, a token bucket with burst 1 shared by all
     /// VUs); `None` when unset, null or <= 0, which k6 treats as no limit.
@@ -48,13 +50,6 @@ pub struct ThresholdSpec {
     pub abort_on_fail: bool,
     /// How long after the test start an `abortOnFail` threshold may first abort.
     pub delay_abort_eval: Option<Nanos>,
-}
-
-impl K6Options {
-    /// The validated scenarios, in name order.
-    pub fn validated_scenarios(&self) -> Result<Vec<Scenario>, FieldError> {
-        validate_scenarios(&self.scenarios).map_err(|e| e.within("scenarios"))
-    }
 }
 
 /// The long form of a threshold.
@@ -89,7 +84,13 @@ fn field<T: for<'de> Deserialize<'de>>(
 }
 
 /// Parses the JSON printed by `k6 inspect` (or `k6 inspect --execution-requirements`).
-pub fn parse_k6_options(json: &str) -> Result<K6Options, FieldError> {
+/// `check_scenarios` validates the scenarios once they are given or derived, before `rps`
+/// and `thresholds` are read; its error paths start with the scenario name, and this adds
+/// `scenarios` (and, for a derived scenario, names the shortcut it came from).
+pub fn parse_k6_options_with(
+    json: &str,
+    check_scenarios: impl FnOnce(&BTreeMap<String, ScenarioSpec>) -> Result<(), FieldError>,
+) -> Result<K6Options, FieldError> {
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
         FieldError::new(
             "",
@@ -202,7 +203,7 @@ pub fn parse_k6_options(json: &str) -> Result<K6Options, FieldError> {
         (None, None, true) => Some("stages"),
         _ => None,
     };
-    validate_scenarios(&scenarios).map_err(|e| match derived_from {
+    check_scenarios(&scenarios).map_err(|e| match derived_from {
         // A derived scenario's problem is in the shortcut the user wrote.
         Some(shortcut) => FieldError::new(
             e.path.clone(),
@@ -283,119 +284,10 @@ fn stages_given(root: &serde_json::Map<String, serde_json::Value>) -> bool {
 mod tests {
     use super::*;
     use crate::time::NANOS_PER_SEC as S;
-    use crate::workload::executor::{Executor, Stage};
 
-    #[test]
-    fn shortcut_vus_duration_gives_constant_vus() {
-        let o = parse_k6_options(r#"{"vus": 10, "duration": "30s", "iterations": null, "stages": null, "scenarios": null}"#)
-            .unwrap();
-        let s = o.validated_scenarios().unwrap();
-        assert_eq!(s.len(), 1);
-        assert_eq!(s[0].name, "default");
-        assert_eq!(
-            s[0].executor,
-            Executor::ConstantVus {
-                vus: 10,
-                duration: 30 * S
-            }
-        );
-        assert_eq!(
-            s[0].total_end(),
-            60 * S,
-            "30s + 30s gracefulStop, like k6's totalDuration"
-        );
-        assert!(o.warnings.is_empty());
-    }
-
-    #[test]
-    fn shortcut_iterations_gives_shared_iterations() {
-        let o = parse_k6_options(r#"{"vus": 2, "iterations": 10, "duration": "1m0s"}"#).unwrap();
-        let s = o.validated_scenarios().unwrap();
-        assert_eq!(
-            s[0].executor,
-            Executor::SharedIterations {
-                vus: 2,
-                iterations: 10,
-                max_duration: 60 * S
-            }
-        );
-        let o = parse_k6_options(r#"{"iterations": 3}"#).unwrap();
-        assert_eq!(
-            o.validated_scenarios().unwrap()[0].executor,
-            Executor::SharedIterations {
-                vus: 1,
-                iterations: 3,
-                max_duration: 600 * S
-            }
-        );
-    }
-
-    #[test]
-    fn shortcut_stages_gives_ramping_vus() {
-        let o = parse_k6_options(
-            r#"{"vus": 3, "stages": [{"duration": "10s", "target": 5}, {"duration": "0s", "target": 0}]}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            o.validated_scenarios().unwrap()[0].executor,
-            Executor::RampingVus {
-                start_vus: 3,
-                stages: vec![
-                    Stage {
-                        duration: 10 * S,
-                        target: 5
-                    },
-                    Stage {
-                        duration: 0,
-                        target: 0
-                    }
-                ],
-                graceful_ramp_down: 30 * S
-            }
-        );
-        // Without vus, startVUs takes the ramping-vus default of 1.
-        let o = parse_k6_options(r#"{"stages": [{"duration": "10s", "target": 5}]}"#).unwrap();
-        assert_eq!(o.scenarios["default"].start_vus, None);
-    }
-
-    #[test]
-    fn no_shortcut_gives_one_iteration_and_warns_about_vus() {
-        let o = parse_k6_options(r#"{"vus": 5, "stages": []}"#).unwrap();
-        assert_eq!(
-            o.validated_scenarios().unwrap()[0].executor,
-            Executor::PerVuIterations {
-                vus: 1,
-                iterations: 1,
-                max_duration: 600 * S
-            }
-        );
-        assert_eq!(o.warnings.len(), 1);
-        assert!(o.warnings[0].contains("`vus=5` option will be ignored"));
-        assert!(parse_k6_options("{}").unwrap().warnings.is_empty());
-    }
-
-    #[test]
-    fn shortcut_conflicts() {
-        let sc = r#""scenarios": {"a": {"executor": "constant-vus", "duration": "1s"}}"#;
-        let e = parse_k6_options(&format!(r#"{{"iterations": 5, {sc}}}"#)).unwrap_err();
-        assert_eq!(e.path, "iterations");
-        assert!(e.message.contains("not allowed"), "{e}");
-        let e =
-            parse_k6_options(r#"{"duration": "5s", "stages": [{"duration": "1s", "target": 1}]}"#)
-                .unwrap_err();
-        assert_eq!(e.path, "duration");
-        let e = parse_k6_options(&format!(
-            r#"{{"stages": [{{"duration": "1s", "target": 1}}], {sc}}}"#
-        ))
-        .unwrap_err();
-        assert_eq!(e.path, "stages");
-        let e = parse_k6_options(r#"{"duration": "0s"}"#).unwrap_err();
-        assert_eq!(e.path, "duration");
-        assert!(e.message.contains("more than 0"), "{e}");
-        // A derived scenario is validated too: 500ms is under k6's 1s minimum.
-        let e = parse_k6_options(r#"{"vus": 1, "duration": "500ms"}"#).unwrap_err();
-        assert_eq!(e.path, "scenarios.default.duration");
-        assert!(e.message.contains("`duration` shortcut"), "{e}");
+    /// Parses without checking the scenarios (their validation is a layer up).
+    fn parse_k6_options(json: &str) -> Result<K6Options, FieldError> {
+        parse_k6_options_with(json, |_| Ok(()))
     }
 
     #[test]
@@ -434,24 +326,5 @@ mod tests {
         assert_eq!(parse_k6_options(r#"{"rps": 0}"#).unwrap().rps, None);
         assert_eq!(parse_k6_options(r#"{"rps": null}"#).unwrap().rps, None);
         assert_eq!(parse_k6_options(r#"{"rps": "x"}"#).unwrap_err().path, "rps");
-    }
-
-    #[test]
-    fn scenario_errors_have_full_paths() {
-        let e = parse_k6_options(
-            r#"{"scenarios": {"b": {"executor": "ramping-vus", "stages": [{"duration": "1s", "target": 1}, {"duration": "1s", "target": null}]}}}"#,
-        )
-        .unwrap_err();
-        assert_eq!(e.path, "scenarios.b.stages[1].target");
-        let e = parse_k6_options(
-            r#"{"scenarios": {"b": {"executor": "constant-vus", "durations": "1s"}}}"#,
-        )
-        .unwrap_err();
-        assert_eq!(e.path, "scenarios.b.durations");
-        let e = parse_k6_options("{\"vus\": 1,").unwrap_err();
-        assert_eq!(e.path, "");
-        assert!(e.message.contains("not valid JSON"), "{e}");
-        let e = parse_k6_options("[1]").unwrap_err();
-        assert!(e.message.contains("object"), "{e}");
     }
 }

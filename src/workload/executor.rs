@@ -1,9 +1,10 @@
 //! Validated k6 executor configurations, with k6 defaults applied.
 //!
-//! A [`Scenario`] is what `ScenarioSpec::validate` (in `spec::scenario`) produces: every
-//! default of k6 v1.8.1 filled in (reference section 4.3/4.4), every duration in integer
-//! nanoseconds, every size checked against sane limits. The schedule maths that turns an
-//! executor into VU steps or iteration start times lives in [`crate::workload::schedule`].
+//! A [`Scenario`] is what `ScenarioSpec::validate` (in the sibling `validate` module)
+//! produces: every default of k6 v1.8.1 filled in (reference section 4.3/4.4), every
+//! duration in integer nanoseconds, every size checked against sane limits. The schedule
+//! maths that turns an executor into VU steps or iteration start times lives in
+//! [`crate::workload::schedule`].
 
 use crate::time::{NANOS_PER_SEC, Nanos};
 
