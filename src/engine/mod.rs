@@ -1,9 +1,13 @@
 //! The single-threaded discrete-event engine: clock, event queue, stations and requests.
 //! No I/O, no threads: one [`Simulation`] is one replication, a pure function of its seed.
+//! The event loop (`sim/`) calls the components; no component imports the loop, and the
+//! result types (`result.rs`) import nothing of the recorder that produces them.
 
 mod aws;
+mod budget;
 pub mod database;
 pub mod event;
+mod external;
 mod faults;
 mod lb_health;
 pub mod outcome;
@@ -14,11 +18,13 @@ pub mod result;
 pub mod scaling;
 pub mod sim;
 pub mod station;
+mod task;
 mod vus;
 
+pub use budget::{Budget, RunError};
 pub use outcome::Cause;
 pub use result::ReplicationResult;
-pub use sim::{Budget, RunError, Simulation};
+pub use sim::Simulation;
 
 use crate::model::experiment::Experiment;
 

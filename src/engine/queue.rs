@@ -1,4 +1,5 @@
-//! The future-event list: events ordered by (time, insertion sequence), never by chance.
+//! The future-event list: events ordered by (time, insertion sequence), never by chance,
+//! and its FIFO lanes for the timers of fixed delay.
 
 use crate::engine::event::Event;
 use crate::time::Nanos;
@@ -130,6 +131,23 @@ impl EventQueue {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// FIFO lanes of the event queue, one per timer of fixed delay.
+pub(crate) mod lanes {
+    use crate::model::Model;
+    /// Events due at the current instant (a task starting, an immediate answer).
+    pub const NOW: usize = 0;
+    pub const CLIENT_TIMEOUT: usize = 1;
+    pub fn station(station: usize) -> usize {
+        2 + station
+    }
+    pub fn pool(model: &Model, database: usize) -> usize {
+        2 + model.stations.len() + database
+    }
+    pub fn count(model: &Model) -> usize {
+        2 + model.stations.len() + model.databases.len()
     }
 }
 

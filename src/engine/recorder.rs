@@ -2,7 +2,10 @@
 //! closed into fixed-width time buckets as simulated time passes. O(1) per update.
 
 use crate::engine::outcome::{Cause, CauseCounts};
-use crate::engine::result::{BucketRow, DatabaseResult, EndpointResult, StationResult};
+use crate::engine::result::{
+    Accounting, BucketRow, CostBreakdown, DatabaseResult, EndpointResult, ReplicationResult,
+    ScaleRecord, StationResult, distribution_percentiles,
+};
 use crate::stats::latency::{BucketLatency, LatencyHistogram};
 use crate::time::{Nanos, nanos_to_millis};
 
@@ -123,21 +126,6 @@ pub struct DbCounters {
     pub replica_price_per_hour: f64,
 }
 
-/// Money spent in one replication, by kind of resource (USD).
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CostBreakdown {
-    pub services: f64,
-    pub databases: f64,
-    pub caches_and_fixed: f64,
-    pub providers: f64,
-}
-
-impl CostBreakdown {
-    pub fn total(&self) -> f64 {
-        self.services + self.databases + self.caches_and_fixed + self.providers
-    }
-}
-
 #[derive(Debug)]
 pub struct Recorder {
     width: Nanos,
@@ -166,6 +154,10 @@ pub struct Recorder {
     bucket_requests: u64,
     bucket_failures: u64,
     pub buckets: Vec<BucketRow>,
+    /// Request conservation, from the users' side.
+    pub accounting: Accounting,
+    /// Every scaling decision of the autoscalers, in time order.
+    pub decisions: Vec<ScaleRecord>,
 }
 
 impl Recorder {
@@ -240,6 +232,8 @@ impl Recorder {
             bucket_requests: 0,
             bucket_failures: 0,
             buckets: Vec::with_capacity(n_buckets),
+            accounting: Accounting::default(),
+            decisions: Vec::new(),
         }
     }
 
@@ -251,6 +245,18 @@ impl Recorder {
         } else {
             self.cost.providers += usd;
         }
+    }
+
+    /// An autoscaler changed a station's scale.
+    pub fn scaled(&mut self, record: ScaleRecord) {
+        let c = &mut self.stations[record.station];
+        if record.to > record.from {
+            c.scale_ups += 1;
+            c.first_scale_up.get_or_insert(record.at);
+        } else {
+            c.scale_downs += 1;
+        }
+        self.decisions.push(record);
     }
 
     /// A response reached its VU (`http_req_duration` sample).
@@ -354,7 +360,7 @@ impl Recorder {
                 distribution: if e.hist.count() == 0 {
                     Vec::new()
                 } else {
-                    let all: Vec<f64> = crate::engine::result::distribution_percentiles().collect();
+                    let all: Vec<f64> = distribution_percentiles().collect();
                     quantiles(&e.hist, &all)
                 },
                 requests: e.requests,
@@ -422,6 +428,47 @@ impl Recorder {
 }
 
 impl Recorder {
+    /// Closes the recording at the end of the test (`end`) into the replication's result.
+    /// `in_flight`: per station, tasks still unsettled; `in_request`: VUs still waiting.
+    #[allow(clippy::too_many_arguments)]
+    pub fn into_result(
+        mut self,
+        index: u32,
+        end: Nanos,
+        events: u64,
+        in_flight: &[u64],
+        in_request: u64,
+        percentiles: &[f64],
+    ) -> ReplicationResult {
+        self.finish(end);
+        self.accounting.in_flight_at_end = in_request;
+        let stations = self.station_results(end, in_flight);
+        let databases = self.database_results(end);
+        ReplicationResult {
+            index,
+            duration: end,
+            events,
+            latency: self.overall_trend(),
+            quantiles: self.overall_quantiles(percentiles),
+            requests: self.requests,
+            failures: self.failures,
+            causes: self.causes,
+            endpoints: self.endpoint_results(percentiles),
+            checks: self.checks.clone(),
+            iterations: self.iterations,
+            dropped_iterations: self.dropped_iterations,
+            interrupted_iterations: self.interrupted_iterations,
+            vus_max: self.vus_max,
+            vus_peak: self.vus_peak,
+            accounting: self.accounting,
+            stations,
+            databases,
+            cost: self.cost,
+            buckets: std::mem::take(&mut self.buckets),
+            decisions: std::mem::take(&mut self.decisions),
+        }
+    }
+
     pub fn database_results(&mut self, end: Nanos) -> Vec<DatabaseResult> {
         self.databases
             .iter_mut()

@@ -1,4 +1,5 @@
-//! What one replication produces: totals, per endpoint, per station and per time bucket.
+//! What one replication produces: totals, per endpoint, per station and per time bucket,
+//! cost and scaling decisions.
 //! Small and self-contained (no histograms), so thousands of replications fit in memory.
 
 use crate::engine::outcome::CauseCounts;
@@ -30,10 +31,35 @@ pub struct ReplicationResult {
     pub accounting: Accounting,
     pub stations: Vec<StationResult>,
     pub databases: Vec<DatabaseResult>,
-    pub cost: crate::engine::recorder::CostBreakdown,
+    pub cost: CostBreakdown,
     pub buckets: Vec<BucketRow>,
     /// Every scaling decision of the autoscalers, in time order.
-    pub decisions: Vec<crate::engine::scaling::ScaleRecord>,
+    pub decisions: Vec<ScaleRecord>,
+}
+
+/// Money spent in one replication, by kind of resource (USD).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct CostBreakdown {
+    pub services: f64,
+    pub databases: f64,
+    pub caches_and_fixed: f64,
+    pub providers: f64,
+}
+
+impl CostBreakdown {
+    pub fn total(&self) -> f64 {
+        self.services + self.databases + self.caches_and_fixed + self.providers
+    }
+}
+
+/// One scaling decision, for the summary and the optional decision log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScaleRecord {
+    pub at: Nanos,
+    pub station: usize,
+    pub from: u32,
+    pub to: u32,
+    pub reason: String,
 }
 
 /// Request conservation, from the users' side: every request sent ends exactly once.

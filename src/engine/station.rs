@@ -1,9 +1,13 @@
-//! Stations at run time: replicas with worker slots and FIFO wait queues, and the
+//! Stations at run time: replicas with worker slots and FIFO wait queues, their life
+//! (start, ready, draining, killed, gone), their `work` on shared cores, and the
 //! load-balancing choice among ready replicas.
 
+use crate::engine::event::Event;
 use crate::engine::ps::ProcessorSharing;
+use crate::engine::queue::EventQueue;
 use crate::model::Station;
 use crate::spec::model::BalancerAlgorithm;
+use crate::time::Nanos;
 use rand::Rng;
 use rand::RngExt;
 use std::collections::VecDeque;
@@ -101,6 +105,102 @@ impl Replica {
             ReplicaState::Starting | ReplicaState::Ready | ReplicaState::Draining
         )
     }
+
+    /// Starting or ready: what `spec.replicas` counts.
+    pub fn is_live(&self) -> bool {
+        matches!(self.state, ReplicaState::Starting | ReplicaState::Ready)
+    }
+
+    /// Pops queued entries up to the first whose task still waits, and returns it.
+    #[inline]
+    pub fn next_waiter(
+        &mut self,
+        mut still_queued: impl FnMut(Waiting) -> bool,
+    ) -> Option<Waiting> {
+        while let Some(w) = self.queue.pop_front() {
+            if still_queued(w) {
+                return Some(w);
+            }
+        }
+        None
+    }
+
+    /// A timed `work` step (not processor-shared) is over.
+    #[inline]
+    pub fn work_done(&mut self, now: Nanos) {
+        self.integrate_cpu(now);
+        self.cpu_busy -= 1;
+    }
+
+    /// The replica has started (false: a stale event of an earlier life of the slot).
+    pub fn become_ready(&mut self, epoch: u32, now: Nanos) -> bool {
+        if self.epoch != epoch || self.state != ReplicaState::Starting {
+            return false;
+        }
+        self.state = ReplicaState::Ready;
+        self.ready_since = now;
+        true
+    }
+
+    /// Stops taking requests and drains; returns whether it was ready.
+    pub fn retire(&mut self) -> bool {
+        let was_ready = self.state == ReplicaState::Ready;
+        self.state = ReplicaState::Draining;
+        self.ready = false;
+        was_ready
+    }
+
+    /// Killed by a fault: its waiting room is lost. Returns whether it was ready, and its epoch.
+    pub fn kill(&mut self) -> (bool, u32) {
+        let was_ready = self.state == ReplicaState::Ready;
+        self.state = ReplicaState::Dead;
+        self.queue.clear();
+        (was_ready, self.epoch)
+    }
+
+    /// Leaves once it holds no request: a dead replica the platform has noticed, or a
+    /// draining one. The slot is then free.
+    pub fn depart_if_empty(&mut self) -> Departure {
+        if self.busy > 0 || self.queued > 0 {
+            return Departure::Stays;
+        }
+        if self.state == ReplicaState::Dead && !self.ready {
+            self.state = ReplicaState::Gone;
+            self.samples.clear();
+            return Departure::Dead;
+        }
+        if self.state == ReplicaState::Draining {
+            self.state = ReplicaState::Gone;
+            self.samples.clear();
+            return Departure::Drained;
+        }
+        Departure::Stays
+    }
+
+    /// metrics-server: records the pod's cumulative CPU and arrivals; keeps one window.
+    pub fn scrape(&mut self, now: Nanos, window: Nanos) {
+        self.integrate_cpu(now);
+        self.samples
+            .push_back((now, self.cpu_integral, self.arrivals));
+        while self
+            .samples
+            .front()
+            .is_some_and(|&(t, _, _)| t + window < now)
+        {
+            self.samples.pop_front();
+        }
+        self.in_flight_at_scrape = self.busy + self.queued;
+    }
+}
+
+/// What [`Replica::depart_if_empty`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Departure {
+    Stays,
+    /// A killed replica the platform had noticed left its slot.
+    Dead,
+    /// A draining replica left: its billing ends.
+    Drained,
 }
 
 #[derive(Debug)]
@@ -182,6 +282,130 @@ impl StationState {
                 );
                 Some(if ob < oa { b } else { a })
             }
+        }
+    }
+
+    /// Replicas that exist and are not being removed: what `spec.replicas` counts.
+    pub fn live_replicas(&self) -> u32 {
+        self.replicas.iter().filter(|r| r.is_live()).count() as u32
+    }
+
+    /// The live replicas, in slot order.
+    pub fn live_indices(&self) -> Vec<usize> {
+        self.replicas
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_live())
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The replica a scale-down removes: not-ready first, then the newest (as a ReplicaSet
+    /// does).
+    pub fn scale_down_victim(&self) -> Option<usize> {
+        self.replicas
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_live())
+            .max_by_key(|(i, r)| (r.state == ReplicaState::Starting, r.created, *i))
+            .map(|(i, _)| i)
+    }
+
+    /// A new replica, starting now, in the first free slot (gone, nothing queued) or a new
+    /// one; returns its slot.
+    pub fn add_replica(&mut self, now: Nanos, cores: Option<u32>) -> usize {
+        let slot = self
+            .replicas
+            .iter()
+            .position(|r| r.state == ReplicaState::Gone && r.queue.is_empty());
+        match slot {
+            Some(i) => {
+                let epoch = self.replicas[i].epoch.wrapping_add(1);
+                let queue = std::mem::take(&mut self.replicas[i].queue);
+                self.replicas[i] = Replica {
+                    epoch,
+                    queue,
+                    ..Replica::new(self.queue_capacity, now, false, cores)
+                };
+                i
+            }
+            None => {
+                self.replicas
+                    .push(Replica::new(self.queue_capacity, now, false, cores));
+                self.replicas.len() - 1
+            }
+        }
+    }
+
+    /// A `work` step of `d` starts on the replica: on its shared cores, or on the task's
+    /// worker alone (then its end is a plain timer).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn start_work(
+        &mut self,
+        station: usize,
+        replica: usize,
+        now: Nanos,
+        d: Nanos,
+        task: u32,
+        generation: u32,
+        queue: &mut EventQueue,
+    ) {
+        let r = &mut self.replicas[replica];
+        r.integrate_cpu(now);
+        match r.cpu.as_mut() {
+            // The replica's cores are shared by the work in progress.
+            Some(ps) => {
+                ps.start(now, d as f64, task, generation);
+                let busy = ps.busy_cores();
+                r.cpu_busy = busy;
+                self.schedule_cpu(station, replica, now, queue);
+            }
+            None => {
+                r.cpu_busy += 1;
+                queue.push(now + d, Event::TaskStep { task, generation });
+            }
+        }
+    }
+
+    /// The next processor-shared `work` step ends (a stale `version` does nothing):
+    /// returns the task whose step ended.
+    pub fn end_work(
+        &mut self,
+        station: usize,
+        replica: usize,
+        version: u32,
+        now: Nanos,
+        queue: &mut EventQueue,
+    ) -> Option<(u32, u32)> {
+        let r = &mut self.replicas[replica];
+        let ps = r.cpu.as_mut()?;
+        if ps.version != version {
+            return None;
+        }
+        let (task, generation, _) = ps.finish(now)?;
+        let busy = ps.busy_cores();
+        r.integrate_cpu(now);
+        r.cpu_busy = busy;
+        self.schedule_cpu(station, replica, now, queue);
+        Some((task, generation))
+    }
+
+    fn schedule_cpu(&self, station: usize, replica: usize, now: Nanos, queue: &mut EventQueue) {
+        let Some(ps) = &self.replicas[replica].cpu else {
+            return;
+        };
+        let next = ps.next_departure(now);
+        if next != u64::MAX {
+            let version = ps.version;
+            queue.push(
+                next,
+                Event::CpuNext {
+                    station: station as u32,
+                    replica: replica as u32,
+                    version,
+                },
+            );
         }
     }
 

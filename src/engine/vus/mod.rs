@@ -1,0 +1,456 @@
+//! Virtual users and the k6 executors that start and stop them: the client side of a
+//! replication (flows, think times, the global `rps` cap, client timeouts, checks). The VU
+//! pool owns every VU and scenario; when a VU's request reaches its entry service it hands
+//! an [`EntryDue`] to the loop, which admits the request and reports back. This file: the
+//! VUs' state and their flows (requests, sleeps, answers, checks); `executors.rs`: the
+//! scenarios.
+
+mod executors;
+
+use crate::engine::event::Event;
+use crate::engine::outcome::Cause;
+use crate::engine::queue::{EventQueue, lanes};
+use crate::engine::recorder::Recorder;
+use crate::model::experiment::{CheckCondition, Experiment, FlowStep};
+use crate::time::Nanos;
+use crate::workload::executor::Executor;
+use crate::workload::schedule::{ArrivalSchedule, VuStep};
+use rand::rngs::Xoshiro256PlusPlus;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VuPhase {
+    Idle,
+    Sleeping,
+    /// Waiting for the global rps limiter.
+    RpsWait,
+    InRequest,
+    /// The entry refused the request at once; the answer is delivered at the next step.
+    Refused(Cause),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Vu {
+    scenario: u32,
+    flow: u32,
+    step: u32,
+    /// Bumped whenever the VU stops waiting for something: stale events carry an old one.
+    token: u32,
+    /// Bumped whenever the VU is activated or ramped down: cancels graceful interrupts.
+    epoch: u32,
+    active: bool,
+    in_iteration: bool,
+    stopping: bool,
+    phase: VuPhase,
+    request_sent: Nanos,
+    endpoint: u32,
+    task: u32,
+    task_gen: u32,
+    iterations_done: u64,
+}
+
+struct ScenarioState {
+    start: Nanos,
+    regular_end: Nanos,
+    vus: Vec<u32>,
+    /// VU-based executors: VUs `vus[..level]` are current.
+    level: usize,
+    steps: Vec<VuStep>,
+    arrival: Option<ArrivalSchedule>,
+    idle: Vec<u32>,
+    max_vus: u64,
+    regular_over: bool,
+    /// shared-iterations: iterations not yet handed out.
+    remaining: u64,
+    /// VUs in the middle of an iteration.
+    running: u32,
+    started: bool,
+    /// No iteration will run any more: k6 ends the test when every scenario is finished.
+    finished: bool,
+}
+
+/// The parts of the replication a VU touches.
+pub(crate) struct VuCx<'c, 'e> {
+    pub now: Nanos,
+    pub exp: &'e Experiment,
+    pub queue: &'c mut EventQueue,
+    pub rec: &'c mut Recorder,
+    /// Think times and arrivals.
+    pub rng_load: &'c mut Xoshiro256PlusPlus,
+    /// The balancer's latency.
+    pub rng_system: &'c mut Xoshiro256PlusPlus,
+}
+
+/// A VU's request reaches its entry service now: the loop admits it and reports the outcome
+/// with [`VuPool::admitted`].
+#[must_use]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EntryDue {
+    pub vu: u32,
+}
+
+/// Every VU and scenario of the replication.
+pub(crate) struct VuPool {
+    vus: Vec<Vu>,
+    scenarios: Vec<ScenarioState>,
+    /// Last slot handed out by the global rps limiter (ns, may be fractional).
+    rps_last: f64,
+    /// Scenarios with no iteration left to run; all of them ends the test (k6).
+    finished: usize,
+}
+
+fn executor(exp: &Experiment, scenario: usize) -> &Executor {
+    &exp.scenarios[scenario].scenario.executor
+}
+
+impl VuPool {
+    /// Allocates every scenario's initial VUs and schedules its start and ends.
+    pub fn new(exp: &Experiment, queue: &mut EventQueue, rec: &mut Recorder) -> Self {
+        let mut pool = VuPool {
+            vus: Vec::new(),
+            scenarios: Vec::new(),
+            rps_last: f64::NEG_INFINITY,
+            finished: 0,
+        };
+        for (i, plan) in exp.scenarios.iter().enumerate() {
+            let sc = &plan.scenario;
+            let start = sc.start_time;
+            let (allocate, max_vus) = match &sc.executor {
+                Executor::ConstantArrivalRate {
+                    pre_allocated_vus,
+                    max_vus,
+                    ..
+                }
+                | Executor::RampingArrivalRate {
+                    pre_allocated_vus,
+                    max_vus,
+                    ..
+                }
+                | Executor::PoissonArrivalRate {
+                    pre_allocated_vus,
+                    max_vus,
+                    ..
+                } => (*pre_allocated_vus, *max_vus),
+                other => (other.max_vus(), other.max_vus()),
+            };
+            let mut state = ScenarioState {
+                start,
+                regular_end: start + sc.executor.regular_duration(),
+                vus: Vec::with_capacity(allocate as usize),
+                level: 0,
+                steps: Vec::new(),
+                arrival: ArrivalSchedule::new(&sc.executor),
+                idle: Vec::new(),
+                max_vus,
+                regular_over: false,
+                remaining: 0,
+                running: 0,
+                started: false,
+                finished: false,
+            };
+            for _ in 0..allocate {
+                let id = pool.new_vu(i as u32, plan.flow as u32, rec);
+                state.vus.push(id);
+            }
+            if state.arrival.is_some() {
+                state.idle = state.vus.iter().rev().copied().collect();
+            }
+            pool.scenarios.push(state);
+            queue.push(start, Event::ScenarioStart { scenario: i as u32 });
+            queue.push(
+                start + sc.executor.regular_duration(),
+                Event::ScenarioRegularEnd { scenario: i as u32 },
+            );
+            queue.push(
+                sc.total_end(),
+                Event::ScenarioHardEnd { scenario: i as u32 },
+            );
+        }
+        pool
+    }
+
+    fn new_vu(&mut self, scenario: u32, flow: u32, rec: &mut Recorder) -> u32 {
+        self.vus.push(Vu {
+            scenario,
+            flow,
+            step: 0,
+            token: 0,
+            epoch: 0,
+            active: false,
+            in_iteration: false,
+            stopping: false,
+            phase: VuPhase::Idle,
+            request_sent: 0,
+            endpoint: 0,
+            task: 0,
+            task_gen: 0,
+            iterations_done: 0,
+        });
+        rec.vus_max += 1;
+        (self.vus.len() - 1) as u32
+    }
+
+    /// Every scenario has finished: the test ends.
+    #[inline]
+    pub fn all_finished(&self) -> bool {
+        self.finished == self.scenarios.len()
+    }
+
+    /// VUs waiting for an answer.
+    pub fn in_request(&self) -> u64 {
+        self.vus
+            .iter()
+            .filter(|v| v.phase == VuPhase::InRequest)
+            .count() as u64
+    }
+
+    pub fn activate(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
+        let v = &mut self.vus[vu as usize];
+        v.stopping = false;
+        v.epoch = v.epoch.wrapping_add(1);
+        if !v.active {
+            v.active = true;
+            cx.rec.vus.add(cx.now, 1.0);
+            cx.rec.vus_peak = cx.rec.vus_peak.max(cx.rec.vus.value as u64);
+        }
+        if !self.vus[vu as usize].in_iteration {
+            return self.start_iteration(vu, cx);
+        }
+        None
+    }
+
+    fn deactivate(&mut self, vu: u32, cx: &mut VuCx) {
+        let v = &mut self.vus[vu as usize];
+        if v.active {
+            v.active = false;
+            cx.rec.vus.add(cx.now, -1.0);
+        }
+    }
+
+    fn start_iteration(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
+        let s = self.vus[vu as usize].scenario as usize;
+        match *executor(cx.exp, s) {
+            Executor::SharedIterations { .. } => {
+                if self.scenarios[s].remaining == 0 {
+                    self.deactivate(vu, cx);
+                    return None;
+                }
+                self.scenarios[s].remaining -= 1;
+            }
+            Executor::PerVuIterations { iterations, .. }
+                if self.vus[vu as usize].iterations_done >= iterations =>
+            {
+                self.deactivate(vu, cx);
+                return None;
+            }
+            _ => {}
+        }
+        let v = &mut self.vus[vu as usize];
+        v.in_iteration = true;
+        v.step = 0;
+        self.scenarios[s].running += 1;
+        self.run_flow(vu, cx)
+    }
+
+    /// Runs the VU's flow from its current step until it must wait.
+    fn run_flow(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
+        loop {
+            let v = self.vus[vu as usize];
+            let flow = &cx.exp.flows[v.flow as usize];
+            let Some(step) = flow.steps.get(v.step as usize) else {
+                return self.iteration_complete(vu, cx);
+            };
+            match *step {
+                FlowStep::Request { endpoint, .. } => {
+                    self.vus[vu as usize].endpoint = endpoint as u32;
+                    return self.request(vu, cx);
+                }
+                FlowStep::Sleep { dist } => {
+                    let d = cx.exp.distributions[dist].sample_nanos(cx.rng_load);
+                    let v = &mut self.vus[vu as usize];
+                    if d == 0 {
+                        v.step += 1;
+                        continue;
+                    }
+                    v.token = v.token.wrapping_add(1);
+                    v.phase = VuPhase::Sleeping;
+                    let token = v.token;
+                    cx.queue.push(cx.now + d, Event::VuWake { vu, token });
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// k6's `--rps`: a token bucket of burst 1 shared by all VUs; requests are spaced at
+    /// least 1/rps apart, in the order they ask (`rate.Limiter.Wait`, reference 4.2).
+    fn request(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
+        if let Some(rps) = cx.exp.rps {
+            let gap = 1e9 / rps;
+            let slot = (self.rps_last + gap).max(cx.now as f64);
+            self.rps_last = slot;
+            let at = slot.ceil() as Nanos;
+            if at > cx.now {
+                let v = &mut self.vus[vu as usize];
+                v.token = v.token.wrapping_add(1);
+                v.phase = VuPhase::RpsWait;
+                let token = v.token;
+                cx.queue.push(at, Event::VuWake { vu, token });
+                return None;
+            }
+        }
+        self.send_request(vu, cx)
+    }
+
+    fn send_request(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
+        cx.rec.accounting.sent += 1;
+        let now = cx.now;
+        let v = &mut self.vus[vu as usize];
+        v.token = v.token.wrapping_add(1);
+        v.phase = VuPhase::InRequest;
+        v.request_sent = now;
+        let token = v.token;
+        cx.queue.push_lane(
+            lanes::CLIENT_TIMEOUT,
+            now.saturating_add(cx.exp.client_timeout),
+            Event::ClientTimeout { vu, token },
+        );
+        let model = &cx.exp.model;
+        match model.balancer.latency {
+            Some(dist) => {
+                let d = model.distributions[dist].sample_nanos(cx.rng_system);
+                cx.queue.push(now + d, Event::EntryArrive { vu, token });
+                None
+            }
+            None => Some(EntryDue { vu }),
+        }
+    }
+
+    /// The request has crossed the balancer (stale: the VU no longer waits for it).
+    pub fn entry_arrive(&self, vu: u32, token: u32) -> Option<EntryDue> {
+        let v = &self.vus[vu as usize];
+        (v.token == token && v.phase == VuPhase::InRequest).then_some(EntryDue { vu })
+    }
+
+    /// The VU's request: its token and endpoint.
+    pub fn request_of(&self, vu: u32) -> (u32, usize) {
+        let v = &self.vus[vu as usize];
+        (v.token, v.endpoint as usize)
+    }
+
+    /// The entry admitted the VU's request as a task, or refused it with a cause.
+    pub fn admitted(
+        &mut self,
+        vu: u32,
+        result: Result<(u32, u32), Cause>,
+        now: Nanos,
+        queue: &mut EventQueue,
+    ) {
+        let v = &mut self.vus[vu as usize];
+        match result {
+            Ok((task, generation)) => {
+                v.task = task;
+                v.task_gen = generation;
+            }
+            Err(cause) => {
+                // Answer at the next step, not inside this call: a flow without sleeps
+                // against a full service must not recurse.
+                v.phase = VuPhase::Refused(cause);
+                let token = v.token;
+                queue.push_lane(lanes::NOW, now, Event::VuWake { vu, token });
+            }
+        }
+    }
+
+    /// A sleep or an rps wait is over, or a refusal is due.
+    pub fn wake(&mut self, vu: u32, token: u32, cx: &mut VuCx) -> Option<EntryDue> {
+        let v = self.vus[vu as usize];
+        if v.token != token {
+            return None;
+        }
+        match v.phase {
+            VuPhase::Sleeping => {
+                let v = &mut self.vus[vu as usize];
+                v.step += 1;
+                v.phase = VuPhase::Idle;
+                self.run_flow(vu, cx)
+            }
+            VuPhase::RpsWait => self.send_request(vu, cx),
+            VuPhase::Refused(cause) => {
+                self.vus[vu as usize].phase = VuPhase::InRequest;
+                self.response(vu, token, Some(cause), cx)
+            }
+            VuPhase::Idle | VuPhase::InRequest => None,
+        }
+    }
+
+    /// The answer to a VU's request (or its client timeout).
+    pub fn response(
+        &mut self,
+        vu: u32,
+        token: u32,
+        error: Option<Cause>,
+        cx: &mut VuCx,
+    ) -> Option<EntryDue> {
+        let v = self.vus[vu as usize];
+        if v.token != token || v.phase != VuPhase::InRequest {
+            return None;
+        }
+        let duration = cx.now - v.request_sent;
+        cx.rec.response(v.endpoint as usize, duration, error);
+        if error.is_some() {
+            cx.rec.accounting.failed += 1;
+        } else {
+            cx.rec.accounting.succeeded += 1;
+        }
+        if let Some(FlowStep::Request {
+            first_check,
+            n_checks,
+            ..
+        }) = cx.exp.flows[v.flow as usize]
+            .steps
+            .get(v.step as usize)
+            .copied()
+        {
+            for k in first_check..first_check + n_checks {
+                let passed = match cx.exp.checks[k as usize].condition {
+                    CheckCondition::StatusOk => error.is_none(),
+                    CheckCondition::DurationBelow(limit) => duration < limit,
+                };
+                cx.rec.check(k as usize, passed);
+            }
+        }
+        let v = &mut self.vus[vu as usize];
+        v.step += 1;
+        v.token = v.token.wrapping_add(1);
+        v.phase = VuPhase::Idle;
+        self.run_flow(vu, cx)
+    }
+
+    /// k6's request timeout fired while the VU still waits: the task it leaves behind
+    /// (the server does not notice that the client left; the request runs on).
+    pub fn timed_out(&self, vu: u32, token: u32) -> Option<(u32, u32)> {
+        let v = &self.vus[vu as usize];
+        (v.token == token && v.phase == VuPhase::InRequest).then_some((v.task, v.task_gen))
+    }
+
+    fn iteration_complete(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
+        cx.rec.iterations += 1;
+        let v = &mut self.vus[vu as usize];
+        v.in_iteration = false;
+        v.iterations_done += 1;
+        let (s, stopping) = (v.scenario as usize, v.stopping);
+        self.scenarios[s].running -= 1;
+        let mut due = None;
+        if self.scenarios[s].arrival.is_some() {
+            self.deactivate(vu, cx);
+            self.scenarios[s].idle.push(vu);
+        } else if stopping || self.scenarios[s].regular_over {
+            self.deactivate(vu, cx);
+        } else {
+            due = self.start_iteration(vu, cx);
+        }
+        // (Admitting `due` touches no scenario state, so it may follow this.)
+        self.check_finished(s, cx.exp);
+        due
+    }
+}
