@@ -322,3 +322,14 @@ pub struct CalibrateArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

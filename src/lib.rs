@@ -7,8 +7,8 @@
 pub mod aggregate;
 pub mod app;
 pub mod autoscale;
-pub mod bench;
 pub mod cli;
+pub mod commands;
 pub mod engine;
 pub mod error;
 #[doc(hidden)]

@@ -5,9 +5,12 @@
 
 use crate::engine::result::{BucketRow, ReplicationResult};
 use crate::model::experiment::Experiment;
+use crate::model::load::load_experiment_spec_with;
 use crate::spec::experiment::AlertSpec;
+use crate::spec::overrides::Overrides;
 use crate::stats::interval::{quantile, wilson_interval};
 use serde::Serialize;
+use std::path::Path;
 
 type Column = Box<dyn Fn(&BucketRow) -> f64 + Send + Sync>;
 
@@ -100,6 +103,17 @@ fn column(exp: &Experiment, name: &str) -> Option<Column> {
         return Some(Box::new(move |b: &BucketRow| b.db_in_use[i]));
     }
     None
+}
+
+/// The alert rules of the experiment file at `path` (with `overrides`), validated against
+/// the time series of `exp` (the same file, loaded).
+pub fn load_rules(
+    path: &Path,
+    overrides: &Overrides,
+    exp: &Experiment,
+) -> anyhow::Result<Vec<AlertRule>> {
+    let spec = load_experiment_spec_with(path, overrides)?;
+    build_rules(exp, &spec.alerts).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// Validates the rules against the experiment's time-series columns.

@@ -92,6 +92,23 @@ pub fn min_replications(opts: GateOptions) -> Option<u32> {
         .find(|&n| wilson_interval(n as u64, n as u64, opts.confidence).0 >= opts.level)
 }
 
+/// Raises `exp`'s replications to [`min_replications`] when it asks for fewer (fewer could
+/// never show P(pass) >= level), and says so; `None` when it asks for enough.
+pub fn raise_to_minimum(exp: &mut Experiment, opts: GateOptions) -> Option<String> {
+    let min = min_replications(opts)?;
+    if exp.replications >= min {
+        return None;
+    }
+    let note = format!(
+        "replications: {min} (the experiment asks for {}, but fewer than {min} cannot show P(pass) >= {} at {:.0}% confidence)",
+        exp.replications,
+        opts.level,
+        opts.confidence * 100.0
+    );
+    exp.replications = min;
+    Some(note)
+}
+
 /// Judges every threshold of `exp` on `results`.
 pub fn evaluate(
     exp: &Experiment,

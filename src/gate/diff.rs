@@ -4,7 +4,9 @@
 //! shown beside it: the gap between the two is the noise that pairing removed.
 
 use crate::aggregate::observe::observe;
+use crate::engine::RunError;
 use crate::engine::result::ReplicationResult;
+use crate::gate::Runner;
 use crate::gate::metrics::{fmt_num, fmt_signed, key_metrics};
 use crate::model::experiment::Experiment;
 use crate::stats::interval::{Estimate, estimate, paired_difference};
@@ -96,6 +98,19 @@ pub fn welch_interval(a: &[f64], b: &[f64]) -> Option<[f64; 2]> {
     let t = StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(0.975);
     let h = t * se2.sqrt();
     Some([d - h, d + h])
+}
+
+/// Runs A and B side by side with the same replication indices (A's count): with the same
+/// seed, the paired differences share their random numbers.
+pub fn run_pair(
+    runner: &Runner,
+    exp_a: &Experiment,
+    exp_b: &Experiment,
+) -> Result<(Vec<ReplicationResult>, Vec<ReplicationResult>), RunError> {
+    let idx: Vec<u32> = (0..exp_a.replications).collect();
+    let (ra, rb) =
+        runner.install(|| rayon::join(|| runner.run(exp_a, &idx), || runner.run(exp_b, &idx)));
+    Ok((ra?, rb?))
 }
 
 pub fn compare(

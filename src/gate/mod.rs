@@ -67,4 +67,3 @@ impl Runner {
         }
     }
 }
-pub mod commands;

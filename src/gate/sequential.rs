@@ -10,6 +10,9 @@ use crate::model::experiment::Experiment;
 use crate::stats::interval::relative_half_width;
 use serde::Serialize;
 
+/// Default cap on replications under `--precision` (`--max-replications`).
+pub const DEFAULT_MAX_REPLICATIONS: u32 = 200;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Precision {
     pub metric: String,

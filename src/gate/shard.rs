@@ -5,6 +5,7 @@
 
 use crate::engine::result::ReplicationResult;
 use crate::gate::sweep::{Axis, Row};
+use crate::model::experiment::Experiment;
 use serde::{Deserialize, Serialize};
 
 pub const PARTIAL_FILE: &str = "partial.yaml";
@@ -69,6 +70,55 @@ pub struct Partial {
 }
 
 impl Partial {
+    /// What a run shard writes: `results`, its replications of `exp` (loaded from
+    /// `experiment` with `overrides`).
+    pub fn run(
+        experiment: String,
+        overrides: Vec<String>,
+        exp: &Experiment,
+        shard: Shard,
+        results: Vec<ReplicationResult>,
+    ) -> Partial {
+        Partial {
+            capsim_version: env!("CARGO_PKG_VERSION").into(),
+            kind: Kind::Run,
+            experiment,
+            overrides,
+            seed: exp.seed,
+            replications: exp.replications,
+            shard,
+            results,
+            grid: Vec::new(),
+            header: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// What a sweep shard writes: the grid, the column names and the rows of its points.
+    pub fn sweep(
+        experiment: String,
+        overrides: Vec<String>,
+        base: &Experiment,
+        shard: Shard,
+        grid: Vec<Axis>,
+        header: Vec<String>,
+        rows: Vec<Row>,
+    ) -> Partial {
+        Partial {
+            capsim_version: env!("CARGO_PKG_VERSION").into(),
+            kind: Kind::Sweep,
+            experiment,
+            overrides,
+            seed: base.seed,
+            replications: base.replications,
+            shard,
+            results: Vec::new(),
+            grid,
+            header,
+            rows,
+        }
+    }
+
     pub fn to_yaml(&self) -> Result<String, String> {
         serde_saphyr::to_string(self).map_err(|e| e.to_string())
     }
@@ -115,4 +165,63 @@ impl Partial {
         }
         Ok(())
     }
+}
+
+/// Checks that `parts` (at least one) come from one run and hold each of its N shards
+/// exactly once.
+pub fn check_complete(parts: &[Partial]) -> Result<(), String> {
+    for p in &parts[1..] {
+        p.same_run(&parts[0])?;
+    }
+    let n = parts[0].shard.n;
+    let mut ks: Vec<u32> = parts.iter().map(|p| p.shard.k).collect();
+    ks.sort_unstable();
+    let want: Vec<u32> = (1..=n).collect();
+    if ks != want {
+        let missing: Vec<String> = want
+            .iter()
+            .filter(|k| !ks.contains(k))
+            .map(|k| format!("{k}/{n}"))
+            .collect();
+        return Err(format!(
+            "merge needs each of the {n} shards exactly once; got {}{}",
+            ks.iter()
+                .map(|k| format!("{k}/{n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if missing.is_empty() {
+                " (a shard appears twice)".to_string()
+            } else {
+                format!("; missing {}", missing.join(", "))
+            }
+        ));
+    }
+    Ok(())
+}
+
+/// The run shards' replications in index order; they must be 0..`replications`, once each.
+pub fn merge_results(
+    parts: Vec<Partial>,
+    replications: u32,
+) -> Result<Vec<ReplicationResult>, String> {
+    let mut results: Vec<ReplicationResult> = parts.into_iter().flat_map(|p| p.results).collect();
+    results.sort_by_key(|r| r.index);
+    if !results.iter().map(|r| r.index).eq(0..replications) {
+        return Err(format!(
+            "the shards do not hold replications 0..{replications} exactly once each"
+        ));
+    }
+    Ok(results)
+}
+
+/// The sweep shards' rows in point order; they must be 0..`points`, once each.
+pub fn merge_rows(parts: Vec<Partial>, points: usize) -> Result<Vec<Row>, String> {
+    let mut rows: Vec<Row> = parts.into_iter().flat_map(|p| p.rows).collect();
+    rows.sort_by_key(|r| r.index);
+    if !rows.iter().map(|r| r.index).eq(0..points) {
+        return Err(format!(
+            "the shards do not hold sweep points 0..{points} exactly once each"
+        ));
+    }
+    Ok(rows)
 }

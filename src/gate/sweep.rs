@@ -4,13 +4,19 @@
 //! attainment, cost, and whether the point is Pareto-optimal on cost against attainment.
 
 use crate::aggregate::observe::observe;
+use crate::engine::RunError;
 use crate::engine::result::ReplicationResult;
+use crate::gate::Runner;
 use crate::gate::metrics::{fmt_num, key_metrics};
 use crate::model::experiment::Experiment;
+use crate::model::load::{load_experiment_spec_with, load_experiment_with};
 use crate::spec::overrides::{Overrides, parse_override};
 use crate::stats::interval::{estimate, wilson_interval};
+use anyhow::{Context, anyhow, ensure};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::path::Path;
 
 /// One dimension of the grid: an override path and its values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +41,29 @@ pub fn parse_axis(text: &str) -> Result<Axis, String> {
         path: path.trim().to_string(),
         values,
     })
+}
+
+/// The grid: the `--grid` axes when there are any, else the `sweep:` block of the
+/// experiment at `path` (with `overrides`).
+pub fn grid(path: &Path, grid: &[String], overrides: &Overrides) -> anyhow::Result<Vec<Axis>> {
+    if !grid.is_empty() {
+        return grid
+            .iter()
+            .map(|g| parse_axis(g).map_err(anyhow::Error::msg))
+            .collect();
+    }
+    let spec = load_experiment_spec_with(path, overrides)?;
+    spec.sweep
+        .iter()
+        .map(|(axis, values)| {
+            let text = format!("{axis}=0");
+            parse_override(&text).map_err(|e| anyhow!("{}: sweep.{axis}: {e}", path.display()))?;
+            Ok(Axis {
+                path: axis.clone(),
+                values: values.clone(),
+            })
+        })
+        .collect()
 }
 
 pub fn value_text(v: &Value) -> String {
@@ -156,6 +185,59 @@ pub fn row(index: usize, exp: &Experiment, results: &[ReplicationResult]) -> Row
         cost,
         attainment,
     }
+}
+
+/// Loads the experiment at each of `points` (with the base's seed and replications), so a
+/// bad value fails before anything runs, and checks each measures what the base does.
+pub fn load_points(
+    path: &Path,
+    overrides: &Overrides,
+    points: &[&Point],
+    base: &Experiment,
+) -> anyhow::Result<Vec<Experiment>> {
+    let exps: Vec<Experiment> = points
+        .iter()
+        .map(|p| {
+            load_experiment_with(path, &overrides.chain(&p.overrides))
+                .map_err(anyhow::Error::from)
+                .map(|mut exp| {
+                    exp.replications = base.replications;
+                    exp.seed = base.seed;
+                    exp
+                })
+                .with_context(|| {
+                    format!("sweep point {} ({})", p.index, p.overrides.raw().join(", "))
+                })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let header = metric_header(base);
+    for (p, e) in points.iter().zip(&exps) {
+        ensure!(
+            metric_header(e) == header,
+            "sweep point {}: its thresholds or services differ from the base experiment's; a sweep compares like with like",
+            p.index
+        );
+    }
+    Ok(exps)
+}
+
+/// Runs every point (in parallel) with the same replication indices: one row per point.
+pub fn run_points(
+    runner: &Runner,
+    points: &[&Point],
+    exps: &[Experiment],
+    indices: &[u32],
+) -> Result<Vec<Row>, RunError> {
+    runner.install(|| {
+        points
+            .par_iter()
+            .zip(exps)
+            .map(|(p, e)| {
+                let results = runner.run(e, indices)?;
+                Ok(row(p.index, e, &results))
+            })
+            .collect::<Result<Vec<_>, RunError>>()
+    })
 }
 
 /// Pareto-optimal rows: no other row is at most as costly and at least as good on SLO

@@ -12,7 +12,7 @@
 
 use crate::engine::ReplicationResult;
 use crate::gate::Runner;
-use crate::gate::metrics::{find, key_metrics};
+use crate::gate::metrics::{find, fmt_num, key_metrics};
 use crate::model::load::load_experiment_with;
 use crate::spec::overrides::{Overrides, parse_override};
 use crate::stats::interval::{Estimate, estimate};
@@ -153,9 +153,89 @@ pub struct Calibration {
     pub set_lines: Vec<String>,
 }
 
+/// The line printed before the search: the parameters and the targets.
+pub fn heading(params: &[Param], targets: &[Target]) -> String {
+    let names: Vec<String> = params.iter().map(|p| p.path.clone()).collect();
+    let tnames: Vec<String> = targets
+        .iter()
+        .map(|t| format!("{}={}", t.metric, fmt_num(t.value)))
+        .collect();
+    format!("calibrating {} to {}", names.join(", "), tnames.join(", "))
+}
+
+impl Iteration {
+    /// The progress line of this evaluation.
+    pub fn line(&self, params: &[Param]) -> String {
+        let vals: Vec<String> = params
+            .iter()
+            .zip(&self.values)
+            .map(|(p, &v)| p.text(v))
+            .collect();
+        let ms: Vec<String> = self.metrics.iter().map(|&m| fmt_num(m)).collect();
+        format!(
+            "  eval {:>3}: {}  ->  {}  (rel. sq. error {:.3e})",
+            self.evaluation,
+            vals.join(", "),
+            ms.join(", "),
+            self.error
+        )
+    }
+}
+
 impl Calibration {
     pub fn converged(&self) -> bool {
         self.within.iter().all(|&b| b)
+    }
+
+    /// The result as text: converged or not, the values found, each metric against its
+    /// target, and the values as overrides.
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        text.push_str(&format!(
+            "\n{} after {} evaluations ({} replications each, seed {}, common random numbers):\n",
+            if self.converged() {
+                "converged"
+            } else {
+                "NOT within tolerance"
+            },
+            self.iterations.len(),
+            self.replications,
+            self.seed
+        ));
+        for (p, &v) in self.params.iter().zip(&self.best) {
+            text.push_str(&format!("  {} = {}\n", p.path, p.text(v)));
+        }
+        for ((t, e), ok) in self.targets.iter().zip(&self.achieved).zip(&self.within) {
+            let ci = e
+                .ci95
+                .map(|[a, b]| format!(" [{}, {}]", fmt_num(a), fmt_num(b)))
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "  {} = {}{} (target {}, {:+.1} %, {} the {:.0} % tolerance)\n",
+                t.metric,
+                fmt_num(e.mean),
+                ci,
+                fmt_num(t.value),
+                (e.mean / t.value - 1.0) * 100.0,
+                if *ok { "within" } else { "OUTSIDE" },
+                self.tolerance * 100.0
+            ));
+        }
+        text.push_str("\nas overrides:\n");
+        for l in &self.set_lines {
+            text.push_str(&format!("  {l}\n"));
+        }
+        text
+    }
+
+    /// The calibrated values as `--set` lines, one a line.
+    pub fn set_file(&self) -> String {
+        let mut body = String::new();
+        for l in &self.set_lines {
+            body.push_str(l);
+            body.push('\n');
+        }
+        body
     }
 }
 

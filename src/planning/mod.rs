@@ -6,7 +6,6 @@
 //! experiments that answer each row of the plan's table and the values the plan expects.
 
 pub mod calibrate;
-pub mod commands;
 pub mod measures;
 pub mod plan;
 pub mod report;

@@ -1,0 +1,69 @@
+//! `capsim calibrate`: fits model parameters (override paths) to measured figures with
+//! common random numbers; exit 1 when a target is not met within the tolerance.
+
+use crate::cli::CalibrateArgs;
+use crate::engine::Budget;
+use crate::gate::Runner;
+use crate::planning::calibrate::{
+    CalibrateOptions, calibrate as fit, heading, parse_param, parse_target,
+};
+use crate::report::files::write_atomic;
+use crate::spec::overrides::Overrides;
+use anyhow::{Context, Result};
+use std::process::ExitCode;
+
+pub fn calibrate(args: &CalibrateArgs) -> Result<ExitCode> {
+    let params = args
+        .param
+        .iter()
+        .map(|p| parse_param(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let targets = args
+        .target
+        .iter()
+        .map(|t| parse_target(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let base = Overrides::parse(&args.set).map_err(anyhow::Error::msg)?;
+    let opts = CalibrateOptions {
+        replications: args.replications,
+        seed: args.seed,
+        tolerance: args.tolerance,
+        max_evaluations: args.max_evaluations,
+        runner: Runner {
+            threads: args.threads,
+            budget: Budget {
+                max_events: args
+                    .max_events
+                    .unwrap_or(crate::gate::DEFAULT_GATE_MAX_EVENTS),
+                ..Budget::default()
+            },
+        },
+    };
+    let quiet = args.quiet;
+    if !quiet {
+        println!("{}", heading(&params, &targets));
+    }
+    let cal = fit(&args.experiment, &base, &params, &targets, &opts, &|it| {
+        if !quiet {
+            println!("{}", it.line(&params));
+        }
+    })?;
+    if !quiet {
+        print!("{}", cal.text());
+    }
+    if let Some(path) = &args.out {
+        write_atomic(path, cal.set_file().as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if let Some(j) = &args.json {
+        write_atomic(j, serde_json::to_string_pretty(&cal)?.as_bytes())
+            .with_context(|| format!("{}: cannot write", j.display()))?;
+    }
+    Ok(if cal.converged() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

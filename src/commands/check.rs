@@ -1,0 +1,80 @@
+//! `capsim check`: the CI gate. Exit 0 when every threshold passes with the required
+//! probability, 1 when one fails or is undecided, 2 on bad input; JUnit and Markdown reports.
+
+use crate::cli::CheckArgs;
+use crate::commands::common::{gate_runner, load, parse_overrides, run_count, write_output};
+use crate::gate::check::{GateOptions, evaluate, raise_to_minimum};
+use crate::gate::{DEFAULT_CHECK_WALL_TIME, alerts};
+use anyhow::{Result, bail, ensure};
+use std::process::ExitCode;
+
+pub fn check(args: &CheckArgs) -> Result<ExitCode> {
+    ensure!(
+        (0.0..=1.0).contains(&args.level),
+        "--level {}: a probability from 0 to 1 (e.g. 0.9)",
+        args.level
+    );
+    ensure!(
+        args.confidence > 0.0 && args.confidence < 1.0,
+        "--confidence {}: between 0 and 1 (e.g. 0.95)",
+        args.confidence
+    );
+    let overrides = parse_overrides(&args.run.set)?;
+    let opts = GateOptions {
+        level: args.level,
+        confidence: args.confidence,
+    };
+    let mut exp = load(
+        &args.experiment,
+        &overrides,
+        args.run.replications,
+        args.run.seed,
+    )?;
+    // Without --replications, run at least as many as can show P(pass) >= level at all.
+    let raised = match args.run.replications {
+        None => raise_to_minimum(&mut exp, opts),
+        Some(_) => None,
+    };
+    if exp.thresholds.is_empty() {
+        bail!(
+            "{}: the experiment has no thresholds, so there is nothing to gate on; add e.g. \
+             `thresholds: {{http_req_duration: [\"p(95)<500\"]}}`",
+            args.experiment.display()
+        );
+    }
+    let rules = alerts::load_rules(&args.experiment, &overrides, &exp)?;
+    let runner = gate_runner(&args.run, DEFAULT_CHECK_WALL_TIME);
+    let (results, stopping) = run_count(
+        &exp,
+        args.precision.as_deref(),
+        args.max_replications,
+        &runner,
+    )?;
+    let mut report = evaluate(&exp, &results, opts, overrides.raw());
+    report.stopping = match (raised, stopping) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    };
+    report.alerts = alerts::evaluate(&exp, &rules, &results)
+        .into_iter()
+        .filter(|a| a.fired > 0)
+        .collect();
+    if let Some(path) = &args.junit {
+        write_output(path, crate::gate::junit::junit(&report).as_bytes())?;
+    }
+    if let Some(path) = &args.markdown {
+        write_output(path, report.markdown().as_bytes())?;
+    }
+    if !args.quiet {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print!("{}", report.table());
+        }
+    }
+    Ok(if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

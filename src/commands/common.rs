@@ -1,0 +1,92 @@
+//! What the subcommands share: writing an output file, parsing `--set`, loading an
+//! experiment with the command line's seed and replications, the gate commands' runner,
+//! and running a fixed count or until `--precision`.
+
+use crate::cli::{GateRunArgs, WallTime};
+use crate::engine::{Budget, ReplicationResult};
+use crate::gate::Runner;
+use crate::gate::sequential::{DEFAULT_MAX_REPLICATIONS, check_metric, parse_precision, run_until};
+use crate::model::experiment::{Experiment, MAX_REPLICATIONS};
+use crate::model::load::load_experiment_with;
+use crate::report::files;
+use crate::spec::overrides::Overrides;
+use anyhow::{Context, Result, anyhow, ensure};
+use std::path::Path;
+use std::time::Duration;
+
+pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    files::write_atomic(path, bytes)
+        .with_context(|| format!("{}: cannot write output", path.display()))
+}
+
+pub(crate) fn parse_overrides(set: &[String]) -> Result<Overrides> {
+    Overrides::parse(set).map_err(anyhow::Error::msg)
+}
+
+fn check_replications(n: u32, flag: &str) -> Result<()> {
+    ensure!(
+        (1..=MAX_REPLICATIONS).contains(&n),
+        "{flag} {n}: allowed 1 to {MAX_REPLICATIONS}"
+    );
+    Ok(())
+}
+
+/// Loads an experiment with overrides and the command line's seed and replications.
+pub(crate) fn load(
+    path: &Path,
+    overrides: &Overrides,
+    replications: Option<u32>,
+    seed: Option<u64>,
+) -> Result<Experiment> {
+    let mut exp = load_experiment_with(path, overrides)?;
+    if let Some(n) = replications {
+        check_replications(n, "--replications")?;
+        exp.replications = n;
+    }
+    if let Some(s) = seed {
+        exp.seed = s;
+    }
+    Ok(exp)
+}
+
+/// The runner of a gate command; `default_wall_time` applies without `--max-wall-time`.
+pub(crate) fn gate_runner(args: &GateRunArgs, default_wall_time: Duration) -> Runner {
+    let wall = args
+        .max_wall_time
+        .unwrap_or(WallTime::Limit(default_wall_time));
+    Runner {
+        threads: args.threads,
+        budget: Budget {
+            max_events: args
+                .max_events
+                .unwrap_or(crate::gate::DEFAULT_GATE_MAX_EVENTS),
+            deadline: wall.deadline(),
+            stop: crate::interrupt::flag(),
+        },
+    }
+}
+
+pub(crate) fn all_indices(exp: &Experiment) -> Vec<u32> {
+    (0..exp.replications).collect()
+}
+
+/// Runs until `--precision` is met (or its cap), else the experiment's count; with
+/// `--precision`, also the line that says why it stopped.
+pub(crate) fn run_count(
+    exp: &Experiment,
+    precision: Option<&str>,
+    max_replications: Option<u32>,
+    runner: &Runner,
+) -> Result<(Vec<ReplicationResult>, Option<String>)> {
+    match precision {
+        Some(p) => {
+            let p = parse_precision(p).map_err(anyhow::Error::msg)?;
+            check_metric(exp, &p).map_err(|e| anyhow!("--precision: {e}"))?;
+            let cap = max_replications.unwrap_or(DEFAULT_MAX_REPLICATIONS);
+            check_replications(cap, "--max-replications")?;
+            let (results, stop) = run_until(exp, &p, exp.replications.min(cap), cap, runner)?;
+            Ok((results, Some(stop.line())))
+        }
+        None => Ok((runner.run(exp, &all_indices(exp))?, None)),
+    }
+}

@@ -1,0 +1,35 @@
+//! `capsim plot`: redraws a run folder's figures and reports (and a sweep folder's sweep
+//! figures) from its saved results, without simulating again.
+
+use crate::report::figures::FigureOptions;
+use crate::report::render::render_all_with;
+use crate::report::sweep_figures::{SWEEP_CSV, render_sweep};
+use anyhow::{Context, Result};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn plot(dir: &Path, target_rps: Option<f64>) -> Result<ExitCode> {
+    let sweep = dir.join(SWEEP_CSV).is_file();
+    let mut written = 0;
+    if sweep {
+        written += render_sweep(dir)
+            .with_context(|| format!("{}: cannot draw the sweep figures", dir.display()))?
+            .len();
+    }
+    if !sweep || dir.join("summary.json").is_file() {
+        written += render_run(dir, target_rps)?;
+    }
+    println!("  drew {} files in {}", written, dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Draws the figures and reports of a run folder; returns how many files were written.
+pub(crate) fn render_run(dir: &Path, target_rps: Option<f64>) -> Result<usize> {
+    let options = FigureOptions {
+        target_rps,
+        ..Default::default()
+    };
+    let written = render_all_with(dir, &options)
+        .with_context(|| format!("{}: cannot draw the figures", dir.display()))?;
+    Ok(written.len())
+}

@@ -1,0 +1,65 @@
+//! `capsim report`: runs a load-test plan's experiments and writes its predicted results
+//! table, success criteria verdicts and contradictions (plan-report.md and .json).
+
+use crate::cli::ReportArgs;
+use crate::planning::{Options, load_plan, report, run_plan, verdicts};
+use crate::report::files::write_atomic;
+use anyhow::{Context, Result, ensure};
+use std::process::ExitCode;
+
+pub fn report(args: &ReportArgs) -> Result<ExitCode> {
+    let plan_path = args
+        .plan
+        .clone()
+        .unwrap_or_else(|| args.dir.join("plan.yaml"));
+    ensure!(
+        plan_path.exists(),
+        "{}: no plan file; write one that maps the plan's table rows to experiments (see experiments/plan.yaml and docs/planning.md), or pass --plan FILE",
+        plan_path.display()
+    );
+    let plan = load_plan(&plan_path)?;
+    let opts = Options {
+        replications: args.replications,
+        quick: args.quick,
+        threads: args.threads,
+        max_events: args.max_events,
+        only: Vec::new(),
+    };
+    let quiet = args.quiet;
+    if !quiet {
+        eprintln!(
+            "capsim report: {} experiment(s) of {}{}",
+            plan.experiments.len(),
+            plan_path.display(),
+            if args.quick { " (quick)" } else { "" }
+        );
+    }
+    let runs = run_plan(&args.dir, &plan, &opts, &|line| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    })?;
+    let rep = verdicts::build(&plan, &runs, args.quick);
+    let md = report::markdown(&rep);
+    let json = serde_json::to_string_pretty(&rep)?;
+    let md_path = args.out.join("plan-report.md");
+    let json_path = args.out.join("plan-report.json");
+    write_atomic(&md_path, md.as_bytes())
+        .with_context(|| format!("{}: cannot write", md_path.display()))?;
+    write_atomic(&json_path, json.as_bytes())
+        .with_context(|| format!("{}: cannot write", json_path.display()))?;
+    if !quiet {
+        print!("{}", report::table(&rep));
+        println!();
+        for f in &rep.findings {
+            println!("- {f}");
+        }
+        println!(
+            "\n  wrote {} and {} ({:.1} s of runs)",
+            md_path.display(),
+            json_path.display(),
+            rep.total_wall_s
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

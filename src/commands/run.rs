@@ -1,0 +1,184 @@
+//! `capsim run`: one path for every run, plain, one shard of it (`--shard K/N`, written to
+//! OUT/partial.yaml for `capsim merge`) or until a precision (`--precision`). Also writes
+//! and prints the outputs of a run that `capsim merge` put together.
+
+use crate::aggregate::{Verdict, latency_distribution, series_columns, summarize, time_series};
+use crate::cli::RunArgs;
+use crate::commands::common::{load, parse_overrides, run_count, write_output};
+use crate::commands::plot::render_run;
+use crate::engine::{Budget, ReplicationResult};
+use crate::gate::Runner;
+use crate::gate::alerts::{self, AlertRule};
+use crate::gate::shard::{PARTIAL_FILE, Partial, Shard};
+use crate::model::experiment::Experiment;
+use crate::progress::Progress;
+use crate::replicate::{RunPlan, run_replications};
+use crate::report::{console, files};
+use anyhow::{Result, anyhow, ensure};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Which files a run writes into `--out`, besides summary.json, timeseries.csv and (with
+/// alert rules) alerts.json.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Extras {
+    /// A plain run: latency.csv, decisions.csv and, when `figures`, the figures and reports.
+    All {
+        figures: bool,
+        target_rps: Option<f64>,
+    },
+    /// A run under `--precision` and a merged run: nothing more.
+    None,
+}
+
+pub fn run(args: &RunArgs) -> Result<ExitCode> {
+    ensure!(
+        args.shard.is_none() || args.precision.is_none(),
+        "--shard and --precision do not combine: a shard runs a fixed share of a fixed count"
+    );
+    let overrides = parse_overrides(&args.set)?;
+    let exp = load(&args.experiment, &overrides, args.replications, args.seed)?;
+    let rules = alerts::load_rules(&args.experiment, &overrides, &exp)?;
+    let runner = Runner {
+        threads: args.threads,
+        budget: Budget {
+            max_events: args.max_events.unwrap_or(u64::MAX),
+            deadline: args.max_wall_time.and_then(|w| w.deadline()),
+            stop: crate::interrupt::flag(),
+        },
+    };
+    if let Some(text) = &args.shard {
+        let shard = Shard::parse(text).map_err(anyhow::Error::msg)?;
+        let dir = args
+            .out
+            .as_ref()
+            .ok_or_else(|| anyhow!("--shard needs --out DIR for its partial results"))?;
+        let idx: Vec<u32> = (0..exp.replications)
+            .filter(|&i| shard.owns(i as u64))
+            .collect();
+        let results = runner.run(&exp, &idx)?;
+        let partial = Partial::run(
+            args.experiment.display().to_string(),
+            overrides.raw(),
+            &exp,
+            shard,
+            results,
+        );
+        let path = dir.join(PARTIAL_FILE);
+        write_output(
+            &path,
+            partial.to_yaml().map_err(anyhow::Error::msg)?.as_bytes(),
+        )?;
+        if !args.quiet {
+            println!(
+                "shard {}/{}: {} of {} replications written to {}; combine the shards with `capsim merge`",
+                shard.k,
+                shard.n,
+                idx.len(),
+                exp.replications,
+                path.display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (results, stopping, extras) = match args.precision.as_deref() {
+        Some(precision) => {
+            let (results, stopping) =
+                run_count(&exp, Some(precision), args.max_replications, &runner)?;
+            (results, stopping, Extras::None)
+        }
+        None => {
+            let progress = Progress::new(exp.replications as u64, exp.end_time(), args.quiet);
+            let plan = RunPlan {
+                indices: 0..exp.replications,
+                threads: runner.threads,
+                budget: runner.budget,
+            };
+            let results = run_replications(&exp, &plan, &|_| progress.replication_done())?;
+            progress.finish();
+            let extras = Extras::All {
+                figures: !args.no_plots,
+                target_rps: args.target_rps,
+            };
+            (results, None, extras)
+        }
+    };
+    finish(
+        &exp,
+        &results,
+        &rules,
+        args.out.as_deref(),
+        extras,
+        args.quiet,
+        stopping.as_deref(),
+    )
+}
+
+/// Writes a run's outputs into `out`, then prints its summary (after `note`) and alerts;
+/// exit code 1 when a threshold fails (k6 exits non-zero when thresholds fail too).
+pub(crate) fn finish(
+    exp: &Experiment,
+    results: &[ReplicationResult],
+    rules: &[AlertRule],
+    out: Option<&Path>,
+    extras: Extras,
+    quiet: bool,
+    note: Option<&str>,
+) -> Result<ExitCode> {
+    let summary = summarize(exp, results);
+    if let Some(dir) = out {
+        let csv = files::timeseries_csv(&series_columns(exp), &time_series(exp, results));
+        write_output(&dir.join("summary.json"), &files::summary_json(&summary))?;
+        write_output(&dir.join("timeseries.csv"), &csv)?;
+        if let Extras::All {
+            figures,
+            target_rps,
+        } = extras
+        {
+            let dist = files::latency_csv(&latency_distribution(exp, results));
+            write_output(&dir.join("latency.csv"), &dist)?;
+            write_output(
+                &dir.join("decisions.csv"),
+                &files::decisions_csv(exp, results),
+            )?;
+            if figures {
+                render_run(dir, target_rps)?;
+            }
+        }
+        if !rules.is_empty() {
+            let summaries = alerts::evaluate(exp, rules, results);
+            write_output(
+                &dir.join("alerts.json"),
+                serde_json::to_string_pretty(&summaries)?.as_bytes(),
+            )?;
+        }
+    }
+    if !quiet {
+        if let Some(n) = note {
+            println!("  {n}\n");
+        }
+        print!("{}", console::render(&summary));
+        if !rules.is_empty() {
+            println!("\n  alert rules:");
+            for a in alerts::evaluate(exp, rules, results) {
+                println!("    {}", a.line());
+            }
+        }
+        if let Some(dir) = out {
+            println!(
+                "\n  wrote {} and {}",
+                dir.join("summary.json").display(),
+                dir.join("timeseries.csv").display()
+            );
+        }
+    }
+    let failed = summary
+        .thresholds
+        .iter()
+        .any(|t| t.verdict == Verdict::Fail);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
