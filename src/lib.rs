@@ -20,6 +20,7 @@ pub mod planning;
 pub mod progress;
 pub mod replicate;
 pub mod report;
+pub mod run_folder;
 pub mod spec;
 pub mod stats;
 pub mod suggest;

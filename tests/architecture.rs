@@ -33,10 +33,9 @@ const LAYERS: &[(&str, &[&str])] = &[
             "cli.rs",
             "main.rs",
             "lib.rs",
-            "bench.rs",
             "progress.rs",
             "fuzzing.rs",
-            "output.rs",
+            "run_folder.rs",
         ],
     ),
 ];

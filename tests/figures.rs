@@ -9,10 +9,12 @@ use capsim::aggregate::{series_columns, summarize, time_series};
 use capsim::engine::Budget;
 use capsim::model::load::load_experiment;
 use capsim::replicate::{RunPlan, run_replications};
-use capsim::report::data::{LATENCY_FILE, load_run};
+use capsim::report::data::LATENCY_FILE;
 use capsim::report::figures::{FIGURE_STEMS, FigureOptions, plan};
 use capsim::report::files;
-use capsim::report::render::{REPORT_HTML, REPORT_MD, render_all, render_all_with};
+use capsim::report::render::{REPORT_HTML, REPORT_MD};
+use capsim::run_folder::load_run;
+use capsim::run_folder::{render_all, render_all_with};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -32,9 +34,10 @@ fn run_into(experiment: &str, replications: u32, name: &str) -> PathBuf {
     };
     let results = run_replications(&exp, &plan, &|_| {}).unwrap();
     let summary = summarize(&exp, &results);
-    files::write_atomic(&dir.join("summary.json"), &files::summary_json(&summary)).unwrap();
+    capsim::run_folder::write_atomic(&dir.join("summary.json"), &files::summary_json(&summary))
+        .unwrap();
     let csv = files::timeseries_csv(&series_columns(&exp), &time_series(&exp, &results));
-    files::write_atomic(&dir.join("timeseries.csv"), &csv).unwrap();
+    capsim::run_folder::write_atomic(&dir.join("timeseries.csv"), &csv).unwrap();
     dir
 }
 

@@ -4,9 +4,8 @@
 //! grids of one, two and three parameters.
 
 use capsim::gate::sweep::{Row, csv, parse_axis, points};
-use capsim::report::sweep_figures::{
-    HEATMAP_STEM, PARETO_STEM, SweepFigureOptions, SweepTable, heatmap_size, render_sweep,
-};
+use capsim::report::sweep_figures::{HEATMAP_STEM, PARETO_STEM, SweepFigureOptions, heatmap_size};
+use capsim::run_folder::render_sweep;
 use std::path::{Path, PathBuf};
 
 /// The metric columns after the parameters, as `metric_header` lays them out.
@@ -118,7 +117,7 @@ fn render_and_check(dir: &Path) -> (u32, u32) {
         let text = std::fs::read_to_string(&svg).unwrap();
         assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
     }
-    let table = SweepTable::load(dir).unwrap();
+    let table = capsim::run_folder::load_sweep(dir).unwrap();
     let expected = heatmap_size(&table, &SweepFigureOptions::default());
     let (w, h, _) = decode_png(&dir.join(format!("{HEATMAP_STEM}.png")));
     assert_eq!((w, h), expected);
@@ -134,7 +133,7 @@ fn two_parameter_sweep_draws_heatmap_and_pareto() {
             "hpa.web-hpa.spec.metrics[0].resource.target.averageUtilization=50,60,70",
         ],
     );
-    let table = SweepTable::load(&dir).unwrap();
+    let table = capsim::run_folder::load_sweep(&dir).unwrap();
     assert_eq!(table.params.len(), 2);
     assert_eq!(table.rows.len(), 9);
     assert_eq!(render_and_check(&dir), (1200, 600));

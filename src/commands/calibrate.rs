@@ -7,7 +7,7 @@ use crate::gate::Runner;
 use crate::planning::calibrate::{
     CalibrateOptions, calibrate as fit, heading, parse_param, parse_target,
 };
-use crate::report::files::write_atomic;
+use crate::run_folder::write_atomic;
 use crate::spec::overrides::Overrides;
 use anyhow::{Context, Result};
 use std::process::ExitCode;

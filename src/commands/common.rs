@@ -8,14 +8,13 @@ use crate::gate::Runner;
 use crate::gate::sequential::{DEFAULT_MAX_REPLICATIONS, check_metric, parse_precision, run_until};
 use crate::model::experiment::{Experiment, MAX_REPLICATIONS};
 use crate::model::load::load_experiment_with;
-use crate::report::files;
 use crate::spec::overrides::Overrides;
 use anyhow::{Context, Result, anyhow, ensure};
 use std::path::Path;
 use std::time::Duration;
 
 pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
-    files::write_atomic(path, bytes)
+    crate::run_folder::write_atomic(path, bytes)
         .with_context(|| format!("{}: cannot write output", path.display()))
 }
 

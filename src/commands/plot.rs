@@ -2,8 +2,9 @@
 //! figures) from its saved results, without simulating again.
 
 use crate::report::figures::FigureOptions;
-use crate::report::render::render_all_with;
-use crate::report::sweep_figures::{SWEEP_CSV, render_sweep};
+use crate::report::sweep_figures::SWEEP_CSV;
+use crate::run_folder::render_all_with;
+use crate::run_folder::render_sweep;
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::ExitCode;

@@ -3,7 +3,7 @@
 
 use crate::cli::ReportArgs;
 use crate::planning::{Options, load_plan, report, run_plan, verdicts};
-use crate::report::files::write_atomic;
+use crate::run_folder::write_atomic;
 use anyhow::{Context, Result, ensure};
 use std::process::ExitCode;
 

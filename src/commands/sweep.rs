@@ -8,7 +8,7 @@ use crate::gate::shard::{PARTIAL_FILE, Partial, Shard};
 use crate::gate::sweep::{
     Axis, Point, Row, csv, grid, load_points, metric_header, points, run_points, table,
 };
-use crate::report::sweep_figures::render_sweep;
+use crate::run_folder::render_sweep;
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::ExitCode;

@@ -346,44 +346,34 @@ pub const SUMMARY_FILE: &str = "summary.json";
 pub const TIMESERIES_FILE: &str = "timeseries.csv";
 pub const LATENCY_FILE: &str = "latency.csv";
 
-fn read(path: &Path) -> Result<Vec<u8>, DataError> {
-    std::fs::read(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// Reads `dir/summary.json` and `dir/timeseries.csv` (both required) and `dir/latency.csv`
-/// (optional).
-pub fn load_run(dir: &Path) -> Result<RunData, DataError> {
-    let summary_path = dir.join(SUMMARY_FILE);
-    let summary: RunSummary =
-        serde_json::from_slice(&read(&summary_path)?).map_err(|e| DataError::Parse {
-            path: summary_path.clone(),
-            message: e.to_string(),
-        })?;
-    let series_path = dir.join(TIMESERIES_FILE);
-    let series = parse_timeseries(&read(&series_path)?).map_err(|message| DataError::Parse {
-        path: series_path.clone(),
-        message,
-    })?;
-    let latency_path = dir.join(LATENCY_FILE);
-    let latency = if latency_path.exists() {
-        Some(
-            parse_latency(&read(&latency_path)?).map_err(|message| DataError::Parse {
-                path: latency_path.clone(),
-                message,
-            })?,
-        )
-    } else {
-        None
-    };
-    Ok(RunData {
-        dir: dir.to_path_buf(),
-        summary,
-        series,
-        latency,
-    })
+impl RunData {
+    /// A run folder's data from the bytes of its files: `summary.json` and `timeseries.csv`
+    /// (required) and `latency.csv` (optional). `dir` names the folder in messages and
+    /// reports.
+    pub fn parse(
+        dir: &Path,
+        summary: &[u8],
+        series: &[u8],
+        latency: Option<&[u8]>,
+    ) -> Result<RunData, DataError> {
+        let parse_error = |file: &str, message: String| DataError::Parse {
+            path: dir.join(file),
+            message,
+        };
+        let summary: RunSummary = serde_json::from_slice(summary)
+            .map_err(|e| parse_error(SUMMARY_FILE, e.to_string()))?;
+        let series =
+            parse_timeseries(series).map_err(|message| parse_error(TIMESERIES_FILE, message))?;
+        let latency = latency
+            .map(|bytes| parse_latency(bytes).map_err(|m| parse_error(LATENCY_FILE, m)))
+            .transpose()?;
+        Ok(RunData {
+            dir: dir.to_path_buf(),
+            summary,
+            series,
+            latency,
+        })
+    }
 }
 
 fn cell(s: &str, line: u64, col: &str) -> Result<f64, String> {

@@ -1,32 +1,7 @@
-//! summary.json and timeseries.csv, written whole or not at all (temporary file, then rename).
+//! The bytes of a run's data files: summary.json, timeseries.csv, latency.csv and
+//! decisions.csv (the command layer writes them).
 
 use crate::aggregate::{DistributionRow, SeriesRow, Summary};
-use std::io::Write;
-use std::path::Path;
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
 
 pub fn summary_json(summary: &Summary) -> Vec<u8> {
     let mut v = serde_json::to_vec_pretty(summary).expect("summary serializes");

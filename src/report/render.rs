@@ -1,16 +1,13 @@
-//! Re-renders every figure and report of a run folder from its saved results
-//! (summary.json, timeseries.csv, latency.csv when present), without simulating again.
-//!
-//! Writes into the folder, each file whole or not at all (temporary name, then rename):
-//! `<figure>.png` and `<figure>.svg` for every figure of [`figures::plan`], `report.md`
-//! (figures linked as relative PNGs) and `report.html` (one self-contained file: CSS and
-//! figures inlined, no network access).
+//! Renders every figure and report of a run from its saved results (summary.json,
+//! timeseries.csv, latency.csv when present) as named files: `<figure>.png` and
+//! `<figure>.svg` for every figure of [`figures::plan`], `report.md` (figures linked as
+//! relative PNGs) and `report.html` (one self-contained file: CSS and figures inlined, no
+//! network access). The command layer reads the folder and writes the files.
 
-use crate::report::data::{DataError, load_run};
+use crate::report::data::{DataError, RunData};
 use crate::report::document::{self, RenderedFigure};
 use crate::report::figures::{self, DrawError, FigureOptions};
-use crate::report::files::write_atomic;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -29,43 +26,42 @@ pub enum RenderError {
 pub const REPORT_MD: &str = "report.md";
 pub const REPORT_HTML: &str = "report.html";
 
-/// [`render_all_with`] with the default options (no target request rate).
-pub fn render_all(dir: &Path) -> Result<Vec<PathBuf>, RenderError> {
-    render_all_with(dir, &FigureOptions::default())
+/// One file of a run folder's views, by name, ready to be written.
+#[derive(Debug, Clone)]
+pub struct RenderedFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
 }
 
-/// Draws every figure that the run's data supports as PNG and SVG, then report.md and
-/// report.html; returns the paths written, figures first (PNG, SVG), then the reports.
-pub fn render_all_with(dir: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, RenderError> {
-    let data = load_run(dir)?;
-    let mut written = Vec::new();
+/// Every figure that the run's data supports as PNG and SVG, then report.md and
+/// report.html, in that order (figures first, PNG before SVG).
+pub fn render_run(data: &RunData, opts: &FigureOptions) -> Result<Vec<RenderedFile>, RenderError> {
+    let mut files = Vec::new();
     let mut rendered = Vec::new();
-    let write = |path: PathBuf, bytes: &[u8], written: &mut Vec<PathBuf>| {
-        write_atomic(&path, bytes).map_err(|source| RenderError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        written.push(path);
-        Ok::<(), RenderError>(())
-    };
-    for spec in figures::plan(&data, opts) {
+    for spec in figures::plan(data, opts) {
         let draw_err = |source| RenderError::Draw {
             figure: spec.stem.clone(),
             source,
         };
-        let png = figures::render_png(&spec, &data, opts).map_err(draw_err)?;
-        let svg = figures::render_svg(&spec, &data, opts).map_err(draw_err)?;
-        write(dir.join(format!("{}.png", spec.stem)), &png, &mut written)?;
-        write(
-            dir.join(format!("{}.svg", spec.stem)),
-            svg.as_bytes(),
-            &mut written,
-        )?;
+        let png = figures::render_png(&spec, data, opts).map_err(draw_err)?;
+        let svg = figures::render_svg(&spec, data, opts).map_err(draw_err)?;
+        files.push(RenderedFile {
+            name: format!("{}.png", spec.stem),
+            bytes: png.clone(),
+        });
+        files.push(RenderedFile {
+            name: format!("{}.svg", spec.stem),
+            bytes: svg.into_bytes(),
+        });
         rendered.push(RenderedFigure { spec, png });
     }
-    let md = document::markdown(&data, &rendered, opts);
-    write(dir.join(REPORT_MD), md.as_bytes(), &mut written)?;
-    let html = document::html(&data, &rendered, opts);
-    write(dir.join(REPORT_HTML), html.as_bytes(), &mut written)?;
-    Ok(written)
+    files.push(RenderedFile {
+        name: REPORT_MD.into(),
+        bytes: document::markdown(data, &rendered, opts).into_bytes(),
+    });
+    files.push(RenderedFile {
+        name: REPORT_HTML.into(),
+        bytes: document::html(data, &rendered, opts).into_bytes(),
+    });
+    Ok(files)
 }

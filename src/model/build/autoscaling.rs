@@ -7,12 +7,12 @@ use crate::autoscale::aws::convert::{parse_asg_json, parse_scaling_policies_yaml
 use crate::autoscale::health::HealthCheckConfig;
 use crate::autoscale::hpa::ControllerConfig;
 use crate::autoscale::k8s::parse_hpas_with_targets;
-use crate::spec::k8s::parse_quantity;
 use crate::error::{FieldError, join_path};
 use crate::model::{
     AsgBinding, AsgPolicy, AsgPolicyKind, Aws, AwsMetric, HpaBinding, Kubernetes,
     ReadReplicaBinding, Resources, Station, StationKind,
 };
+use crate::spec::k8s::parse_quantity;
 use crate::spec::model::{AwsSpec, HealthCheckSpec, KubernetesSpec, ModelSpec, ResourcesSpec};
 use crate::suggest::unknown_name;
 use crate::time::Nanos;

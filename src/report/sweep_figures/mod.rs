@@ -23,9 +23,7 @@ pub use heatmap::{SweepFigureOptions, heatmap_size};
 pub use table::{DEFAULT_METRIC, SWEEP_CSV, SweepRow, SweepTable, short_names};
 
 use crate::report::figures::style::{DrawError, png_of, svg_of};
-use crate::report::files::write_atomic;
-use crate::report::render::RenderError;
-use std::path::{Path, PathBuf};
+use crate::report::render::{RenderError, RenderedFile};
 
 /// Stems of the figures written next to sweep.csv.
 pub const HEATMAP_STEM: &str = "sweep_heatmap";
@@ -55,39 +53,30 @@ pub fn pareto_figure(
     ))
 }
 
-/// [`render_sweep_with`] with the default options.
-pub fn render_sweep(dir: &Path) -> Result<Vec<PathBuf>, RenderError> {
-    render_sweep_with(dir, &SweepFigureOptions::default())
-}
-
 /// Draws one sweep figure: its PNG bytes and SVG text.
 type FigureFn = fn(&SweepTable, &SweepFigureOptions) -> Result<(Vec<u8>, String), DrawError>;
 
-/// Reads `dir/sweep.csv` and writes `sweep_heatmap` and `sweep_pareto` as PNG and SVG into
-/// `dir`, each file whole or not at all; returns the paths written.
-pub fn render_sweep_with(
-    dir: &Path,
+/// `sweep_heatmap` and `sweep_pareto` as PNG and SVG files, in that order.
+pub fn render_sweep(
+    table: &SweepTable,
     opts: &SweepFigureOptions,
-) -> Result<Vec<PathBuf>, RenderError> {
-    let table = SweepTable::load(dir)?;
-    let mut written = Vec::new();
+) -> Result<Vec<RenderedFile>, RenderError> {
+    let mut files = Vec::new();
     let figures: [(&str, FigureFn); 2] =
         [(HEATMAP_STEM, heatmap_figure), (PARETO_STEM, pareto_figure)];
     for (stem, make) in figures {
-        let (png, svg) = make(&table, opts).map_err(|source| RenderError::Draw {
+        let (png, svg) = make(table, opts).map_err(|source| RenderError::Draw {
             figure: stem.to_string(),
             source,
         })?;
-        for (path, bytes) in [
-            (dir.join(format!("{stem}.png")), png.as_slice()),
-            (dir.join(format!("{stem}.svg")), svg.as_bytes()),
-        ] {
-            write_atomic(&path, bytes).map_err(|source| RenderError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            written.push(path);
-        }
+        files.push(RenderedFile {
+            name: format!("{stem}.png"),
+            bytes: png,
+        });
+        files.push(RenderedFile {
+            name: format!("{stem}.svg"),
+            bytes: svg.into_bytes(),
+        });
     }
-    Ok(written)
+    Ok(files)
 }

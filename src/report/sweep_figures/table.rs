@@ -2,9 +2,7 @@
 //! The reader is tolerant: columns are found by name, unknown columns are ignored, empty
 //! cells read as missing.
 
-use crate::report::data::DataError;
 use std::collections::HashMap;
-use std::path::Path;
 
 /// File name of a sweep's table inside its folder.
 pub const SWEEP_CSV: &str = "sweep.csv";
@@ -88,16 +86,6 @@ impl SweepTable {
             rows,
             columns,
         })
-    }
-
-    /// Reads `dir/sweep.csv`.
-    pub fn load(dir: &Path) -> Result<SweepTable, DataError> {
-        let path = dir.join(SWEEP_CSV);
-        let text = std::fs::read_to_string(&path).map_err(|source| DataError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        SweepTable::parse(&text).map_err(|message| DataError::Parse { path, message })
     }
 
     pub fn has(&self, column: &str) -> bool {
