@@ -76,7 +76,10 @@ fn every_tutorial_file_validates() {
             models += 1;
         }
     }
-    assert!(models >= 1 && experiments >= 1, "{models} models, {experiments} experiments");
+    assert!(
+        models >= 1 && experiments >= 1,
+        "{models} models, {experiments} experiments"
+    );
 }
 
 /// Section 4: the first run fails p(95)<500 in every replication; the HPA scales the API
@@ -96,13 +99,24 @@ fn first_run_fails_p95_while_the_hpa_scales_out() {
     );
 
     let api = &s.services["api"].replicas;
-    assert_eq!(api.scaled_up_fraction, 1.0, "the HPA scales the API out in every run");
+    assert_eq!(
+        api.scaled_up_fraction, 1.0,
+        "the HPA scales the API out in every run"
+    );
     assert_eq!(api.min.mean, 2.0);
     assert_eq!(api.desired_max.mean, 5.0, "peak desired replicas: 5");
 
     let db = &s.databases["postgres"];
-    assert!(db.pool_wait_ms.mean > 10.0, "queries wait for a connection: {}", db.pool_wait_ms.mean);
-    assert!(s.errors.contains_key("queue_full"), "the API's queues overflow: {:?}", s.errors.keys());
+    assert!(
+        db.pool_wait_ms.mean > 10.0,
+        "queries wait for a connection: {}",
+        db.pool_wait_ms.mean
+    );
+    assert!(
+        s.errors.contains_key("queue_full"),
+        "the API's queues overflow: {:?}",
+        s.errors.keys()
+    );
 }
 
 /// Section 5: a bigger pool alone does not help (the database's cores are the limit).
@@ -118,7 +132,11 @@ fn a_bigger_pool_alone_does_not_help() {
 fn the_fix_passes() {
     let s = run(FIX);
     for t in &s.thresholds {
-        assert_eq!(t.passes, t.replications, "{} {} must pass", t.metric, t.threshold);
+        assert_eq!(
+            t.passes, t.replications,
+            "{} {} must pass",
+            t.metric, t.threshold
+        );
     }
     assert!(s.metrics.http_req_duration.p95.mean < 200.0);
     assert_eq!(s.services["api"].replicas.min.mean, 4.0);
