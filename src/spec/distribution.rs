@@ -241,6 +241,8 @@ mod tests {
         let typo = parse("sleep: {constnt: 1s}").unwrap_err();
         assert!(typo.contains("did you mean `constant`"), "{typo}");
         assert!(typo.contains("e.yaml:1:"), "{typo}");
+        let two = parse("sleep: {constant: 1ms, exponential: {mean: 1ms}}").unwrap_err();
+        assert!(two.contains("exactly one key"), "{two}");
         let field = parse("sleep: {uniform: {min: 1s, maxx: 2s}}").unwrap_err();
         assert!(field.contains("did you mean `max`"), "{field}");
     }

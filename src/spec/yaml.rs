@@ -190,7 +190,13 @@ fn explain(e: &serde_saphyr::Error, text: &str) -> String {
             Some(k) => format!("`{k}` appears twice in the same mapping; keep one"),
             None => "a key appears twice in the same mapping; keep one".into(),
         },
-        E::ExpectedMappingEndAfterEnumVariantValue { .. } => {
+        // The second form: a one-key mapping (a distribution) read through `deserialize_any`
+        // whose visitor stops after its key, with another key left over.
+        E::ExpectedMappingEndAfterEnumVariantValue { .. }
+        | E::Unexpected {
+            expected: "mapping end",
+            ..
+        } => {
             "this mapping must have exactly one key (such as `{constant: 5ms}` or `- work: ...`); \
              put each further entry in its own list item"
                 .into()
