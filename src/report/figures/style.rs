@@ -84,17 +84,29 @@ pub(crate) const BAND_ALPHA: f64 = 0.22;
 pub(crate) const LINE_W: u32 = 2;
 pub(crate) const FONT: &str = "sans-serif";
 
+/// A text size in pixels that the PNG renderer places on one baseline: the nearest even
+/// whole number (ties up). plotters' `ab_glyph` backend puts each glyph's top at
+/// `(size / 2 + top) as i32`, truncating toward zero, so with an odd or fractional size a
+/// glyph whose top is below the middle (`.`, `,`, `·`) lands one or two pixels higher than
+/// the digits beside it: "392·1 ms" for "392.1 ms". With an even size the sum is whole and
+/// every glyph sits on the baseline. SVG text is unaffected but gets the same size.
+pub(crate) fn text_px(size: f64) -> f64 {
+    ((size / 2.0).round() * 2.0).max(2.0)
+}
+
 pub(crate) fn font(size: f64) -> TextStyle<'static> {
-    (FONT, size).into_font().color(&INK)
+    (FONT, text_px(size)).into_font().color(&INK)
 }
 
 pub(crate) fn muted(size: f64) -> TextStyle<'static> {
-    (FONT, size).into_font().color(&MUTED)
+    (FONT, text_px(size)).into_font().color(&MUTED)
 }
 
 pub(crate) fn bold(size: f64) -> TextStyle<'static> {
     // (family, size, style): FontDesc::style() would keep the regular glyphs.
-    (FONT, size, FontStyle::Bold).into_font().color(&INK)
+    (FONT, text_px(size), FontStyle::Bold)
+        .into_font()
+        .color(&INK)
 }
 
 /// The colour at `t` (0 to 1, clamped) along the evenly spaced `stops`.
@@ -361,4 +373,62 @@ pub(crate) fn svg_of(
         root.present()?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lowest inked row of each glyph of `text` drawn at `size` (left to right, by column
+    /// runs of ink), read from the raw RGB buffer of the PNG renderer.
+    fn glyph_bottoms(text: &str, size: f64) -> Vec<usize> {
+        ensure_fonts();
+        let (w, h) = (160usize, 40usize);
+        let mut rgb = vec![255u8; w * h * 3];
+        {
+            let root =
+                BitMapBackend::with_buffer(&mut rgb, (w as u32, h as u32)).into_drawing_area();
+            root.draw(&Text::new(text, (4, 4), font(size))).unwrap();
+            root.present().unwrap();
+        }
+        let inked = |x: usize, y: usize| rgb[(y * w + x) * 3] < 128;
+        let mut bottoms = Vec::new();
+        let mut run: Option<usize> = None;
+        for x in 0..w {
+            let bottom = (0..h).rev().find(|&y| inked(x, y));
+            match (bottom, run) {
+                (Some(b), Some(r)) => run = Some(r.max(b)),
+                (Some(b), None) => run = Some(b),
+                (None, Some(r)) => {
+                    bottoms.push(r);
+                    run = None;
+                }
+                (None, None) => {}
+            }
+        }
+        bottoms
+    }
+
+    #[test]
+    fn text_sizes_are_even_pixels() {
+        assert_eq!(text_px(13.0), 14.0);
+        assert_eq!(text_px(15.0), 16.0);
+        assert_eq!(text_px(14.0), 14.0);
+        assert_eq!(text_px(13.6), 14.0);
+        assert_eq!(text_px(0.5), 2.0);
+    }
+
+    /// "392.1": the decimal point sits on the digits' baseline, not raised to a middle dot,
+    /// at every size the figures use.
+    #[test]
+    fn decimal_points_sit_on_the_baseline() {
+        for size in [13.0, 14.0, 15.0, 16.0, 17.0, 20.0] {
+            let bottoms = glyph_bottoms("1.1", size);
+            assert_eq!(bottoms.len(), 3, "size {size}: {bottoms:?}");
+            assert_eq!(
+                bottoms[0], bottoms[1],
+                "size {size}: the point is raised: {bottoms:?}"
+            );
+        }
+    }
 }

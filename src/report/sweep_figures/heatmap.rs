@@ -4,7 +4,8 @@
 
 use crate::report::figures::numbers::fmt_pct;
 use crate::report::figures::style::{
-    ATTAIN, DrawError, FONT, HEAT, MISSING, anchored, bold, font, ink_on, muted, note, ramp, text_w,
+    ATTAIN, DrawError, FONT, HEAT, MISSING, anchored, bold, font, ink_on, muted, note, ramp,
+    text_px, text_w,
 };
 use crate::report::sweep_figures::legend::{Swatch, header};
 use crate::report::sweep_figures::line_chart::line_chart;
@@ -135,7 +136,9 @@ fn heat_panel<DB: DrawingBackend>(
                         t.main,
                         (cx, main_y),
                         anchored(
-                            (FONT, big, FontStyle::Bold).into_font().color(&ink),
+                            (FONT, text_px(big), FontStyle::Bold)
+                                .into_font()
+                                .color(&ink),
                             HPos::Center,
                             VPos::Center,
                         ),
@@ -145,7 +148,7 @@ fn heat_panel<DB: DrawingBackend>(
                             t.sub,
                             (cx, cy + big as i32 / 2 + 3),
                             anchored(
-                                (FONT, big * 0.8).into_font().color(&ink),
+                                (FONT, text_px(big * 0.8)).into_font().color(&ink),
                                 HPos::Center,
                                 VPos::Center,
                             ),

@@ -4,14 +4,13 @@
 
 use crate::report::figures::numbers::{fmt_num, fmt_pct};
 use crate::report::figures::style::{
-    AXIS, DOMINATED, DrawError, FONT, GRID, INK, MUTED, ORANGE, font, muted, note, text_w,
+    AXIS, DOMINATED, DrawError, GRID, MUTED, ORANGE, bold, font, muted, note, text_w,
 };
 use crate::report::sweep_figures::legend::{Swatch, header};
 use crate::report::sweep_figures::metric::extent;
 use crate::report::sweep_figures::table::{SweepRow, SweepTable, short_names};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
 /// Most points numbered on the chart and listed in its table (the Pareto points first).
 const MAX_LISTED: usize = 40;
@@ -75,7 +74,7 @@ pub(super) fn draw_pareto<DB: DrawingBackend>(
     // The table: #, parameters, cost, attainment.
     let (bw, bh) = body.dim_in_pixel();
     let tstyle = font(13.0);
-    let hstyle = (FONT, 13.0, FontStyle::Bold).into_font().color(&INK);
+    let hstyle = bold(13.0);
     let mut heads: Vec<String> = vec!["#".into()];
     heads.extend(names.iter().cloned());
     heads.extend(["cost".to_string(), "SLO".to_string()]);
@@ -254,7 +253,7 @@ pub(super) fn draw_pareto<DB: DrawingBackend>(
         .map(|p| chart.backend_coord(&(p.cost, p.att)))
         .collect();
     let (xr, yr) = chart.plotting_area().get_pixel_range();
-    let lstyle: TextStyle = (FONT, 14.0, FontStyle::Bold).into_font().into();
+    let lstyle: TextStyle = bold(14.0);
     let mut boxes: Vec<[i32; 4]> = all_px
         .iter()
         .map(|&(x, y)| [x - 8, y - 8, x + 8, y + 8])
