@@ -13,6 +13,7 @@ use crate::gate::shard::{PARTIAL_FILE, Partial, Shard};
 use crate::model::experiment::Experiment;
 use crate::progress::Progress;
 use crate::replicate::{RunPlan, run_replications};
+use crate::report::render::REPORT_HTML;
 use crate::report::{console, files};
 use anyhow::{Result, anyhow, ensure};
 use std::path::Path;
@@ -114,6 +115,13 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     )
 }
 
+/// The width to lay the summary out for: the terminal's when stdout is one, else the default.
+fn summary_width() -> usize {
+    ::console::Term::stdout()
+        .size_checked()
+        .map_or(console::DEFAULT_WIDTH, |(_, columns)| usize::from(columns))
+}
+
 /// Writes a run's outputs into `out`, then prints its summary (after `note`) and alerts;
 /// exit code 1 when a threshold fails (k6 exits non-zero when thresholds fail too).
 pub(crate) fn finish(
@@ -126,10 +134,13 @@ pub(crate) fn finish(
     note: Option<&str>,
 ) -> Result<ExitCode> {
     let summary = summarize(exp, results);
+    let mut written = 0;
+    let mut drew = false;
     if let Some(dir) = out {
         let csv = files::timeseries_csv(&series_columns(exp), &time_series(exp, results));
         write_output(&dir.join("summary.json"), &files::summary_json(&summary))?;
         write_output(&dir.join("timeseries.csv"), &csv)?;
+        written += 2;
         if let Extras::All {
             figures,
             target_rps,
@@ -141,8 +152,10 @@ pub(crate) fn finish(
                 &dir.join("decisions.csv"),
                 &files::decisions_csv(exp, results),
             )?;
+            written += 2;
             if figures {
-                render_run(dir, target_rps)?;
+                written += render_run(dir, target_rps)?;
+                drew = true;
             }
         }
         if !rules.is_empty() {
@@ -151,13 +164,14 @@ pub(crate) fn finish(
                 &dir.join("alerts.json"),
                 serde_json::to_string_pretty(&summaries)?.as_bytes(),
             )?;
+            written += 1;
         }
     }
     if !quiet {
         if let Some(n) = note {
             println!("  {n}\n");
         }
-        print!("{}", console::render(&summary));
+        print!("{}", console::render_width(&summary, summary_width()));
         if !rules.is_empty() {
             println!("\n  alert rules:");
             for a in alerts::evaluate(exp, rules, results) {
@@ -165,11 +179,10 @@ pub(crate) fn finish(
             }
         }
         if let Some(dir) = out {
-            println!(
-                "\n  wrote {} and {}",
-                dir.join("summary.json").display(),
-                dir.join("timeseries.csv").display()
-            );
+            println!("\n  wrote {written} files to {}", dir.display());
+            if drew {
+                println!("  open {}", dir.join(REPORT_HTML).display());
+            }
         }
     }
     let failed = summary

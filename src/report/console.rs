@@ -127,7 +127,9 @@ impl Page {
 
     /// `name.......: value`, the value wrapped under itself.
     fn metric(&mut self, indent: usize, name: &str, value: &str) {
-        let column = NAME_COLUMN.min(self.width / 3).max(indent + name.len() + 3);
+        let column = NAME_COLUMN
+            .min(self.width * 2 / 5)
+            .max(indent + name.chars().count() + 3);
         let dots = column.saturating_sub(indent + name.chars().count() + 2);
         let head = format!("{}{name}{}: ", " ".repeat(indent), ".".repeat(dots));
         let hang = " ".repeat(head.chars().count());

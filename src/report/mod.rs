@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod data;
+pub mod describe;
 pub mod document;
 pub mod figures;
 pub mod files;
