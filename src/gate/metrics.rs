@@ -66,9 +66,9 @@ pub fn key_metrics(exp: &Experiment) -> Vec<MetricDef> {
         MetricDef::new("dropped_iterations.count", "", |r| {
             r.dropped_iterations as f64
         }),
-        MetricDef::new("cost.total_usd", "USD", |r| {
-            r.stations.iter().map(|s| s.cost_usd).sum()
-        }),
+        // Everything the run costs, as summary.json's `cost.total_usd`: replicas, database
+        // primaries and read replicas, caches and provider calls.
+        MetricDef::new("cost.total_usd", "USD", |r| r.cost.total()),
     ];
     let scaled: Vec<usize> = exp
         .model
@@ -144,4 +144,53 @@ pub fn fmt_num(x: f64) -> String {
 pub fn fmt_signed(x: f64) -> String {
     let s = fmt_num(x);
     if x > 0.0 { format!("+{s}") } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Budget, run_replication};
+    use crate::model::load::{experiment_from_str, model_from_str};
+    use std::path::Path;
+
+    /// `diff`, `sweep` and `calibrate` compare the cost that summary.json reports: the
+    /// database and the provider calls count, not only the service replicas.
+    #[test]
+    fn cost_is_the_whole_bill() {
+        let model = model_from_str(
+            "name: priced\n\
+             endpoints:\n  \"GET /\": {service: api, operation: get}\n\
+             services:\n  api:\n    replicas: 2\n    workers: 4\n    price_per_hour: 1.0\n    \
+             operations:\n      get:\n        - query: {database: pg, kind: read, time: {constant: 1ms}}\n        \
+             - external: {provider: rpc}\n\
+             databases:\n  pg: {cores: 2, pool_size: 4, pool_timeout: 1s, price_per_hour: 3.0}\n\
+             providers:\n  rpc: {latency: {constant: 1ms}, cost_per_call: 0.001}\n",
+            Path::new("priced.yaml"),
+            Path::new("."),
+        )
+        .unwrap();
+        let exp = experiment_from_str(
+            "model: priced.yaml\nflow:\n  - request: {endpoint: \"GET /\"}\n  - sleep: 1s\n\
+             scenarios:\n  s: {executor: constant-vus, vus: 2, duration: 1m}\n",
+            Path::new("e.yaml"),
+            model,
+            None,
+        )
+        .unwrap();
+        let r = run_replication(&exp, 0, Budget::default()).unwrap();
+        let defs = key_metrics(&exp);
+        let cost = find(&defs, "cost.total_usd").unwrap().values(&[r.clone()])[0];
+        let services: f64 = r.stations.iter().map(|s| s.cost_usd).sum();
+        assert_eq!(cost, r.cost.total());
+        // The primary is billed with the caches (`caches_and_fixed`), read replicas apart.
+        assert!(
+            r.cost.caches_and_fixed > 0.0 && r.cost.providers > 0.0,
+            "{:?}",
+            r.cost
+        );
+        assert!(
+            cost > services + r.cost.caches_and_fixed,
+            "{cost} vs {services}"
+        );
+    }
 }
