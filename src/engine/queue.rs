@@ -267,4 +267,48 @@ mod tests {
             .collect();
         assert_eq!(order, vec![2, 4, 6, 1, 3, 5]);
     }
+
+    fn vus_of(q: &mut EventQueue) -> Vec<u32> {
+        std::iter::from_fn(|| q.pop())
+            .map(|(_, e)| match e {
+                Event::VuWake { vu, .. } => vu,
+                _ => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cancelled_lane_timers_never_pop_and_order_holds() {
+        let mut q = EventQueue::with_capacity(8, 2);
+        let a = q.push_lane(0, 10, Event::VuWake { vu: 1, token: 0 });
+        let b = q.push_lane(0, 20, Event::VuWake { vu: 2, token: 0 });
+        let c = q.push_lane(1, 15, Event::VuWake { vu: 3, token: 0 });
+        q.push(15, Event::VuWake { vu: 4, token: 0 });
+        q.push_lane(1, 30, Event::VuWake { vu: 5, token: 0 });
+        // Out of order for lane 0: goes to the heap and has no handle.
+        assert_eq!(
+            q.push_lane(0, 5, Event::VuWake { vu: 6, token: 0 }),
+            TimerId::NONE
+        );
+        q.cancel(0, b); // in the middle of its lane
+        q.cancel(1, c); // the front of lane 1, at the same time as a heap entry
+        q.cancel(0, TimerId::NONE); // nothing to cancel
+        assert_eq!(q.pop().map(|(t, _)| t), Some(5));
+        assert_eq!(q.pop().map(|(t, _)| t), Some(10));
+        q.cancel(0, a); // already fired: left alone
+        assert_eq!(vus_of(&mut q), vec![4, 5]);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn cancelling_the_earliest_front_finds_the_next_lane() {
+        let mut q = EventQueue::with_capacity(8, 3);
+        let a = q.push_lane(0, 10, Event::VuWake { vu: 1, token: 0 });
+        q.push_lane(1, 12, Event::VuWake { vu: 2, token: 0 });
+        q.push_lane(2, 11, Event::VuWake { vu: 3, token: 0 });
+        q.push(13, Event::VuWake { vu: 4, token: 0 });
+        q.cancel(0, a);
+        assert_eq!(q.peek_time(), Some(11));
+        assert_eq!(vus_of(&mut q), vec![3, 2, 4]);
+    }
 }
