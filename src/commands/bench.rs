@@ -1,5 +1,6 @@
-//! `capsim bench`: events per second of the engine on one core, scaling of replications
-//! across cores, and peak memory. Wall-clock numbers live here and nowhere else.
+//! `capsim bench`: requests and events per second of the engine on one core (and events
+//! per request, since tools count events differently), scaling of replications across
+//! cores, and peak memory. Wall-clock numbers live here and nowhere else.
 
 use crate::cli::BenchArgs;
 use crate::engine::{Budget, run_replication};
@@ -22,8 +23,15 @@ struct BenchReport {
 #[derive(Debug, Serialize)]
 struct SingleRun {
     events: u64,
+    /// Requests sent by the VUs (k6's `http_reqs`).
+    requests: u64,
+    /// k6 iterations completed (customers, in the shared tandem benchmark).
+    iterations: u64,
     wall_s: f64,
+    requests_per_s: f64,
+    iterations_per_s: f64,
     events_per_s: f64,
+    events_per_request: f64,
     simulated_s_per_wall_s: f64,
 }
 
@@ -32,6 +40,7 @@ struct ParallelRun {
     threads: usize,
     replications: u32,
     wall_s: f64,
+    requests_per_s: f64,
     events_per_s: f64,
     speedup_vs_one_core: f64,
 }
@@ -56,10 +65,16 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
     let start = Instant::now();
     let one = run_replication(&exp, 1, Budget::default())?;
     let wall = start.elapsed().as_secs_f64();
+    let requests = one.accounting.sent;
     let single = SingleRun {
         events: one.events,
+        requests,
+        iterations: one.iterations,
         wall_s: wall,
+        requests_per_s: requests as f64 / wall,
+        iterations_per_s: one.iterations as f64 / wall,
         events_per_s: one.events as f64 / wall,
+        events_per_request: one.events as f64 / requests.max(1) as f64,
         simulated_s_per_wall_s: (one.duration as f64 / 1e9) / wall,
     };
     let replications = args.replications.unwrap_or(threads as u32 * 2);
@@ -73,6 +88,7 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
     let wall_par = start.elapsed().as_secs_f64();
     let events: u64 = results.iter().map(|r| r.events).sum();
     let eps = events as f64 / wall_par;
+    let requests_par: u64 = results.iter().map(|r| r.accounting.sent).sum();
     let report = BenchReport {
         experiment: exp.name.clone(),
         simulated_s: exp.end_time() as f64 / 1e9,
@@ -80,6 +96,7 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
             threads,
             replications,
             wall_s: wall_par,
+            requests_per_s: requests_par as f64 / wall_par,
             events_per_s: eps,
             speedup_vs_one_core: eps / single.events_per_s,
         },
@@ -94,15 +111,21 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
             report.experiment, report.simulated_s
         );
         println!(
-            "  one core : {:>12.0} events/s  ({} events in {:.3}s, {:.0}x real time)",
+            "  one core : {:>12.0} requests/s, {:>12.0} events/s, {:.2} events/request \
+             ({} requests, {} events in {:.3}s, {:.0}x real time)",
+            report.single.requests_per_s,
             report.single.events_per_s,
+            report.single.events_per_request,
+            report.single.requests,
             report.single.events,
             report.single.wall_s,
             report.single.simulated_s_per_wall_s
         );
         println!(
-            "  {} threads: {:>12.0} events/s  ({} replications in {:.3}s, {:.2}x one core)",
+            "  {} threads: {:>12.0} requests/s, {:>12.0} events/s  \
+             ({} replications in {:.3}s, {:.2}x one core)",
             report.parallel.threads,
+            report.parallel.requests_per_s,
             report.parallel.events_per_s,
             report.parallel.replications,
             report.parallel.wall_s,

@@ -37,14 +37,29 @@ impl Ord for Entry {
 /// every request and mostly never fire: in a heap they would pile up by the tens of
 /// thousands and make every pop slow. A timer of constant delay armed at a non-decreasing
 /// clock is due in arming order, so each such kind gets a FIFO lane: O(1) push and pop.
+/// A lane timer that is no longer wanted is cancelled in O(1) through the [`TimerId`]
+/// its push returned: it is never popped, so a request that ended costs its timeout
+/// nothing. The earliest lane front is cached and found again only when a lane's front
+/// changes, so a pop does not scan the lanes.
 /// The next event is the least (time, sequence) among the heap top and the lane fronts, so
 /// equal times still pop in insertion order and a run stays a pure function of its seed.
 /// Capacity grows to the peak number of pending events and is then reused.
 #[derive(Debug, Default)]
 pub struct EventQueue {
     heap: BinaryHeap<Entry>,
-    lanes: Vec<VecDeque<Entry>>,
+    lanes: Vec<Lane>,
+    /// The least (time, seq, lane) among the lane fronts; `None` when every lane is empty.
+    lane_best: Option<(Nanos, u64, usize)>,
     seq: u64,
+}
+
+/// One FIFO lane. A cancelled entry keeps its place with sequence [`CANCELLED`] and is
+/// dropped when it reaches the front, so the front is always live.
+#[derive(Debug, Default)]
+struct Lane {
+    entries: VecDeque<Entry>,
+    /// Entries removed from the front so far: `entries[i]` has the id `popped + i`.
+    popped: u64,
 }
 
 /// Where the next event is.
@@ -54,11 +69,38 @@ enum Source {
     Lane(usize),
 }
 
+/// Sequence numbers start at 1: 0 marks a cancelled lane entry.
+const CANCELLED: u64 = 0;
+
+/// A lane timer's handle, for [`EventQueue::cancel`]. A timer that went to the heap (out of
+/// order for its lane) has none and is skipped as stale when it fires, as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimerId(u64);
+
+impl TimerId {
+    pub const NONE: TimerId = TimerId(u64::MAX);
+}
+
+impl Lane {
+    fn front_key(&self) -> Option<(Nanos, u64)> {
+        self.entries.front().map(|e| (e.time, e.seq))
+    }
+
+    /// Drops cancelled entries at the front.
+    fn skip_cancelled(&mut self) {
+        while self.entries.front().is_some_and(|e| e.seq == CANCELLED) {
+            self.entries.pop_front();
+            self.popped += 1;
+        }
+    }
+}
+
 impl EventQueue {
     pub fn with_capacity(n: usize, lanes: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(n),
-            lanes: (0..lanes).map(|_| VecDeque::new()).collect(),
+            lanes: (0..lanes).map(|_| Lane::default()).collect(),
+            lane_best: None,
             seq: 0,
         }
     }
@@ -73,38 +115,92 @@ impl EventQueue {
     }
 
     /// Pushes onto a FIFO lane; an entry earlier than the lane's last goes to the heap
-    /// instead, which is always correct.
-    pub fn push_lane(&mut self, lane: usize, time: Nanos, event: Event) {
+    /// instead, which is always correct. Returns the handle that cancels it.
+    pub fn push_lane(&mut self, lane: usize, time: Nanos, event: Event) -> TimerId {
         self.seq += 1;
         let entry = Entry {
             time,
             seq: self.seq,
             event,
         };
-        match self.lanes[lane].back() {
-            Some(last) if last.time > time => self.heap.push(entry),
-            _ => self.lanes[lane].push_back(entry),
+        let l = &mut self.lanes[lane];
+        match l.entries.back() {
+            Some(last) if last.time > time => {
+                self.heap.push(entry);
+                TimerId::NONE
+            }
+            _ => {
+                l.entries.push_back(entry);
+                let id = l.popped + l.entries.len() as u64 - 1;
+                if l.entries.len() == 1
+                    && self
+                        .lane_best
+                        .is_none_or(|(t, s, _)| (entry.time, entry.seq) < (t, s))
+                {
+                    self.lane_best = Some((entry.time, entry.seq, lane));
+                }
+                TimerId(id)
+            }
         }
     }
 
-    fn next_source(&self) -> Option<(Source, Nanos, u64)> {
-        let mut best = self.heap.peek().map(|e| (Source::Heap, e.time, e.seq));
-        for (i, lane) in self.lanes.iter().enumerate() {
-            if let Some(e) = lane.front()
-                && best.is_none_or(|(_, t, s)| (e.time, e.seq) < (t, s))
-            {
-                best = Some((Source::Lane(i), e.time, e.seq));
+    /// Cancels a lane timer that has not fired yet; one already fired (or without a
+    /// handle) is left alone. The loop never sees a cancelled timer.
+    pub fn cancel(&mut self, lane: usize, id: TimerId) {
+        let l = &mut self.lanes[lane];
+        let Some(index) = id.0.checked_sub(l.popped) else {
+            return;
+        };
+        let Some(e) = l.entries.get_mut(index as usize) else {
+            return;
+        };
+        e.seq = CANCELLED;
+        if index == 0 {
+            l.skip_cancelled();
+            if self.lane_best.is_some_and(|(_, _, best)| best == lane) {
+                self.refresh_lane_best();
             }
         }
-        best
+    }
+
+    fn refresh_lane_best(&mut self) {
+        let mut best: Option<(Nanos, u64, usize)> = None;
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some((t, s)) = lane.front_key()
+                && best.is_none_or(|(bt, bs, _)| (t, s) < (bt, bs))
+            {
+                best = Some((t, s, i));
+            }
+        }
+        self.lane_best = best;
+    }
+
+    fn next_source(&self) -> Option<(Source, Nanos, u64)> {
+        let heap = self.heap.peek().map(|e| (Source::Heap, e.time, e.seq));
+        match (heap, self.lane_best) {
+            (Some(h), Some((t, s, i))) if (t, s) < (h.1, h.2) => Some((Source::Lane(i), t, s)),
+            (None, Some((t, s, i))) => Some((Source::Lane(i), t, s)),
+            (h, _) => h,
+        }
+    }
+
+    fn take(&mut self, source: Source) -> Option<Entry> {
+        match source {
+            Source::Heap => self.heap.pop(),
+            Source::Lane(i) => {
+                let l = &mut self.lanes[i];
+                let e = l.entries.pop_front();
+                l.popped += 1;
+                l.skip_cancelled();
+                self.refresh_lane_best();
+                e
+            }
+        }
     }
 
     pub fn pop(&mut self) -> Option<(Nanos, Event)> {
         let (source, _, _) = self.next_source()?;
-        let e = match source {
-            Source::Heap => self.heap.pop(),
-            Source::Lane(i) => self.lanes[i].pop_front(),
-        }?;
+        let e = self.take(source)?;
         Some((e.time, e.event))
     }
 
@@ -114,10 +210,7 @@ impl EventQueue {
         if time > end {
             return None;
         }
-        let e = match source {
-            Source::Heap => self.heap.pop(),
-            Source::Lane(i) => self.lanes[i].pop_front(),
-        }?;
+        let e = self.take(source)?;
         Some((e.time, e.event))
     }
 
@@ -125,8 +218,9 @@ impl EventQueue {
         self.next_source().map(|(_, t, _)| t)
     }
 
+    /// Pending events, counting cancelled lane timers not yet dropped.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
+        self.heap.len() + self.lanes.iter().map(|l| l.entries.len()).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -172,5 +266,49 @@ mod tests {
             })
             .collect();
         assert_eq!(order, vec![2, 4, 6, 1, 3, 5]);
+    }
+
+    fn vus_of(q: &mut EventQueue) -> Vec<u32> {
+        std::iter::from_fn(|| q.pop())
+            .map(|(_, e)| match e {
+                Event::VuWake { vu, .. } => vu,
+                _ => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cancelled_lane_timers_never_pop_and_order_holds() {
+        let mut q = EventQueue::with_capacity(8, 2);
+        let a = q.push_lane(0, 10, Event::VuWake { vu: 1, token: 0 });
+        let b = q.push_lane(0, 20, Event::VuWake { vu: 2, token: 0 });
+        let c = q.push_lane(1, 15, Event::VuWake { vu: 3, token: 0 });
+        q.push(15, Event::VuWake { vu: 4, token: 0 });
+        q.push_lane(1, 30, Event::VuWake { vu: 5, token: 0 });
+        // Out of order for lane 0: goes to the heap and has no handle.
+        assert_eq!(
+            q.push_lane(0, 5, Event::VuWake { vu: 6, token: 0 }),
+            TimerId::NONE
+        );
+        q.cancel(0, b); // in the middle of its lane
+        q.cancel(1, c); // the front of lane 1, at the same time as a heap entry
+        q.cancel(0, TimerId::NONE); // nothing to cancel
+        assert_eq!(q.pop().map(|(t, _)| t), Some(5));
+        assert_eq!(q.pop().map(|(t, _)| t), Some(10));
+        q.cancel(0, a); // already fired: left alone
+        assert_eq!(vus_of(&mut q), vec![4, 5]);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn cancelling_the_earliest_front_finds_the_next_lane() {
+        let mut q = EventQueue::with_capacity(8, 3);
+        let a = q.push_lane(0, 10, Event::VuWake { vu: 1, token: 0 });
+        q.push_lane(1, 12, Event::VuWake { vu: 2, token: 0 });
+        q.push_lane(2, 11, Event::VuWake { vu: 3, token: 0 });
+        q.push(13, Event::VuWake { vu: 4, token: 0 });
+        q.cancel(0, a);
+        assert_eq!(q.peek_time(), Some(11));
+        assert_eq!(vus_of(&mut q), vec![3, 2, 4]);
     }
 }

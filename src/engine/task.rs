@@ -3,6 +3,7 @@
 //! changes when it is freed, so events for a task that has ended are recognised as stale.
 
 use crate::engine::outcome::Cause;
+use crate::engine::queue::TimerId;
 use crate::engine::station::Waiting;
 use crate::time::Nanos;
 use std::ops::{Index, IndexMut};
@@ -61,6 +62,10 @@ pub(crate) struct Task {
     pub provider: u32,
     pub attempt: u32,
     pub pending: Option<Cause>,
+    /// The station's timeout, cancelled when the task ends.
+    pub station_timer: TimerId,
+    /// The pool wait's timeout, cancelled when a connection is granted.
+    pub pool_timer: TimerId,
 }
 
 impl Task {
@@ -84,6 +89,8 @@ impl Task {
         provider: 0,
         attempt: 0,
         pending: None,
+        station_timer: TimerId::NONE,
+        pool_timer: TimerId::NONE,
     };
 }
 

@@ -34,7 +34,7 @@ impl Simulation<'_> {
                 token,
             });
             let timeout = self.model.databases[database].pool_timeout;
-            self.queue.push_lane(
+            self.tasks[task].pool_timer = self.queue.push_lane(
                 lanes::pool(self.model, database),
                 self.now.saturating_add(timeout),
                 Event::PoolTimeout {
@@ -119,6 +119,8 @@ impl Simulation<'_> {
             .next_waiter(|w| tasks.still_waiting_pool(w.task, w.generation, w.token))
         {
             let n = &mut self.dbs.nodes[node];
+            let lane = lanes::pool(self.model, n.database as usize);
+            self.queue.cancel(lane, self.tasks[w.task].pool_timer);
             n.waiting -= 1;
             n.change_in_use(self.now, 1);
             self.grant_connection(w.task, node);

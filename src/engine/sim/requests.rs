@@ -14,8 +14,8 @@ use crate::time::Nanos;
 use rand::RngExt;
 
 impl Simulation<'_> {
-    /// A request, call or job arrives at a station. On success the task is running (a
-    /// zero-delay step starts it) or queued; on refusal the station counts the error.
+    /// A request, call or job arrives at a station. On success the task is running (see
+    /// [`Self::start`]) or queued; on refusal the station counts the error.
     pub(super) fn admit(
         &mut self,
         station: usize,
@@ -68,20 +68,35 @@ impl Simulation<'_> {
             r.busy += 1;
             counters.busy.add(now, 1.0);
             counters.queue_waits += 1;
-            self.queue
-                .push_lane(lanes::NOW, now, Event::TaskStep { task, generation });
         } else {
             r.queued += 1;
             r.queue.push_back(Waiting { task, generation });
         }
         if let Some(timeout) = self.model.stations[station].timeout {
-            self.queue.push_lane(
+            self.tasks[task].station_timer = self.queue.push_lane(
                 lanes::station(station),
                 now.saturating_add(timeout),
                 Event::StationTimeout { task, generation },
             );
         }
+        if start_now {
+            self.start(task, generation);
+        }
         Ok(task)
+    }
+
+    /// A task that has just got its worker starts. A `work` step only draws its duration
+    /// and arms its end, so it starts here and now, without an event; anything else (a call
+    /// may answer at once and re-enter its caller) starts through a zero-delay event.
+    #[inline]
+    fn start(&mut self, task: u32, generation: u32) {
+        let pc = self.tasks[task].pc;
+        if matches!(self.model.program.code[pc as usize], Instr::Work { .. }) {
+            self.advance(task);
+        } else {
+            self.queue
+                .push_lane(lanes::NOW, self.now, Event::TaskStep { task, generation });
+        }
     }
 
     /// A task's timed step (work, cache lookup) is over: it goes on.
@@ -341,16 +356,11 @@ impl Simulation<'_> {
                 c.queue_wait_sum += (now - wt.arrived) as f64;
                 c.queue_waits += 1;
                 c.queued_starts += 1;
-                self.queue.push_lane(
-                    lanes::NOW,
-                    now,
-                    Event::TaskStep {
-                        task: w.task,
-                        generation: w.generation,
-                    },
-                );
+                self.start(w.task, w.generation);
             }
         }
+        // Its timeout would find the slot's generation changed: it need not fire at all.
+        self.queue.cancel(lanes::station(station), t.station_timer);
         self.tasks.free(task);
         self.leave_if_drained(station, t.replica as usize);
     }

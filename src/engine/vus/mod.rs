@@ -9,7 +9,7 @@ mod executors;
 
 use crate::engine::event::Event;
 use crate::engine::outcome::Cause;
-use crate::engine::queue::{EventQueue, lanes};
+use crate::engine::queue::{EventQueue, TimerId, lanes};
 use crate::engine::recorder::Recorder;
 use crate::model::experiment::{CheckCondition, Experiment, FlowStep};
 use crate::time::Nanos;
@@ -46,6 +46,8 @@ struct Vu {
     task: u32,
     task_gen: u32,
     iterations_done: u64,
+    /// The client timeout of the request in progress, cancelled when it is answered.
+    timeout: TimerId,
 }
 
 struct ScenarioState {
@@ -184,6 +186,7 @@ impl VuPool {
             task: 0,
             task_gen: 0,
             iterations_done: 0,
+            timeout: TimerId::NONE,
         });
         rec.vus_max += 1;
         (self.vus.len() - 1) as u32
@@ -309,7 +312,7 @@ impl VuPool {
         v.phase = VuPhase::InRequest;
         v.request_sent = now;
         let token = v.token;
-        cx.queue.push_lane(
+        v.timeout = cx.queue.push_lane(
             lanes::CLIENT_TIMEOUT,
             now.saturating_add(cx.exp.client_timeout),
             Event::ClientTimeout { vu, token },
@@ -395,6 +398,7 @@ impl VuPool {
         if v.token != token || v.phase != VuPhase::InRequest {
             return None;
         }
+        cx.queue.cancel(lanes::CLIENT_TIMEOUT, v.timeout);
         let duration = cx.now - v.request_sent;
         cx.rec.response(v.endpoint as usize, duration, error);
         if error.is_some() {
