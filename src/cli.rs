@@ -171,7 +171,8 @@ pub struct CheckArgs {
     /// Sequential stopping on a metric, e.g. `http_req_duration.p(95)=0.05`.
     #[arg(long, value_name = "METRIC=REL_HALF_WIDTH")]
     pub precision: Option<String>,
-    /// Cap on replications under --precision (default 200).
+    /// Cap on replications: check doubles the count while a threshold is undecided, up to
+    /// this (default 64; 200 under --precision). Equal to -n: no added replications.
     #[arg(long)]
     pub max_replications: Option<u32>,
     /// Print the report as JSON.

@@ -43,8 +43,14 @@ fn check_passes_with_exit_0() {
     assert_eq!(code(&o), 0, "{}", text(&o));
     let t = text(&o);
     assert!(t.contains("PASS: all 2 threshold(s)"), "{t}");
-    // The experiment asks for 4; check raises it to the fewest that can show 0.9.
-    assert!(t.contains("replications: 35"), "{t}");
+    // The experiment asks for 4; check doubles while a threshold is undecided: p(95) is
+    // decided by its values at 8, the error rate (0 everywhere, at its bound, so the count
+    // alone) needs 64 of 64 to show 0.9.
+    assert!(
+        t.contains("stopped because every threshold is decided"),
+        "{t}"
+    );
+    assert!(t.contains("replications: 64 used (started at 4"), "{t}");
 }
 
 #[test]
@@ -54,21 +60,56 @@ fn check_fails_with_exit_1_and_says_why() {
         "experiments/mm1.yaml",
         "-n",
         "10",
+        "--max-replications",
+        "10",
         "--set",
         "scenarios.open.rate=85",
     ]);
     assert_eq!(code(&o), 1, "{}", text(&o));
     let t = text(&o);
     assert!(t.contains("FAIL      http_req_duration p(95)<80"), "{t}");
-    assert!(t.contains("passed in only 0 of 10"), "{t}");
+    assert!(t.contains("passed in 0 of 10"), "{t}");
+}
+
+#[test]
+fn a_4x_margin_is_decided_with_the_default_8_replications() {
+    // p(95) of M/M/1 at rho 0.5 is ~60 ms; the bound is 5x that. The count alone (8 of 8)
+    // cannot show 0.9; the values can, and check stops at 8.
+    let d = tmp("margin");
+    let exp = d.join("e.yaml");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/mm1.yaml");
+    std::fs::write(
+        &exp,
+        format!(
+            "model: {}\nseed: 7\nreplications: 8\nflow:\n  - request: {{endpoint: \"GET /\"}}\nscenarios:\n  open: {{executor: poisson-arrival-rate, rate: 50, timeUnit: 1s, duration: 2m, preAllocatedVUs: 100, maxVUs: 1000}}\nthresholds:\n  http_req_duration: [\"p(95)<300\"]\n",
+            model.display()
+        ),
+    )
+    .unwrap();
+    let o = capsim(&["check", s(&exp)]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("replications: 8 used (started at 8"), "{t}");
+    // The row's last column: the rule that decided.
+    assert!(t.contains(" values\n"), "{t}");
 }
 
 #[test]
 fn undecided_fails_the_gate() {
-    let o = capsim(&["check", "experiments/mm1.yaml", "-n", "5"]);
+    // 5 replications and no more: the error rate (0 in each, at its bound) is left to the
+    // count, and 5 of 5 cannot show 0.9.
+    let o = capsim(&[
+        "check",
+        "experiments/mm1.yaml",
+        "-n",
+        "5",
+        "--max-replications",
+        "5",
+    ]);
     assert_eq!(code(&o), 1, "{}", text(&o));
     assert!(text(&o).contains("UNDECIDED"), "{}", text(&o));
     assert!(text(&o).contains("not shown to pass"), "{}", text(&o));
+    assert!(text(&o).contains("stopped at the cap"), "{}", text(&o));
 }
 
 #[test]
@@ -171,6 +212,8 @@ fn junit_and_markdown_reports() {
         "experiments/mm1.yaml",
         "-n",
         "10",
+        "--max-replications",
+        "10",
         "--set",
         "scenarios.open.rate=85",
         "--junit",
@@ -195,7 +238,15 @@ fn junit_and_markdown_reports() {
         "{md}"
     );
     // JSON too.
-    let o = capsim(&["check", "experiments/mm1.yaml", "-n", "10", "--json"]);
+    let o = capsim(&[
+        "check",
+        "experiments/mm1.yaml",
+        "-n",
+        "10",
+        "--max-replications",
+        "10",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["thresholds"].as_array().unwrap().len(), 2);
     assert_eq!(v["thresholds"][0]["verdict"], "undecided");

@@ -3,7 +3,7 @@
 
 use crate::engine::outcome::Cause;
 use crate::engine::result::ReplicationResult;
-use crate::stats::interval::{Estimate, estimate};
+use crate::stats::interval::{Domain, Estimate, estimate_in};
 use crate::stats::latency::TrendStats;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -39,20 +39,27 @@ pub struct GaugeEstimate {
     pub value: Estimate,
 }
 
+/// The mean of `f` over the replications with its 95% interval, the interval kept inside
+/// the quantity's `domain` (named at every call: times and counts are never negative,
+/// fractions never leave [0, 1]).
 pub(crate) fn est(
     results: &[ReplicationResult],
+    domain: Domain,
     f: impl Fn(&ReplicationResult) -> f64,
 ) -> Estimate {
     let v: Vec<f64> = results.iter().map(f).collect();
-    estimate(&v)
+    estimate_in(&v, domain)
 }
 
 pub(crate) fn trend(
     results: &[ReplicationResult],
     get: impl Fn(&ReplicationResult) -> Option<TrendStats>,
 ) -> TrendEstimate {
-    let field =
-        |f: fn(&TrendStats) -> f64| est(results, |r| get(r).map(|t| f(&t)).unwrap_or(f64::NAN));
+    let field = |f: fn(&TrendStats) -> f64| {
+        est(results, Domain::NonNegative, |r| {
+            get(r).map(|t| f(&t)).unwrap_or(f64::NAN)
+        })
+    };
     TrendEstimate {
         avg: field(|t| t.avg),
         min: field(|t| t.min),
@@ -84,6 +91,11 @@ pub(crate) fn causes(
     Cause::ALL
         .iter()
         .filter(|c| results.iter().any(|r| get(r)[c.index()] > 0))
-        .map(|c| (c.name(), est(results, |r| get(r)[c.index()] as f64)))
+        .map(|c| {
+            (
+                c.name(),
+                est(results, Domain::NonNegative, |r| get(r)[c.index()] as f64),
+            )
+        })
         .collect()
 }

@@ -4,7 +4,7 @@
 use crate::aggregate::estimate::ratio;
 use crate::engine::result::ReplicationResult;
 use crate::model::experiment::Experiment;
-use crate::stats::interval::{Estimate, estimate, wilson_interval};
+use crate::stats::interval::{Domain, Estimate, estimate, estimate_in, wilson_interval};
 use serde::Serialize;
 
 /// What a fault did and how long the service took to recover from it.
@@ -98,14 +98,14 @@ pub fn faults(exp: &Experiment, results: &[ReplicationResult]) -> Vec<FaultSumma
                 until_s: f.until.map(|u| u as f64 / 1e9),
                 p95_limit_ms: p95_limit,
                 error_rate_limit: error_limit,
-                recovery_s: estimate(&recovery),
+                recovery_s: estimate_in(&recovery, Domain::NonNegative),
                 recovered_fraction: if n > 0 {
                     recovered as f64 / n as f64
                 } else {
                     f64::NAN
                 },
                 recovered_fraction_ci95: [lo, hi],
-                failed_requests: estimate(&failed),
+                failed_requests: estimate_in(&failed, Domain::NonNegative),
             }
         })
         .collect()

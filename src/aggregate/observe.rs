@@ -3,6 +3,7 @@
 
 use crate::engine::result::ReplicationResult;
 use crate::model::threshold::{Aggregation, Metric, Threshold};
+use crate::stats::interval::Domain;
 
 /// The metric's value in one replication (NaN when undefined, e.g. no requests).
 pub fn observe(threshold: &Threshold, r: &ReplicationResult, percentiles: &[f64]) -> f64 {
@@ -76,5 +77,14 @@ pub fn observe(threshold: &Threshold, r: &ReplicationResult, percentiles: &[f64]
         }
         Metric::Vus => r.vus_peak as f64,
         Metric::VusMax => r.vus_max as f64,
+    }
+}
+
+/// The set the threshold's metric lies in: a fraction for error and check rates, at or
+/// above 0 for everything else (times, counts, rates per second, VUs).
+pub fn domain(threshold: &Threshold) -> Domain {
+    match threshold.metric {
+        Metric::HttpReqFailed | Metric::Checks => Domain::Proportion,
+        _ => Domain::NonNegative,
     }
 }

@@ -8,7 +8,7 @@ use crate::aggregate::faults::{FaultSummary, faults};
 use crate::aggregate::thresholds::{DEFAULT_PASS_LEVEL, ThresholdSummary, thresholds};
 use crate::engine::result::ReplicationResult;
 use crate::model::experiment::Experiment;
-use crate::stats::interval::Estimate;
+use crate::stats::interval::{Domain, Estimate};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -154,26 +154,28 @@ pub struct Summary {
 pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
     let model = &exp.model;
     let counter = |count: fn(&ReplicationResult) -> u64| CounterEstimate {
-        count: est(results, |r| count(r) as f64),
-        rate: est(results, |r| per_sec(count(r), r)),
+        count: est(results, Domain::NonNegative, |r| count(r) as f64),
+        rate: est(results, Domain::NonNegative, |r| per_sec(count(r), r)),
     };
     let has_checks = !exp.checks.is_empty();
     let metrics = Metrics {
         http_req_duration: trend(results, |r| r.latency),
         http_req_failed: RateEstimate {
-            rate: est(results, |r| ratio(r.failures, r.requests)),
+            rate: est(results, Domain::Proportion, |r| {
+                ratio(r.failures, r.requests)
+            }),
         },
         http_reqs: counter(|r| r.requests),
         iterations: counter(|r| r.iterations),
         dropped_iterations: counter(|r| r.dropped_iterations),
         vus: GaugeEstimate {
-            value: est(results, |r| r.vus_peak as f64),
+            value: est(results, Domain::NonNegative, |r| r.vus_peak as f64),
         },
         vus_max: GaugeEstimate {
-            value: est(results, |r| r.vus_max as f64),
+            value: est(results, Domain::NonNegative, |r| r.vus_max as f64),
         },
         checks: has_checks.then(|| RateEstimate {
-            rate: est(results, |r| {
+            rate: est(results, Domain::Proportion, |r| {
                 let (p, f) = r.checks.iter().fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
                 ratio(p, p + f)
             }),
@@ -187,13 +189,17 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
             let summary = EndpointSummary {
                 http_req_duration: trend(results, |r| r.endpoints[i].latency),
                 http_req_failed: RateEstimate {
-                    rate: est(results, |r| {
+                    rate: est(results, Domain::Proportion, |r| {
                         ratio(r.endpoints[i].failures, r.endpoints[i].requests)
                     }),
                 },
                 http_reqs: CounterEstimate {
-                    count: est(results, |r| r.endpoints[i].requests as f64),
-                    rate: est(results, |r| per_sec(r.endpoints[i].requests, r)),
+                    count: est(results, Domain::NonNegative, |r| {
+                        r.endpoints[i].requests as f64
+                    }),
+                    rate: est(results, Domain::NonNegative, |r| {
+                        per_sec(r.endpoints[i].requests, r)
+                    }),
                 },
                 errors: causes(results, |r| &r.endpoints[i].causes),
             };
@@ -208,29 +214,61 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
             let jobs = s.kind == crate::model::StationKind::JobQueue;
             let summary = ServiceSummary {
                 kind: if jobs { "job_queue" } else { "service" },
-                utilization: est(results, |r| r.stations[i].utilization),
-                mean_busy_workers: est(results, |r| r.stations[i].mean_busy_workers),
-                mean_in_flight: est(results, |r| r.stations[i].mean_in_flight),
-                queue_wait_ms: est(results, |r| r.stations[i].mean_queue_wait_ms),
-                p_wait: est(results, |r| r.stations[i].p_wait),
-                response_ms: est(results, |r| r.stations[i].mean_response_ms),
-                throughput: est(results, |r| per_sec(r.stations[i].arrivals, r)),
-                arrivals: est(results, |r| r.stations[i].arrivals as f64),
-                succeeded: est(results, |r| r.stations[i].succeeded as f64),
+                // Busy over time-averaged capacity: replicas that drain while scaling in
+                // can push it past 1, so only 0 is a known bound.
+                utilization: est(results, Domain::NonNegative, |r| r.stations[i].utilization),
+                mean_busy_workers: est(results, Domain::NonNegative, |r| {
+                    r.stations[i].mean_busy_workers
+                }),
+                mean_in_flight: est(results, Domain::NonNegative, |r| {
+                    r.stations[i].mean_in_flight
+                }),
+                queue_wait_ms: est(results, Domain::NonNegative, |r| {
+                    r.stations[i].mean_queue_wait_ms
+                }),
+                p_wait: est(results, Domain::Proportion, |r| r.stations[i].p_wait),
+                response_ms: est(results, Domain::NonNegative, |r| {
+                    r.stations[i].mean_response_ms
+                }),
+                throughput: est(results, Domain::NonNegative, |r| {
+                    per_sec(r.stations[i].arrivals, r)
+                }),
+                arrivals: est(results, Domain::NonNegative, |r| {
+                    r.stations[i].arrivals as f64
+                }),
+                succeeded: est(results, Domain::NonNegative, |r| {
+                    r.stations[i].succeeded as f64
+                }),
                 errors: causes(results, |r| &r.stations[i].causes),
-                downstream_failures: est(results, |r| r.stations[i].downstream_failures as f64),
-                in_flight_at_end: est(results, |r| r.stations[i].in_flight_at_end as f64),
-                dead_jobs: jobs.then(|| est(results, |r| r.stations[i].dead_jobs as f64)),
-                job_retries: jobs.then(|| est(results, |r| r.stations[i].job_retries as f64)),
+                downstream_failures: est(results, Domain::NonNegative, |r| {
+                    r.stations[i].downstream_failures as f64
+                }),
+                in_flight_at_end: est(results, Domain::NonNegative, |r| {
+                    r.stations[i].in_flight_at_end as f64
+                }),
+                dead_jobs: jobs.then(|| {
+                    est(results, Domain::NonNegative, |r| {
+                        r.stations[i].dead_jobs as f64
+                    })
+                }),
+                job_retries: jobs.then(|| {
+                    est(results, Domain::NonNegative, |r| {
+                        r.stations[i].job_retries as f64
+                    })
+                }),
                 conserved: results.iter().all(|r| r.stations[i].balanced()),
                 replicas: ReplicaSummary {
-                    min: est(results, |r| r.stations[i].replicas_min),
-                    max: est(results, |r| r.stations[i].replicas_max),
-                    avg: est(results, |r| r.stations[i].replicas_avg),
-                    desired_max: est(results, |r| r.stations[i].desired_max),
-                    scale_ups: est(results, |r| r.stations[i].scale_ups as f64),
-                    scale_downs: est(results, |r| r.stations[i].scale_downs as f64),
-                    time_to_first_scale_up_s: est(results, |r| {
+                    min: est(results, Domain::NonNegative, |r| r.stations[i].replicas_min),
+                    max: est(results, Domain::NonNegative, |r| r.stations[i].replicas_max),
+                    avg: est(results, Domain::NonNegative, |r| r.stations[i].replicas_avg),
+                    desired_max: est(results, Domain::NonNegative, |r| r.stations[i].desired_max),
+                    scale_ups: est(results, Domain::NonNegative, |r| {
+                        r.stations[i].scale_ups as f64
+                    }),
+                    scale_downs: est(results, Domain::NonNegative, |r| {
+                        r.stations[i].scale_downs as f64
+                    }),
+                    time_to_first_scale_up_s: est(results, Domain::NonNegative, |r| {
                         r.stations[i].first_scale_up_s.unwrap_or(f64::NAN)
                     }),
                     scaled_up_fraction: results
@@ -238,7 +276,7 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
                         .filter(|r| r.stations[i].first_scale_up_s.is_some())
                         .count() as f64
                         / results.len().max(1) as f64,
-                    cost_usd: est(results, |r| r.stations[i].cost_usd),
+                    cost_usd: est(results, Domain::NonNegative, |r| r.stations[i].cost_usd),
                 },
             };
             (s.name.clone(), summary)
@@ -252,12 +290,24 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
             let summary = DatabaseSummary {
                 pool_size: d.primary.pool_size,
                 read_replicas: d.read_replicas,
-                connections_in_use: est(results, |r| r.databases[i].mean_connections_in_use),
-                cpu_utilization: est(results, |r| r.databases[i].cpu_utilization),
-                queries_per_s: est(results, |r| per_sec(r.databases[i].queries, r)),
-                query_ms: est(results, |r| r.databases[i].mean_query_ms),
-                pool_wait_ms: est(results, |r| r.databases[i].mean_pool_wait_ms),
-                pool_timeouts: est(results, |r| r.databases[i].pool_timeouts as f64),
+                connections_in_use: est(results, Domain::NonNegative, |r| {
+                    r.databases[i].mean_connections_in_use
+                }),
+                cpu_utilization: est(results, Domain::NonNegative, |r| {
+                    r.databases[i].cpu_utilization
+                }),
+                queries_per_s: est(results, Domain::NonNegative, |r| {
+                    per_sec(r.databases[i].queries, r)
+                }),
+                query_ms: est(results, Domain::NonNegative, |r| {
+                    r.databases[i].mean_query_ms
+                }),
+                pool_wait_ms: est(results, Domain::NonNegative, |r| {
+                    r.databases[i].mean_pool_wait_ms
+                }),
+                pool_timeouts: est(results, Domain::NonNegative, |r| {
+                    r.databases[i].pool_timeouts as f64
+                }),
             };
             (d.name.clone(), summary)
         })
@@ -277,12 +327,12 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
         checks.insert(
             name.to_string(),
             CheckSummary {
-                rate: est(results, |r| {
+                rate: est(results, Domain::Proportion, |r| {
                     let (p, f) = counts(r);
                     ratio(p, p + f)
                 }),
-                passes: est(results, |r| counts(r).0 as f64),
-                fails: est(results, |r| counts(r).1 as f64),
+                passes: est(results, Domain::NonNegative, |r| counts(r).0 as f64),
+                fails: est(results, Domain::NonNegative, |r| counts(r).1 as f64),
             },
         );
     }
@@ -292,7 +342,7 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
         model: model.name.clone(),
         seed: exp.seed,
         replications: results.len(),
-        test_run_duration_s: est(results, |r| r.duration as f64 / 1e9),
+        test_run_duration_s: est(results, Domain::NonNegative, |r| r.duration as f64 / 1e9),
         metrics,
         endpoints,
         services,
@@ -302,26 +352,32 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
         faults: faults(exp, results),
         errors: causes(results, |r| &r.causes),
         accounting: AccountingSummary {
-            sent: est(results, |r| r.accounting.sent as f64),
-            succeeded: est(results, |r| r.accounting.succeeded as f64),
-            failed: est(results, |r| r.accounting.failed as f64),
-            interrupted: est(results, |r| r.accounting.interrupted as f64),
-            in_flight_at_end: est(results, |r| r.accounting.in_flight_at_end as f64),
+            sent: est(results, Domain::NonNegative, |r| r.accounting.sent as f64),
+            succeeded: est(results, Domain::NonNegative, |r| {
+                r.accounting.succeeded as f64
+            }),
+            failed: est(results, Domain::NonNegative, |r| r.accounting.failed as f64),
+            interrupted: est(results, Domain::NonNegative, |r| {
+                r.accounting.interrupted as f64
+            }),
+            in_flight_at_end: est(results, Domain::NonNegative, |r| {
+                r.accounting.in_flight_at_end as f64
+            }),
             conserved: results.iter().all(|r| r.accounting.balanced()),
         },
         cost: CostSummary {
-            total_usd: est(results, |r| r.cost.total()),
-            services_usd: est(results, |r| r.cost.services),
-            database_replicas_usd: est(results, |r| r.cost.databases),
-            fixed_usd: est(results, |r| r.cost.caches_and_fixed),
-            providers_usd: est(results, |r| r.cost.providers),
-            peak_hourly_usd: est(results, |r| {
+            total_usd: est(results, Domain::NonNegative, |r| r.cost.total()),
+            services_usd: est(results, Domain::NonNegative, |r| r.cost.services),
+            database_replicas_usd: est(results, Domain::NonNegative, |r| r.cost.databases),
+            fixed_usd: est(results, Domain::NonNegative, |r| r.cost.caches_and_fixed),
+            providers_usd: est(results, Domain::NonNegative, |r| r.cost.providers),
+            peak_hourly_usd: est(results, Domain::NonNegative, |r| {
                 r.buckets
                     .iter()
                     .map(|b| b.cost_usd / (b.span_s / 3600.0))
                     .fold(0.0, f64::max)
             }),
         },
-        events: est(results, |r| r.events as f64),
+        events: est(results, Domain::NonNegative, |r| r.events as f64),
     }
 }

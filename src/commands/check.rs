@@ -3,7 +3,8 @@
 
 use crate::cli::CheckArgs;
 use crate::commands::common::{gate_runner, load, parse_overrides, run_count, write_output};
-use crate::gate::check::{GateOptions, evaluate, raise_to_minimum};
+use crate::gate::check::{GateOptions, GateVerdict, evaluate};
+use crate::gate::sequential::{DEFAULT_CHECK_MAX_REPLICATIONS, run_until_decided};
 use crate::gate::{DEFAULT_CHECK_WALL_TIME, alerts};
 use anyhow::{Result, bail, ensure};
 use std::process::ExitCode;
@@ -24,17 +25,12 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         level: args.level,
         confidence: args.confidence,
     };
-    let mut exp = load(
+    let exp = load(
         &args.experiment,
         &overrides,
         args.run.replications,
         args.run.seed,
     )?;
-    // Without --replications, run at least as many as can show P(pass) >= level at all.
-    let raised = match args.run.replications {
-        None => raise_to_minimum(&mut exp, opts),
-        Some(_) => None,
-    };
     if exp.thresholds.is_empty() {
         bail!(
             "{}: the experiment has no thresholds, so there is nothing to gate on; add e.g. \
@@ -44,17 +40,29 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     }
     let rules = alerts::load_rules(&args.experiment, &overrides, &exp)?;
     let runner = gate_runner(&args.run, DEFAULT_CHECK_WALL_TIME);
-    let (results, stopping) = run_count(
+    let (results, precision_stop) = run_count(
         &exp,
         args.precision.as_deref(),
         args.max_replications,
         &runner,
     )?;
+    // Sequential decisions: add replications while a threshold is undecided.
+    let cap = args
+        .max_replications
+        .unwrap_or(DEFAULT_CHECK_MAX_REPLICATIONS)
+        .max(results.len() as u32);
+    let (results, decision_stop) = run_until_decided(&exp, results, cap, &runner, |rs| {
+        evaluate(&exp, rs, opts, Vec::new())
+            .thresholds
+            .iter()
+            .filter(|r| r.verdict == GateVerdict::Undecided)
+            .count()
+    })?;
     let mut report = evaluate(&exp, &results, opts, overrides.raw());
-    report.stopping = match (raised, stopping) {
-        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-        (a, b) => a.or(b),
-    };
+    report.stopping = Some(match precision_stop {
+        Some(p) => format!("{p}; {}", decision_stop.line()),
+        None => decision_stop.line(),
+    });
     report.alerts = alerts::evaluate(&exp, &rules, &results)
         .into_iter()
         .filter(|a| a.fired > 0)

@@ -1,13 +1,15 @@
-//! `capsim check`: the CI gate. Every threshold passes when the lower bound of the Wilson
-//! interval on its pass probability (at the chosen confidence) reaches the required level.
-//! A threshold whose interval still straddles the level is *undecided*, and an undecided
-//! threshold fails the gate: CI must not merge on a coin toss. More replications decide it.
+//! `capsim check`: the CI gate. Each threshold is judged by two rules (see
+//! `aggregate::thresholds`): the count of replications that passed (Wilson interval) and
+//! the metric's values under a normal model (noncentral t interval). It passes when a rule
+//! shows P(pass) >= level at the chosen confidence and the other does not show the
+//! opposite. An *undecided* threshold fails the gate: CI must not merge on a coin toss.
+//! `sequential` adds replications while one is undecided.
 
-use crate::aggregate::observe::observe;
+use crate::aggregate::thresholds::{DecidedBy, ValuesRule, Verdict, judge, values_of};
 use crate::engine::result::ReplicationResult;
 use crate::gate::metrics::fmt_num;
 use crate::model::experiment::Experiment;
-use crate::stats::interval::{Estimate, estimate, wilson_interval};
+use crate::stats::interval::Estimate;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -59,6 +61,11 @@ pub struct GateRow {
     pub pass_probability: f64,
     /// Wilson interval on the pass probability at the chosen confidence.
     pub pass_probability_ci: [f64; 2],
+    /// P(pass) from the metric's values (`null` when the normal model was not used).
+    pub values: Option<ValuesRule>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values_not_used: Option<String>,
+    pub decided_by: DecidedBy,
     pub verdict: GateVerdict,
     /// Why, in one sentence.
     pub reason: String,
@@ -84,31 +91,6 @@ pub struct GateReport {
     pub alerts: Vec<crate::gate::alerts::AlertSummary>,
 }
 
-/// The fewest replications at which a threshold that passes in all of them is shown to
-/// pass (the Wilson lower bound of n of n reaches `level`); `None` when no count up to the
-/// replication limit does (level 1).
-pub fn min_replications(opts: GateOptions) -> Option<u32> {
-    (1..=crate::model::experiment::MAX_REPLICATIONS)
-        .find(|&n| wilson_interval(n as u64, n as u64, opts.confidence).0 >= opts.level)
-}
-
-/// Raises `exp`'s replications to [`min_replications`] when it asks for fewer (fewer could
-/// never show P(pass) >= level), and says so; `None` when it asks for enough.
-pub fn raise_to_minimum(exp: &mut Experiment, opts: GateOptions) -> Option<String> {
-    let min = min_replications(opts)?;
-    if exp.replications >= min {
-        return None;
-    }
-    let note = format!(
-        "replications: {min} (the experiment asks for {}, but fewer than {min} cannot show P(pass) >= {} at {:.0}% confidence)",
-        exp.replications,
-        opts.level,
-        opts.confidence * 100.0
-    );
-    exp.replications = min;
-    Some(note)
-}
-
 /// Judges every threshold of `exp` on `results`.
 pub fn evaluate(
     exp: &Experiment,
@@ -120,53 +102,56 @@ pub fn evaluate(
         .thresholds
         .iter()
         .map(|t| {
-            let observed: Vec<f64> = results
-                .iter()
-                .map(|r| observe(t, r, &exp.percentiles))
-                .collect();
-            let passes = observed.iter().filter(|&&v| t.passes(v)).count();
-            let n = results.len();
-            let (lo, hi) = wilson_interval(passes as u64, n as u64, opts.confidence);
-            let p = if n > 0 {
-                passes as f64 / n as f64
-            } else {
-                f64::NAN
-            };
+            let j = judge(t, &values_of(exp, t, results), opts.level, opts.confidence);
+            let (passes, n) = (j.passes, j.replications);
+            let [lo, hi] = j.pass_probability_ci95;
             let conf = format!("{:.0}%", opts.confidence * 100.0);
-            let (verdict, reason) = if lo >= opts.level {
-                (
-                    GateVerdict::Pass,
-                    format!(
-                        "passed in {passes} of {n} replications; P(pass) >= {} with {conf} confidence",
-                        opts.level
-                    ),
-                )
-            } else if hi < opts.level {
-                (
-                    GateVerdict::Fail,
-                    format!(
-                        "passed in only {passes} of {n} replications; P(pass) < {} with {conf} confidence",
-                        opts.level
-                    ),
-                )
-            } else {
-                (
-                    GateVerdict::Undecided,
-                    format!(
-                        "passed in {passes} of {n} replications; the {conf} interval [{lo:.3}, {hi:.3}] contains {}: \
-                         not shown to pass, so the gate fails; run more replications (--replications or --precision) to decide",
-                        opts.level
-                    ),
-                )
+            let count = format!(
+                "passed in {passes} of {n} replications (count interval [{lo:.3}, {hi:.3}])"
+            );
+            let values = match (&j.values, &j.values_not_used) {
+                (Some(v), _) => format!(
+                    "from the values P(pass) = {:.3} [{:.3}, {:.3}]",
+                    v.pass_probability, v.ci[0], v.ci[1]
+                ),
+                (None, Some(why)) => format!("values rule not used: {why}"),
+                (None, None) => "values rule not used".into(),
+            };
+            let level = opts.level;
+            let verdict = match j.verdict {
+                Verdict::Pass => GateVerdict::Pass,
+                Verdict::Fail => GateVerdict::Fail,
+                Verdict::Inconclusive => GateVerdict::Undecided,
+            };
+            let reason = match (j.verdict, j.decided_by) {
+                (Verdict::Pass, by) => format!(
+                    "P(pass) >= {level} with {conf} confidence, shown by {}; {count}; {values}",
+                    by_words(by)
+                ),
+                (Verdict::Fail, by) => format!(
+                    "P(pass) < {level} with {conf} confidence, shown by {}; {count}; {values}",
+                    by_words(by)
+                ),
+                (_, DecidedBy::Disagree) => format!(
+                    "the two rules disagree ({count}; {values}): no verdict, so the gate fails; \
+                     the values may not be normal; run more replications"
+                ),
+                _ => format!(
+                    "neither rule shows P(pass) on one side of {level} ({count}; {values}): \
+                     not shown to pass, so the gate fails; raise --max-replications to decide"
+                ),
             };
             GateRow {
-                metric: t.key.clone(),
-                threshold: t.expression.clone(),
-                observed: estimate(&observed),
+                metric: j.metric,
+                threshold: j.threshold,
+                observed: j.observed,
                 passes,
                 replications: n,
-                pass_probability: p,
-                pass_probability_ci: [lo, hi],
+                pass_probability: j.pass_probability,
+                pass_probability_ci: j.pass_probability_ci95,
+                values: j.values,
+                values_not_used: j.values_not_used,
+                decided_by: j.decided_by,
                 verdict,
                 reason,
             }
@@ -185,6 +170,32 @@ pub fn evaluate(
         passed,
         stopping: None,
         alerts: Vec::new(),
+    }
+}
+
+fn by_words(by: DecidedBy) -> &'static str {
+    match by {
+        DecidedBy::Both => "both the count and the values",
+        DecidedBy::Values => "the values (normal model)",
+        DecidedBy::Count => "the count of passing replications",
+        DecidedBy::Neither | DecidedBy::Disagree => "neither rule",
+    }
+}
+
+fn values_text(r: &GateRow) -> String {
+    match &r.values {
+        Some(v) => format!("{:.3} [{:.3}, {:.3}]", v.pass_probability, v.ci[0], v.ci[1]),
+        None => "-".into(),
+    }
+}
+
+fn by_word(by: DecidedBy) -> &'static str {
+    match by {
+        DecidedBy::Both => "both",
+        DecidedBy::Values => "values",
+        DecidedBy::Count => "count",
+        DecidedBy::Neither => "-",
+        DecidedBy::Disagree => "disagree",
     }
 }
 
@@ -245,19 +256,21 @@ impl GateReport {
             s.push_str(&format!("  {stop}\n"));
         }
         s.push_str(&format!(
-            "  rule: a threshold passes when the {:.0}% Wilson lower bound on P(pass) >= {}\n\n",
-            self.confidence * 100.0,
-            self.level
+            "  rule: a threshold passes when the {conf:.0}% lower bound on P(pass) >= {lvl} by the count (Wilson) or by the values (normal model), and the other rule does not show the opposite\n\n",
+            conf = self.confidence * 100.0,
+            lvl = self.level
         ));
         let head = [
             "verdict",
             "metric",
             "threshold",
             "observed (mean [95% CI])",
-            "P(pass)",
+            "P(pass) count",
             "interval",
+            "P(pass) values",
+            "decided by",
         ];
-        let rows: Vec<[String; 6]> = self
+        let rows: Vec<[String; 8]> = self
             .thresholds
             .iter()
             .map(|r| {
@@ -271,6 +284,8 @@ impl GateReport {
                         "[{:.3}, {:.3}]",
                         r.pass_probability_ci[0], r.pass_probability_ci[1]
                     ),
+                    values_text(r),
+                    by_word(r.decided_by).to_string(),
                 ]
             })
             .collect();
@@ -327,7 +342,7 @@ impl GateReport {
             self.headline()
         );
         s.push_str(&format!(
-            "Model `{}`, seed {}, {} replications. A threshold passes when the {:.0}% Wilson lower bound on P(pass) is at least {}; an undecided one fails the gate.\n\n",
+            "Model `{}`, seed {}, {} replications. A threshold passes when the {:.0}% lower bound on P(pass) is at least {} by the count of passing replications (Wilson) or by the metric's values (normal model), and the other rule does not show the opposite; an undecided one fails the gate.\n\n",
             md_escape(&self.model),
             self.seed,
             self.replications,
@@ -342,9 +357,9 @@ impl GateReport {
             s.push_str(&format!("{}\n\n", md_escape(stop)));
         }
         s.push_str(
-            "| verdict | metric | threshold | observed (mean [95% CI]) | P(pass) | interval |\n",
+            "| verdict | metric | threshold | observed (mean [95% CI]) | P(pass) count | interval | P(pass) values | decided by |\n",
         );
-        s.push_str("|---|---|---|---|---|---|\n");
+        s.push_str("|---|---|---|---|---|---|---|---|\n");
         for r in &self.thresholds {
             let mark = match r.verdict {
                 GateVerdict::Pass => "✅ pass",
@@ -352,13 +367,15 @@ impl GateReport {
                 GateVerdict::Undecided => "⚠️ undecided",
             };
             s.push_str(&format!(
-                "| {mark} | `{}` | `{}` | {} | {:.3} | [{:.3}, {:.3}] |\n",
+                "| {mark} | `{}` | `{}` | {} | {:.3} | [{:.3}, {:.3}] | {} | {} |\n",
                 md_escape(&r.metric),
                 md_escape(&r.threshold),
                 observed_text(&r.observed),
                 r.pass_probability,
                 r.pass_probability_ci[0],
-                r.pass_probability_ci[1]
+                r.pass_probability_ci[1],
+                values_text(r),
+                by_word(r.decided_by)
             ));
         }
         let why: Vec<&GateRow> = self

@@ -125,3 +125,64 @@ pub fn run_until(
         n = next;
     }
 }
+
+/// Default cap of `check`'s sequential rule on thresholds (`--max-replications`): from the
+/// default 8, at most four looks (8, 16, 32, 64).
+pub const DEFAULT_CHECK_MAX_REPLICATIONS: u32 = 64;
+
+/// How `check` chose its number of replications: it adds replications while a threshold
+/// is undecided, doubling each time, up to the cap.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionStopping {
+    pub initial: u32,
+    pub replications: u32,
+    pub max_replications: u32,
+    /// Thresholds still undecided when it stopped (0: every threshold decided).
+    pub undecided: usize,
+}
+
+impl DecisionStopping {
+    pub fn line(&self) -> String {
+        if self.undecided == 0 {
+            format!(
+                "replications: {} used (started at {}, cap {}): stopped because every threshold is decided",
+                self.replications, self.initial, self.max_replications
+            )
+        } else {
+            format!(
+                "replications: {} used (started at {}): stopped at the cap --max-replications {} with {} threshold(s) undecided",
+                self.replications, self.initial, self.max_replications, self.undecided
+            )
+        }
+    }
+}
+
+/// Starting from `results` (replications `0..n`), adds replications while `undecided`
+/// counts a threshold that is not decided, doubling the count each time, up to `cap`.
+/// The batches depend only on the results, so the outcome is deterministic.
+pub fn run_until_decided(
+    exp: &Experiment,
+    mut results: Vec<ReplicationResult>,
+    cap: u32,
+    runner: &Runner,
+    undecided: impl Fn(&[ReplicationResult]) -> usize,
+) -> Result<(Vec<ReplicationResult>, DecisionStopping), RunError> {
+    let initial = results.len() as u32;
+    let mut n = initial;
+    loop {
+        let open = undecided(&results);
+        if open == 0 || n >= cap {
+            let stop = DecisionStopping {
+                initial,
+                replications: n,
+                max_replications: cap.max(initial),
+                undecided: open,
+            };
+            return Ok((results, stop));
+        }
+        let next = (2 * n).clamp(n + 1, cap);
+        let batch: Vec<u32> = (n..next).collect();
+        results.extend(runner.run(exp, &batch)?);
+        n = next;
+    }
+}

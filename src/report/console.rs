@@ -2,6 +2,7 @@
 //! for a given width: 100 columns by default, narrower terminals get wrapped values and
 //! stacked tables instead of wrapped rows. Counts print as whole numbers.
 
+use crate::aggregate::thresholds::DecidedBy;
 use crate::aggregate::{Summary, TrendEstimate, Verdict};
 use crate::stats::interval::Estimate;
 use std::fmt::Write;
@@ -202,7 +203,7 @@ pub fn render_width(s: &Summary, width: usize) -> String {
     p.blank();
     if !s.thresholds.is_empty() {
         p.heading(&format!(
-            "THRESHOLDS (P(pass) across replications, 95% Wilson interval; required >= {:.0}%)",
+            "THRESHOLDS (P(pass) by count [95% Wilson] and by values [95% normal model]; required >= {:.0}%)",
             s.thresholds[0].required * 100.0
         ));
         let mut last = "";
@@ -221,19 +222,28 @@ pub fn render_width(s: &Summary, width: usize) -> String {
             } else {
                 num_or_rate(t.observed.mean)
             };
+            let by_values = match &t.values {
+                Some(v) => format!(
+                    " values={:.0}% [{:.0}%, {:.0}%]",
+                    v.pass_probability * 100.0,
+                    v.ci[0] * 100.0,
+                    v.ci[1] * 100.0
+                ),
+                None => String::new(),
+            };
+            let decided = match (t.verdict, t.decided_by) {
+                (_, DecidedBy::Disagree) => " undecided: the two rules disagree".to_string(),
+                (Verdict::Inconclusive, _) => " inconclusive: run more replications".to_string(),
+                (_, by) => format!(" (decided by {})", by_name(by)),
+            };
             let line = format!(
-                "{mark} '{}' observed={value} P(pass)={:.0}% [{:.0}%, {:.0}%] ({}/{}){}",
+                "{mark} '{}' observed={value} count={:.0}% [{:.0}%, {:.0}%] ({}/{}){by_values}{decided}",
                 t.threshold,
                 t.pass_probability * 100.0,
                 t.pass_probability_ci95[0] * 100.0,
                 t.pass_probability_ci95[1] * 100.0,
                 t.passes,
                 t.replications,
-                if t.verdict == Verdict::Inconclusive {
-                    " inconclusive: run more replications"
-                } else {
-                    ""
-                }
             );
             p.wrap("    ", &line, "      ");
         }
@@ -496,5 +506,15 @@ mod tests {
         let text = narrow.text;
         assert!(text.lines().all(|l| l.chars().count() <= 30), "{text}");
         assert!(text.contains("in flight 67.27"), "{text}");
+    }
+}
+
+/// The rule that decided, in words for the console.
+fn by_name(by: DecidedBy) -> &'static str {
+    match by {
+        DecidedBy::Both => "count and values",
+        DecidedBy::Values => "values",
+        DecidedBy::Count => "count",
+        DecidedBy::Neither | DecidedBy::Disagree => "neither",
     }
 }

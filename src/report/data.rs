@@ -207,6 +207,17 @@ pub struct Threshold {
     pub pass_probability_ci95: Option<[Option<f64>; 2]>,
     pub required: f64,
     pub verdict: String,
+    /// P(pass) from the metric's values (absent in older files or when not used).
+    pub values: Option<ValuesRule>,
+    pub decided_by: Option<String>,
+}
+
+/// The values rule of a threshold in summary.json.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ValuesRule {
+    pub pass_probability: Option<f64>,
+    pub ci: Option<[Option<f64>; 2]>,
 }
 
 impl Threshold {

@@ -95,6 +95,44 @@ pub fn estimate(samples: &[f64]) -> Estimate {
     Estimate { mean, ci95 }
 }
 
+/// The set a quantity is known to lie in, so that its interval is not reported outside it
+/// (a negative latency, an error rate above 100 %).
+///
+/// Intersecting a confidence interval with a set that holds the parameter for certain
+/// cannot lower its coverage: whenever the raw interval covers the parameter, so does its
+/// intersection with the set. It only removes values that were impossible anyway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Domain {
+    /// Any real number (differences, offsets).
+    Real,
+    /// At or above 0: counts, rates per second, times, money.
+    NonNegative,
+    /// In [0, 1]: fractions and probabilities.
+    Proportion,
+}
+
+impl Domain {
+    /// The interval `[lo, hi]` intersected with the domain. An interval wholly outside
+    /// it (impossible for a mean of values in the domain) collapses onto the nearest bound.
+    pub fn clip(self, [lo, hi]: [f64; 2]) -> [f64; 2] {
+        let (min, max) = match self {
+            Domain::Real => return [lo, hi],
+            Domain::NonNegative => (0.0, f64::INFINITY),
+            Domain::Proportion => (0.0, 1.0),
+        };
+        [lo.clamp(min, max), hi.clamp(min, max)]
+    }
+}
+
+/// [`estimate`] with its interval intersected with `domain` (see [`Domain`]).
+pub fn estimate_in(samples: &[f64], domain: Domain) -> Estimate {
+    let e = estimate(samples);
+    Estimate {
+        mean: e.mean,
+        ci95: e.ci95.map(|ci| domain.clip(ci)),
+    }
+}
+
 /// Quantile by k6's method: linear interpolation at index `p·(n-1)` over the sorted
 /// values (`med` = p 0.5; one value gives that value). Works on sorted or unsorted
 /// input (unsorted input is copied and sorted). NaN values are skipped; `p` is
@@ -272,6 +310,27 @@ mod tests {
         let r = relative_half_width(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
         assert!(close(r, h / 3.0, 1e-12));
         assert_eq!(relative_half_width(&[-1.0, 1.0]), None);
+    }
+
+    #[test]
+    fn domains_clip_intervals_without_moving_the_mean() {
+        // 2 values with a large spread: the raw t interval goes below 0 (and above 1).
+        let e = estimate_in(&[0.01, 0.9], Domain::Proportion);
+        assert_eq!(e.mean, 0.455);
+        assert_eq!(e.ci95, Some([0.0, 1.0]));
+        let raw = estimate(&[10.0, 200.0]);
+        assert!(raw.ci95.unwrap()[0] < 0.0);
+        let e = estimate_in(&[10.0, 200.0], Domain::NonNegative);
+        assert_eq!(e.ci95.unwrap()[0], 0.0);
+        assert_eq!(e.ci95.unwrap()[1], raw.ci95.unwrap()[1]);
+        assert_eq!(
+            estimate_in(&[-3.0, 5.0], Domain::Real),
+            estimate(&[-3.0, 5.0])
+        );
+        // Intervals inside the domain are left alone, byte for byte.
+        let inside = [100.0, 101.0, 102.0];
+        assert_eq!(estimate_in(&inside, Domain::NonNegative), estimate(&inside));
+        assert_eq!(estimate_in(&[7.0], Domain::Proportion).ci95, None);
     }
 
     #[test]

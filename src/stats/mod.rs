@@ -3,15 +3,17 @@
 //! A leaf module: nothing here knows about the engine. [`latency`] holds streaming
 //! latency histograms (HDR), [`gauge`] time-weighted and online moments, and
 //! [`interval`] the statistics across replications (Student-t intervals, k6
-//! quantiles, Wilson intervals, paired differences).
+//! quantiles, Wilson intervals, paired differences, domains), and [`predictive`] P(pass)
+//! from a metric's values under a normal model.
 
 pub mod gauge;
 pub mod interval;
 pub mod latency;
+pub mod predictive;
 
 pub use gauge::{TimeWeighted, Welford};
 pub use interval::{
-    Band, Estimate, band, estimate, paired_difference, quantile, relative_half_width, t_half_width,
-    wilson_interval,
+    Band, Domain, Estimate, band, estimate, estimate_in, paired_difference, quantile,
+    relative_half_width, t_half_width, wilson_interval,
 };
 pub use latency::{BucketLatency, LatencyHistogram, TrendStats};

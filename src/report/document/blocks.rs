@@ -144,7 +144,7 @@ pub(super) fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptio
     if !s.thresholds.is_empty() {
         out.push(Block::H2("Thresholds".into()));
         out.push(Block::Para(format!(
-            "Each threshold is evaluated in every replication, as k6 would at the end of the test. P(pass) is the share of replications in which it held, with its 95% Wilson interval; the verdict is PASS when the whole interval lies at or above the required level ({}), FAIL when it lies below, and INCONCLUSIVE otherwise.",
+            "Each threshold is evaluated in every replication, as k6 would at the end of the test. P(pass) is estimated by two rules: the share of replications in which it held, with its 95% Wilson interval (the count), and, when the metric's values across replications look normal, the probability that one more replication passes with a 95% interval for it (the values; see docs/statistics.md). A rule shows PASS when its whole interval lies at or above the required level ({}), FAIL when it lies below; the verdict is the rule that decides, and INCONCLUSIVE when neither decides or they decide opposite ways.",
             fmt_pct(s.thresholds[0].required)
         )));
         out.push(Block::Table {
@@ -152,10 +152,12 @@ pub(super) fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptio
                 "Metric".into(),
                 "Threshold".into(),
                 "Observed".into(),
-                "P(pass)".into(),
+                "P(pass) count".into(),
                 "95% interval".into(),
+                "P(pass) values [95%]".into(),
                 "Required".into(),
                 "Verdict".into(),
+                "Decided by".into(),
             ],
             align: vec![
                 Align::Left,
@@ -164,6 +166,8 @@ pub(super) fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptio
                 Align::Right,
                 Align::Right,
                 Align::Right,
+                Align::Right,
+                Align::Left,
                 Align::Left,
             ],
             rows: s
@@ -190,8 +194,10 @@ pub(super) fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptio
                         t.interval().map_or("–".into(), |[a, b]| {
                             format!("{} to {}", fmt_pct(a), fmt_pct(b))
                         }),
+                        values_cell(t),
                         fmt_pct(t.required),
                         verdict_word(&t.verdict).into(),
+                        decided_cell(t),
                     ]
                 })
                 .collect(),
@@ -434,4 +440,24 @@ pub(super) fn footer(data: &RunData) -> String {
         },
         data.dir.display()
     )
+}
+
+/// The values rule's P(pass) and interval, or a dash when it was not used.
+fn values_cell(t: &crate::report::data::Threshold) -> String {
+    match t.values.as_ref().map(|v| (v.pass_probability, v.ci)) {
+        Some((Some(p), Some([Some(a), Some(b)]))) => {
+            format!("{} ({} to {})", fmt_pct(p), fmt_pct(a), fmt_pct(b))
+        }
+        _ => "–".into(),
+    }
+}
+
+/// The rule that decided the verdict.
+fn decided_cell(t: &crate::report::data::Threshold) -> String {
+    match t.decided_by.as_deref() {
+        Some("disagree") => "rules disagree".into(),
+        Some("both") => "count and values".into(),
+        Some(by @ ("values" | "count")) => by.into(),
+        _ => "–".into(),
+    }
 }
