@@ -67,19 +67,24 @@ fn named_paths(text: &str) -> Vec<String> {
 }
 
 /// Where a named path may live: from the repository root (after any leading `../`), from
-/// docs/, or under src/ (architecture notes name source files by their module path).
+/// docs/, under src/ (architecture notes name source files by their module path), or in
+/// the shared folder beside the repository (`../shared/bench/...`, as CI lays it out).
 fn exists(path: &str) -> bool {
     let plain = path.trim_start_matches("./");
     let mut stripped = plain;
     while let Some(rest) = stripped.strip_prefix("../") {
         stripped = rest;
     }
+    let beside = plain
+        .strip_prefix("../shared/")
+        .map(|rest| root().join("..").join("shared").join(rest));
     [
         root().join(stripped),
         root().join("docs").join(plain),
         root().join("src").join(stripped),
     ]
-    .iter()
+    .into_iter()
+    .chain(beside)
     .any(|p| p.exists())
 }
 
