@@ -10,7 +10,7 @@ use crate::model::experiment::{Experiment, MAX_REPLICATIONS};
 use crate::model::load::load_experiment_with;
 use crate::spec::overrides::Overrides;
 use anyhow::{Context, Result, anyhow, ensure};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -18,8 +18,11 @@ pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("{}: cannot write output", path.display()))
 }
 
-pub(crate) fn parse_overrides(set: &[String]) -> Result<Overrides> {
-    Overrides::parse(set).map_err(anyhow::Error::msg)
+/// The `--set` overrides, with the `--allow-path` folders the config's files may name.
+pub(crate) fn parse_overrides(set: &[String], allow: &[PathBuf]) -> Result<Overrides> {
+    Ok(Overrides::parse(set)
+        .map_err(anyhow::Error::msg)?
+        .allowing(allow))
 }
 
 fn check_replications(n: u32, flag: &str) -> Result<()> {

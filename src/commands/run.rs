@@ -36,7 +36,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         args.shard.is_none() || args.precision.is_none(),
         "--shard and --precision do not combine: a shard runs a fixed share of a fixed count"
     );
-    let overrides = parse_overrides(&args.set)?;
+    let overrides = parse_overrides(&args.set, &args.allow_path)?;
     let exp = load(&args.experiment, &overrides, args.replications, args.seed)?;
     let rules = alerts::load_rules(&args.experiment, &overrides, &exp)?;
     let runner = Runner {
