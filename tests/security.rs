@@ -280,3 +280,26 @@ fn a_burst_at_one_instant_passes() {
     let (code, out, err) = capsim(&s.proj(), &["run", "-q", "-n", "1", "exp.yaml"], &[]);
     assert_eq!(code, Some(0), "{out}\n{err}");
 }
+
+// ---------------------------------------------------------------- 6. --threads
+
+/// Case 6: `--threads 100000` spent minutes spawning threads; now it is capped with a note.
+#[test]
+fn huge_thread_counts_are_capped() {
+    let s = Scratch::new("threads");
+    s.write("model.yaml", MODEL);
+    s.write("exp.yaml", EXPERIMENT);
+    let start = Instant::now();
+    let (code, out, err) = capsim(
+        &s.proj(),
+        &["run", "-q", "-n", "2", "--threads", "100000", "exp.yaml"],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    has(&err, &["note: --threads 100000"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+}

@@ -57,7 +57,7 @@ pub(crate) fn gate_runner(args: &GateRunArgs, default_wall_time: Duration) -> Ru
         .max_wall_time
         .unwrap_or(WallTime::Limit(default_wall_time));
     Runner {
-        threads: args.threads,
+        threads: note_threads(args.threads),
         budget: Budget {
             max_events: args
                 .max_events
@@ -91,4 +91,16 @@ pub(crate) fn run_count(
         }
         None => Ok((runner.run(exp, &all_indices(exp))?, None)),
     }
+}
+
+/// `--threads` as given, with a note on stderr when it is above the machine's parallelism
+/// (the pools cap it there: [`crate::replicate::cap_threads`]).
+pub(crate) fn note_threads(threads: Option<usize>) -> Option<usize> {
+    if let Some(n) = threads {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        if n > cores {
+            eprintln!("note: --threads {n} is above this machine's {cores} cores; using {cores}");
+        }
+    }
+    threads
 }
