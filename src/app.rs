@@ -8,7 +8,7 @@ use std::process::ExitCode;
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => commands::run::run(&args),
-        Command::Validate { file } => commands::validate::validate(&file),
+        Command::Validate { file, allow_path } => commands::validate::validate(&file, &allow_path),
         Command::Bench(args) => commands::bench::bench(&args),
         Command::Plot { dir, target_rps } => commands::plot::plot(&dir, target_rps),
         Command::Check(args) => commands::check::check(&args),
@@ -17,6 +17,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Merge(args) => commands::merge::merge(&args),
         Command::Report(args) => commands::report::report(&args),
         Command::Calibrate(args) => commands::calibrate::calibrate(&args),
-        Command::Hpa { snapshot, json } => commands::hpa::hpa(&snapshot, json),
+        Command::Hpa {
+            snapshot,
+            allow_path,
+            json,
+        } => commands::hpa::hpa(&snapshot, &allow_path, json),
     }
 }

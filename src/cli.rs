@@ -18,6 +18,11 @@ pub enum Command {
     Validate {
         /// A model (models/*.yaml) or experiment (experiments/*.yaml) file.
         file: PathBuf,
+        /// A folder the config's files may also be read from (repeatable). By default every
+        /// path a config names must lie in the git work tree holding the file given here (else
+        /// its folder): docs/security.md.
+        #[arg(long = "allow-path", value_name = "DIR")]
+        allow_path: Vec<PathBuf>,
     },
     /// CI gate: exit 0 when every threshold passes with the required probability, 1 when
     /// one fails or is undecided, 2 on bad input.
@@ -50,6 +55,11 @@ pub enum Command {
     Hpa {
         /// The snapshot (HPA manifest, pods, current replicas, history).
         snapshot: PathBuf,
+        /// A folder the config's files may also be read from (repeatable). By default every
+        /// path a config names must lie in the git work tree holding the file given here (else
+        /// its folder): docs/security.md.
+        #[arg(long = "allow-path", value_name = "DIR")]
+        allow_path: Vec<PathBuf>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -60,6 +70,11 @@ pub enum Command {
 pub struct RunArgs {
     /// The experiment file.
     pub experiment: PathBuf,
+    /// A folder the config's files may also be read from (repeatable). By default every
+    /// path a config names must lie in the git work tree holding the file given here (else
+    /// its folder): docs/security.md.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
     /// Replications (default: the experiment's, else 8).
     #[arg(long, short = 'n')]
     pub replications: Option<u32>,
@@ -108,6 +123,11 @@ pub struct RunArgs {
 /// Options shared by the gate commands (check, diff, sweep).
 #[derive(Debug, Args, Clone)]
 pub struct GateRunArgs {
+    /// A folder the config's files may also be read from (repeatable). By default every
+    /// path a config names must lie in the git work tree holding the file given here (else
+    /// its folder): docs/security.md.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
     /// Override a field (repeatable): `scenarios.load.vus=800`, `services.api.workers=16`,
     /// `model.services.api.replicas=4`, `hpa.NAME.spec.behavior.scaleDown.stabilizationWindowSeconds=600`.
     #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -250,6 +270,11 @@ pub struct BenchArgs {
     /// The experiment to measure (default: the shipped benchmark experiment).
     #[arg(default_value = "experiments/bench.yaml")]
     pub experiment: PathBuf,
+    /// A folder the config's files may also be read from (repeatable). By default every
+    /// path a config names must lie in the git work tree holding the file given here (else
+    /// its folder): docs/security.md.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
     /// Replications to run for the scaling measurement (one per thread by default).
     #[arg(long)]
     pub replications: Option<u32>,
@@ -267,6 +292,11 @@ pub struct ReportArgs {
     /// The plan file (default: DIR/plan.yaml).
     #[arg(long)]
     pub plan: Option<PathBuf>,
+    /// A folder the config's files may also be read from (repeatable). By default every
+    /// path a config names must lie in the git work tree holding the file given here (else
+    /// its folder): docs/security.md.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
     /// Folder for plan-report.md and plan-report.json.
     #[arg(long, short = 'o', default_value = "reports/plan")]
     pub out: PathBuf,
@@ -289,6 +319,11 @@ pub struct ReportArgs {
 pub struct CalibrateArgs {
     /// The experiment whose model is fitted.
     pub experiment: PathBuf,
+    /// A folder the config's files may also be read from (repeatable). By default every
+    /// path a config names must lie in the git work tree holding the file given here (else
+    /// its folder): docs/security.md.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
     /// A parameter and its range (repeatable): `PATH=LO..HI`, e.g.
     /// `model.services.backend.operations.claim[0].work.gamma.mean=100ms..200ms`.
     #[arg(long, value_name = "PATH=LO..HI", required = true)]

@@ -36,7 +36,7 @@ pub fn run_replications(
     };
     match plan.threads {
         Some(n) => match rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(cap_threads(n, plan.indices.len()))
             .build()
         {
             Ok(pool) => pool.install(work),
@@ -44,4 +44,12 @@ pub fn run_replications(
         },
         None => work(),
     }
+}
+
+/// Worker threads actually started for `requested`: at least 1, at most the replications to
+/// run and the machine's parallelism (`--threads 100000` would otherwise spend minutes
+/// spawning threads). Results do not depend on the count.
+pub fn cap_threads(requested: usize, work: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    requested.min(work.max(1)).min(cores).max(1)
 }

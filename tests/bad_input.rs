@@ -1039,7 +1039,14 @@ fn device_files_are_refused() {
             "- work: {empirical: {file: /dev/zero}}",
         ),
     );
+    // Outside the project: refused by confinement (tests/security.rs); allowed, the
+    // reader still refuses a device.
     let e = refused(dir.path(), &["validate", "model.yaml"]);
+    has(&e, &["/dev/zero", "absolute path outside the project"]);
+    let e = refused(
+        dir.path(),
+        &["validate", "--allow-path", "/dev", "model.yaml"],
+    );
     has(
         &e,
         &["cannot read sample file /dev/zero (not a regular file)"],

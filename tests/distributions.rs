@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Counts allocations made by the current thread, so that `sampling_does_not_allocate`
 /// is not disturbed by tests running on other threads.
@@ -42,8 +42,10 @@ static GLOBAL: CountingAlloc = CountingAlloc;
 const N: usize = 200_000;
 const SE: f64 = 5.0;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+fn fixtures() -> capsim::spec::confine::Files {
+    capsim::spec::confine::Files::for_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+    )
 }
 
 fn parse(yaml: &str) -> DistributionSpec {
@@ -420,7 +422,7 @@ fn truncated_normal_far_tail_never_hangs() {
 fn empirical_reproduces_file_quantiles_and_mean() {
     let d = dist("empirical: {file: samples.csv, column: latency_ms}");
     // Read the file independently and compute numpy-style linear quantiles.
-    let text = std::fs::read_to_string(fixtures().join("samples.csv")).unwrap();
+    let text = std::fs::read_to_string(fixtures().dir().join("samples.csv")).unwrap();
     let mut file: Vec<f64> = text
         .lines()
         .skip(1)

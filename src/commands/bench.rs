@@ -4,8 +4,9 @@
 
 use crate::cli::BenchArgs;
 use crate::engine::{Budget, run_replication};
-use crate::model::load::load_experiment;
+use crate::model::load::load_experiment_with;
 use crate::replicate::{RunPlan, run_replications};
+use crate::spec::overrides::Overrides;
 use anyhow::Result;
 use serde::Serialize;
 use std::process::ExitCode;
@@ -54,7 +55,10 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
-    let exp = load_experiment(&args.experiment)?;
+    let exp = load_experiment_with(
+        &args.experiment,
+        &Overrides::default().allowing(&args.allow_path),
+    )?;
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())

@@ -25,7 +25,9 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<ExitCode> {
         .map(|t| parse_target(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
-    let base = Overrides::parse(&args.set).map_err(anyhow::Error::msg)?;
+    let base = Overrides::parse(&args.set)
+        .map_err(anyhow::Error::msg)?
+        .allowing(&args.allow_path);
     let opts = CalibrateOptions {
         replications: args.replications,
         seed: args.seed,

@@ -20,7 +20,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         "--confidence {}: between 0 and 1 (e.g. 0.95)",
         args.confidence
     );
-    let overrides = parse_overrides(&args.run.set)?;
+    let overrides = parse_overrides(&args.run.set, &args.run.allow_path)?;
     let opts = GateOptions {
         level: args.level,
         confidence: args.confidence,

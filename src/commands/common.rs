@@ -10,7 +10,7 @@ use crate::model::experiment::{Experiment, MAX_REPLICATIONS};
 use crate::model::load::load_experiment_with;
 use crate::spec::overrides::Overrides;
 use anyhow::{Context, Result, anyhow, ensure};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -18,8 +18,11 @@ pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("{}: cannot write output", path.display()))
 }
 
-pub(crate) fn parse_overrides(set: &[String]) -> Result<Overrides> {
-    Overrides::parse(set).map_err(anyhow::Error::msg)
+/// The `--set` overrides, with the `--allow-path` folders the config's files may name.
+pub(crate) fn parse_overrides(set: &[String], allow: &[PathBuf]) -> Result<Overrides> {
+    Ok(Overrides::parse(set)
+        .map_err(anyhow::Error::msg)?
+        .allowing(allow))
 }
 
 fn check_replications(n: u32, flag: &str) -> Result<()> {
@@ -54,7 +57,7 @@ pub(crate) fn gate_runner(args: &GateRunArgs, default_wall_time: Duration) -> Ru
         .max_wall_time
         .unwrap_or(WallTime::Limit(default_wall_time));
     Runner {
-        threads: args.threads,
+        threads: note_threads(args.threads),
         budget: Budget {
             max_events: args
                 .max_events
@@ -88,4 +91,16 @@ pub(crate) fn run_count(
         }
         None => Ok((runner.run(exp, &all_indices(exp))?, None)),
     }
+}
+
+/// `--threads` as given, with a note on stderr when it is above the machine's parallelism
+/// (the pools cap it there: [`crate::replicate::cap_threads`]).
+pub(crate) fn note_threads(threads: Option<usize>) -> Option<usize> {
+    if let Some(n) = threads {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        if n > cores {
+            eprintln!("note: --threads {n} is above this machine's {cores} cores; using {cores}");
+        }
+    }
+    threads
 }

@@ -10,7 +10,7 @@ use anyhow::{Result, ensure};
 use std::process::ExitCode;
 
 pub fn diff(args: &DiffArgs) -> Result<ExitCode> {
-    let overrides = parse_overrides(&args.run.set)?;
+    let overrides = parse_overrides(&args.run.set, &args.run.allow_path)?;
     let (b_path, b_over) = match &args.b {
         Some(b) => (b.clone(), overrides.clone()),
         None => {
@@ -23,7 +23,7 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode> {
     };
     let exp_a = load(
         &args.a,
-        &Overrides::default(),
+        &Overrides::default().allowing(&args.run.allow_path),
         args.run.replications,
         args.run.seed,
     )?;

@@ -2,11 +2,11 @@
 //! file, printed as text or JSON.
 
 use anyhow::Result;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn hpa(snapshot: &Path, json: bool) -> Result<ExitCode> {
-    let report = crate::model::load::hpa_dry_run(snapshot)?;
+pub fn hpa(snapshot: &Path, allow: &[PathBuf], json: bool) -> Result<ExitCode> {
+    let report = crate::model::load::hpa_dry_run_with(snapshot, allow)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

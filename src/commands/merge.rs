@@ -38,7 +38,7 @@ pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
     let mut first = parts[0].clone();
     first.results = Vec::new();
     first.rows = Vec::new();
-    let overrides = parse_overrides(&first.overrides)?;
+    let overrides = parse_overrides(&first.overrides, &[])?;
     let exp_path = Path::new(&first.experiment);
     match first.kind {
         Kind::Run => {

@@ -24,6 +24,9 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode> {
         threads: args.threads,
         max_events: args.max_events,
         only: Vec::new(),
+        allow: args.allow_path.clone(),
+        deadline: None,
+        stop: crate::interrupt::flag(),
     };
     let quiet = args.quiet;
     if !quiet {

@@ -37,11 +37,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         args.shard.is_none() || args.precision.is_none(),
         "--shard and --precision do not combine: a shard runs a fixed share of a fixed count"
     );
-    let overrides = parse_overrides(&args.set)?;
+    let overrides = parse_overrides(&args.set, &args.allow_path)?;
     let exp = load(&args.experiment, &overrides, args.replications, args.seed)?;
     let rules = alerts::load_rules(&args.experiment, &overrides, &exp)?;
     let runner = Runner {
-        threads: args.threads,
+        threads: crate::commands::common::note_threads(args.threads),
         budget: Budget {
             max_events: args.max_events.unwrap_or(u64::MAX),
             deadline: args.max_wall_time.and_then(|w| w.deadline()),

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn sweep(args: &SweepArgs) -> Result<ExitCode> {
-    let overrides = parse_overrides(&args.run.set)?;
+    let overrides = parse_overrides(&args.run.set, &args.run.allow_path)?;
     let axes = grid(&args.experiment, &args.grid, &overrides)?;
     let pts = points(&axes).map_err(anyhow::Error::msg)?;
     let shard = args

@@ -40,6 +40,15 @@ impl Budget {
     }
 }
 
+/// Events a replication may run at one simulated instant before it is stopped as stuck
+/// ([`RunError::NoProgress`]): a fixed floor plus a share per VU, so that a legitimate burst
+/// (every VU of a large test starting at t = 0, each taking a few dozen events) passes.
+pub fn stall_limit(max_vus: u64) -> u64 {
+    const FLOOR: u64 = 1 << 24;
+    const PER_VU: u64 = 64;
+    FLOOR.saturating_add(max_vus.saturating_mul(PER_VU))
+}
+
 impl Default for Budget {
     fn default() -> Self {
         Budget {
@@ -64,6 +73,20 @@ pub enum RunError {
         "replication {replication} stopped after {events} events at simulated time {at}: the --max-wall-time budget is spent; raise it or shorten the experiment"
     )]
     WallTime {
+        replication: u32,
+        events: u64,
+        at: String,
+    },
+    /// The simulated clock stood still for [`stall_limit`] events: a zero-time loop that
+    /// would otherwise grow memory until the process is killed.
+    #[error(
+        "replication {replication} made no progress: {events} events ran without the simulated clock moving past {at}. \
+         Something loops at one instant, most often a flow with no think time (no `sleep` step) against responses \
+         that take no time or are refused at once (`queue_capacity: 0`, an empty operation `[]`, a service that fails \
+         every request). Add a `sleep` step to the experiment's flows, or look at the model's `queue_capacity`, \
+         operations and faults"
+    )]
+    NoProgress {
         replication: u32,
         events: u64,
         at: String,

@@ -57,7 +57,7 @@ impl Runner {
     pub fn install<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
         match self.threads {
             Some(n) => match rayon::ThreadPoolBuilder::new()
-                .num_threads(n.max(1))
+                .num_threads(crate::replicate::cap_threads(n, usize::MAX))
                 .build()
             {
                 Ok(pool) => pool.install(work),

@@ -111,7 +111,10 @@ pub fn points(axes: &[Axis]) -> Result<Vec<Point>, String> {
         out.push(Point {
             index,
             params,
-            overrides: Overrides { list },
+            overrides: Overrides {
+                list,
+                allow: Vec::new(),
+            },
         });
     }
     Ok(out)

@@ -4,12 +4,12 @@ use crate::error::{FieldError, join_path};
 use crate::model::Model;
 use crate::model::distribution::{self as dist, Distribution};
 use crate::model::threshold::{Threshold, parse_threshold, required_percentiles};
+use crate::spec::confine::Files;
 use crate::spec::experiment::{CheckSpec, ExperimentSpec, FlowStepSpec};
 use crate::spec::k6_options::K6Options;
 use crate::suggest::unknown_name;
 use crate::time::{NANOS_PER_SEC, Nanos};
 use crate::workload::executor::Scenario;
-use std::path::Path;
 
 /// k6's default per-request timeout.
 pub const DEFAULT_CLIENT_TIMEOUT: Nanos = 60 * NANOS_PER_SEC;
@@ -102,7 +102,7 @@ pub fn build_experiment(
     spec: &ExperimentSpec,
     model: Model,
     k6: Option<&K6Options>,
-    base_dir: &Path,
+    files: &Files,
     fallback_name: &str,
 ) -> Result<Experiment, FieldError> {
     let mut distributions = Vec::new();
@@ -120,7 +120,7 @@ pub fn build_experiment(
             steps,
             "flow",
             &model,
-            base_dir,
+            files,
             &mut distributions,
             &mut checks,
         )?);
@@ -132,7 +132,7 @@ pub fn build_experiment(
             steps,
             &path,
             &model,
-            base_dir,
+            files,
             &mut distributions,
             &mut checks,
         )?);
@@ -285,7 +285,7 @@ fn build_flow(
     steps: &[FlowStepSpec],
     path: &str,
     model: &Model,
-    base_dir: &Path,
+    files: &Files,
     distributions: &mut Vec<Distribution>,
     checks: &mut Vec<Check>,
 ) -> Result<Flow, FieldError> {
@@ -324,8 +324,7 @@ fn build_flow(
                 });
             }
             FlowStepSpec::Sleep(d) => {
-                let built =
-                    dist::build(d, base_dir).map_err(|e| e.within(&join_path(&p, "sleep")))?;
+                let built = dist::build(d, files).map_err(|e| e.within(&join_path(&p, "sleep")))?;
                 distributions.push(built);
                 out.push(FlowStep::Sleep {
                     dist: distributions.len() - 1,

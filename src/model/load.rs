@@ -6,6 +6,7 @@ use crate::error::{FieldError, LoadError};
 use crate::model::Model;
 use crate::model::build::{build_model, build_model_with};
 use crate::model::experiment::{Experiment, build_experiment};
+use crate::spec::confine::Files;
 use crate::spec::experiment::ExperimentSpec;
 use crate::spec::model::ModelSpec;
 use crate::spec::overrides::{Override, Overrides, Target, patch_document, patch_manifests};
@@ -22,16 +23,9 @@ fn stem(path: &Path) -> String {
         .unwrap_or_else(|| "unnamed".into())
 }
 
-fn dir_of(path: &Path) -> PathBuf {
-    path.parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
-}
-
+/// Loads a model file; the files it names must lie in its work tree (or folder).
 pub fn load_model(path: &Path) -> Result<Model, LoadError> {
-    let text = read_text(path)?;
-    let spec: ModelSpec = parse_yaml(path, &text)?;
-    build_model(&spec, &dir_of(path), &stem(path)).map_err(|e| LoadError::invalid(path, e))
+    load_model_with(path, &Overrides::default())
 }
 
 /// Parses a document after applying `sets` to it (`--set`); an error the overrides caused
@@ -73,8 +67,13 @@ fn parse_overridden<T: DeserializeOwned>(
     }
 }
 
-/// Loads a model with overrides of its fields and of its HPA manifests.
+/// Loads a model with overrides of its fields and of its HPA manifests; the files it names
+/// must lie in its work tree (or folder) or under one of `overrides.allow`.
 pub fn load_model_with(path: &Path, overrides: &Overrides) -> Result<Model, LoadError> {
+    load_model_in(path, &Files::for_file(path, &overrides.allow), overrides)
+}
+
+fn load_model_in(path: &Path, files: &Files, overrides: &Overrides) -> Result<Model, LoadError> {
     let text = read_text(path)?;
     let sets = overrides.for_target(|t| *t == Target::Model);
     let spec: ModelSpec = parse_overridden(path, &text, &sets)?;
@@ -87,7 +86,7 @@ pub fn load_model_with(path: &Path, overrides: &Overrides) -> Result<Model, Load
         matched.borrow_mut().extend(names);
         Ok(text)
     };
-    let model = build_model_with(&spec, &dir_of(path), &stem(path), &reader)
+    let model = build_model_with(&spec, files, &stem(path), &reader)
         .map_err(|e| LoadError::invalid(path, e))?;
     for o in &hpa_sets {
         if let Target::Hpa(name) = &o.target
@@ -121,7 +120,8 @@ pub fn load_experiment_spec_with(
     parse_overridden(path, &text, &sets)
 }
 
-/// Loads an experiment and the model (and k6 options file) it names.
+/// Loads an experiment and the model (and k6 options file) it names. Every file it names
+/// must lie in the experiment's work tree (or folder): see [`crate::spec::confine`].
 pub fn load_experiment(path: &Path) -> Result<Experiment, LoadError> {
     load_experiment_with(path, &Overrides::default())
 }
@@ -141,8 +141,10 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
     }
     let sets = overrides.for_target(|t| *t == Target::Experiment);
     let spec: ExperimentSpec = parse_overridden(path, &text, &sets)?;
-    let base = dir_of(path);
-    let model_path = base.join(&spec.model);
+    let files = Files::for_file(path, &overrides.allow);
+    let model_path = files
+        .resolve(&spec.model)
+        .map_err(|e| LoadError::invalid(path, FieldError::new("model", e)))?;
     if !model_path.is_file() {
         return Err(LoadError::invalid(
             path,
@@ -155,10 +157,12 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
             ),
         ));
     }
-    let model = load_model_with(&model_path, overrides)?;
+    let model = load_model_in(&model_path, &files.beside(&model_path), overrides)?;
     let k6 = match &spec.k6_options {
         Some(file) => {
-            let k6_path = base.join(file);
+            let k6_path = files
+                .resolve(file)
+                .map_err(|e| LoadError::invalid(path, FieldError::new("k6_options", e)))?;
             if !k6_path.is_file() {
                 return Err(LoadError::invalid(
                     path,
@@ -177,7 +181,7 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
         }
         None => None,
     };
-    build_experiment(&spec, model, k6.as_ref(), &base, &stem(path))
+    build_experiment(&spec, model, k6.as_ref(), &files, &stem(path))
         .map_err(|e| LoadError::invalid(path, e))
 }
 
@@ -244,7 +248,8 @@ pub fn experiment_warnings(exp: &Experiment) -> Vec<String> {
 /// samples). For fuzzing and tests.
 pub fn model_from_str(text: &str, path: &Path, base_dir: &Path) -> Result<Model, LoadError> {
     let spec: ModelSpec = parse_yaml(path, text)?;
-    build_model(&spec, base_dir, &stem(path)).map_err(|e| LoadError::invalid(path, e))
+    build_model(&spec, &Files::for_dir(base_dir), &stem(path))
+        .map_err(|e| LoadError::invalid(path, e))
 }
 
 /// Parses and builds an experiment from text against an already built `model` (and k6
@@ -269,8 +274,14 @@ pub fn experiment_from_str(
         }
         _ => None,
     };
-    build_experiment(&spec, model, k6.as_ref(), &dir_of(path), &stem(path))
-        .map_err(|e| LoadError::invalid(path, e))
+    build_experiment(
+        &spec,
+        model,
+        k6.as_ref(),
+        &Files::for_file(path, &[]),
+        &stem(path),
+    )
+    .map_err(|e| LoadError::invalid(path, e))
 }
 
 /// Reads and parses an HPA manifest file into validated HPAs.
@@ -285,7 +296,17 @@ pub fn load_hpas(path: &Path) -> Result<Vec<crate::autoscale::hpa::Hpa>, LoadErr
 }
 
 /// `capsim hpa`: reads a snapshot file (and the manifest file it names) and runs one
-/// reconcile of the HPA controller on it.
+/// reconcile of the HPA controller on it. The manifest must lie in the snapshot's work tree
+/// (or folder).
 pub fn hpa_dry_run(path: &Path) -> Result<crate::autoscale::hpa_dry_run::DryRunReport, LoadError> {
-    crate::autoscale::hpa_dry_run::dry_run(&crate::spec::hpa_snapshot::read_snapshot(path)?)
+    hpa_dry_run_with(path, &[])
+}
+
+/// [`hpa_dry_run`] with folders besides the work tree the snapshot may name (`--allow-path`).
+pub fn hpa_dry_run_with(
+    path: &Path,
+    allow: &[PathBuf],
+) -> Result<crate::autoscale::hpa_dry_run::DryRunReport, LoadError> {
+    let files = Files::for_file(path, allow);
+    crate::autoscale::hpa_dry_run::dry_run(&crate::spec::hpa_snapshot::read_snapshot(path, &files)?)
 }

@@ -260,7 +260,10 @@ impl Evaluator<'_> {
         for (p, &v) in self.params.iter().zip(values) {
             list.push(parse_override(&p.set_line(v)).map_err(anyhow::Error::msg)?);
         }
-        Ok(self.base.chain(&Overrides { list }))
+        Ok(self.base.chain(&Overrides {
+            list,
+            allow: Vec::new(),
+        }))
     }
 
     fn run(&mut self, values: &[f64]) -> Result<(Vec<f64>, Vec<ReplicationResult>)> {

@@ -35,6 +35,12 @@ pub struct Options {
     pub max_events: Option<u64>,
     /// Run only these experiments (and what the report needs of the rest is left out).
     pub only: Vec<String>,
+    /// Folders besides the plan's work tree that its files may name (`--allow-path`).
+    pub allow: Vec<std::path::PathBuf>,
+    /// Wall-clock deadline of the whole plan (`--max-wall-time`).
+    pub deadline: Option<std::time::Instant>,
+    /// The Ctrl-C/SIGTERM stop flag.
+    pub stop: Option<&'static std::sync::atomic::AtomicBool>,
 }
 
 /// One experiment of the plan, run.
@@ -127,15 +133,19 @@ pub fn run_plan(
             max_events: opts
                 .max_events
                 .unwrap_or(crate::gate::DEFAULT_GATE_MAX_EVENTS),
-            ..Budget::default()
+            deadline: opts.deadline,
+            stop: opts.stop,
         },
     };
+    let files = crate::spec::confine::Files::for_file(&dir.join("plan.yaml"), &opts.allow);
     let mut out = Vec::new();
     for (name, entry) in &plan.experiments {
         if !opts.only.is_empty() && !opts.only.contains(name) {
             continue;
         }
-        let file = dir.join(entry.file.clone().unwrap_or_else(|| format!("{name}.yaml")));
+        let file = files
+            .resolve(entry.file.clone().unwrap_or_else(|| format!("{name}.yaml")))
+            .map_err(|e| anyhow::anyhow!("plan experiment `{name}`: file: {e}"))?;
         ensure!(
             file.exists(),
             "plan experiment `{name}`: {} not found",
@@ -145,7 +155,9 @@ pub fn run_plan(
         if opts.quick {
             sets.extend(entry.quick.iter().cloned());
         }
-        let overrides = Overrides::parse(&sets).map_err(anyhow::Error::msg)?;
+        let overrides = Overrides::parse(&sets)
+            .map_err(anyhow::Error::msg)?
+            .allowing(&opts.allow);
         let mut exp = load_experiment_with(&file, &overrides)
             .with_context(|| format!("plan experiment `{name}`"))?;
         let n = opts.replications.or(if opts.quick {

@@ -170,16 +170,18 @@ pub struct SnapshotFile {
 
 /// Reads and parses a snapshot file and, when it names one (`hpa_file`, relative to the
 /// snapshot) and has no inline `hpa`, the HPA manifest file.
-pub fn read_snapshot(path: &Path) -> Result<SnapshotFile, LoadError> {
+/// The manifest must resolve inside `files`' roots.
+pub fn read_snapshot(
+    path: &Path,
+    files: &crate::spec::confine::Files,
+) -> Result<SnapshotFile, LoadError> {
     let text = crate::spec::read::read_text(path)?;
     let spec: SnapshotSpec = crate::spec::yaml::parse_yaml(path, &text)?;
     let hpa_file = match (&spec.hpa_file, &spec.hpa) {
         (Some(file), None) => {
-            let base_dir = path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| ".".into());
-            let hpa_path = base_dir.join(file);
+            let hpa_path = files.resolve(file).map_err(|e| {
+                LoadError::invalid(path, crate::error::FieldError::new("hpa_file", e))
+            })?;
             let text = crate::spec::read::read_text(&hpa_path)?;
             let documents = parse_hpa_documents(&text).map_err(|e| e.in_file(&hpa_path))?;
             Some(HpaManifestFile {

@@ -37,10 +37,13 @@ pub struct Override {
     pub value: Value,
 }
 
-/// All overrides of one invocation, in command-line order (a later one wins).
+/// All overrides of one invocation, in command-line order (a later one wins), and the
+/// folders `--allow-path` adds to the roots the config's files must stay inside
+/// ([`crate::spec::confine`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overrides {
     pub list: Vec<Override>,
+    pub allow: Vec<std::path::PathBuf>,
 }
 
 impl Overrides {
@@ -50,7 +53,10 @@ impl Overrides {
             .iter()
             .map(|a| parse_override(a))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Overrides { list })
+        Ok(Overrides {
+            list,
+            allow: Vec::new(),
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -61,7 +67,15 @@ impl Overrides {
     pub fn chain(&self, more: &Overrides) -> Overrides {
         let mut list = self.list.clone();
         list.extend(more.list.iter().cloned());
-        Overrides { list }
+        let mut allow = self.allow.clone();
+        allow.extend(more.allow.iter().cloned());
+        Overrides { list, allow }
+    }
+
+    /// These overrides with `allow` added to the confinement roots (`--allow-path`).
+    pub fn allowing(mut self, allow: &[std::path::PathBuf]) -> Overrides {
+        self.allow.extend(allow.iter().cloned());
+        self
     }
 
     pub fn for_target(&self, pred: impl Fn(&Target) -> bool) -> Vec<&Override> {

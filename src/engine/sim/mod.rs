@@ -63,6 +63,11 @@ pub struct Simulation<'a> {
     rec: Recorder,
     events: u64,
     budget: Budget,
+    /// The progress guard: the time at the last look, events since the clock last moved
+    /// (counted at the looks) and the most allowed ([`crate::engine::budget::stall_limit`]).
+    stall_at: Nanos,
+    stalled: u64,
+    stall_limit: u64,
     hpa: HpaRuntime,
     aws: AwsRuntime,
     lb: LbHealth,
@@ -103,6 +108,13 @@ impl<'a> Simulation<'a> {
             rec,
             events: 0,
             budget,
+            stall_at: 0,
+            stalled: 0,
+            stall_limit: crate::engine::budget::stall_limit(
+                exp.scenarios
+                    .iter()
+                    .fold(0u64, |n, s| n.saturating_add(s.scenario.max_vus())),
+            ),
             hpa,
             aws,
             lb,
@@ -129,6 +141,7 @@ impl<'a> Simulation<'a> {
             }
             if self.events.is_multiple_of(Budget::CHECK_EVERY) {
                 self.budget.check(self.replication, self.events, t)?;
+                self.check_progress(t)?;
             }
             self.handle(event);
             if self.vus.all_finished() {
@@ -138,6 +151,25 @@ impl<'a> Simulation<'a> {
         }
         self.now = end;
         Ok(self.finish_run(end))
+    }
+
+    /// The progress guard, at each look: the clock must move within the stall limit.
+    #[cold]
+    fn check_progress(&mut self, t: Nanos) -> Result<(), RunError> {
+        if t != self.stall_at {
+            self.stall_at = t;
+            self.stalled = 0;
+            return Ok(());
+        }
+        self.stalled += Budget::CHECK_EVERY;
+        if self.stalled >= self.stall_limit {
+            return Err(RunError::NoProgress {
+                replication: self.replication,
+                events: self.stalled,
+                at: crate::time::format_duration(t),
+            });
+        }
+        Ok(())
     }
 
     fn handle(&mut self, event: Event) {

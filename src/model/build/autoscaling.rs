@@ -12,11 +12,11 @@ use crate::model::{
     AsgBinding, AsgPolicy, AsgPolicyKind, Aws, AwsMetric, HpaBinding, Kubernetes,
     ReadReplicaBinding, Resources, Station, StationKind,
 };
+use crate::spec::confine::Files;
 use crate::spec::k8s::parse_quantity;
 use crate::spec::model::{AwsSpec, HealthCheckSpec, KubernetesSpec, ModelSpec, ResourcesSpec};
 use crate::suggest::unknown_name;
 use crate::time::Nanos;
-use std::path::Path;
 
 /// Parses a Kubernetes quantity field into milli-units.
 fn quantity_milli(text: &str, path: &str) -> Result<i64, FieldError> {
@@ -67,7 +67,7 @@ pub(super) fn resources(spec: Option<&ResourcesSpec>, path: &str) -> Result<Reso
 pub(super) fn kubernetes(
     spec: &KubernetesSpec,
     stations: &[Station],
-    base_dir: &Path,
+    files: &Files,
     manifests: ManifestReader<'_>,
 ) -> Result<Kubernetes, FieldError> {
     let mut config = ControllerConfig::default();
@@ -106,7 +106,7 @@ pub(super) fn kubernetes(
     let mut hpas = Vec::new();
     for (i, file) in spec.hpa_manifests.iter().enumerate() {
         let path = format!("kubernetes.hpa_manifests[{i}]");
-        let full = base_dir.join(file);
+        let full = files.resolve(file).map_err(|e| FieldError::new(&path, e))?;
         let text = manifests(&full).map_err(|e| FieldError::new(&path, e))?;
         let loaded = parse_hpas_with_targets(&text)
             .map_err(|e| FieldError::new(&path, format!("{}", e.in_file(&full))))?;
@@ -169,9 +169,11 @@ pub(super) fn aws(
     spec: &AwsSpec,
     model: &ModelSpec,
     stations: &[Station],
-    base_dir: &Path,
+    files: &Files,
 ) -> Result<Aws, FieldError> {
-    let policies_path = base_dir.join(&spec.scaling_policies);
+    let policies_path = files
+        .resolve(&spec.scaling_policies)
+        .map_err(|e| FieldError::new("aws.scaling_policies", e))?;
     let text = crate::spec::read::read_text(&policies_path)
         .map_err(|e| FieldError::new("aws.scaling_policies", e.to_string()))?;
     let tiers = parse_scaling_policies_yaml(&policies_path, &text)
@@ -200,7 +202,9 @@ pub(super) fn aws(
                     ),
                 )
             })?;
-        let asg_path = base_dir.join(&g.asg);
+        let asg_path = files
+            .resolve(&g.asg)
+            .map_err(|e| FieldError::new(join_path(&path, "asg"), e))?;
         let json = crate::spec::read::read_text(&asg_path)
             .map_err(|e| FieldError::new(join_path(&path, "asg"), e.to_string()))?;
         let (_, group) = parse_asg_json(&asg_path, &json)

@@ -14,6 +14,7 @@ mod services;
 use crate::error::FieldError;
 use crate::model::distribution::{self as dist, Distribution};
 use crate::model::{DistId, Model, Program};
+use crate::spec::confine::Files;
 use crate::spec::distribution::DistributionSpec;
 use crate::spec::model::ModelSpec;
 use std::path::Path;
@@ -28,18 +29,18 @@ const PROBABILITY_SLACK: f64 = 1e-6;
 
 struct Builder<'a> {
     spec: &'a ModelSpec,
-    base_dir: &'a Path,
+    files: &'a Files,
     distributions: Vec<Distribution>,
     program: Program,
 }
 
-/// Validates `spec` (whose file lives in `base_dir`) into a [`Model`].
+/// Validates `spec` (whose named files `files` resolves) into a [`Model`].
 pub fn build_model(
     spec: &ModelSpec,
-    base_dir: &Path,
+    files: &Files,
     fallback_name: &str,
 ) -> Result<Model, FieldError> {
-    build_model_with(spec, base_dir, fallback_name, &|path| {
+    build_model_with(spec, files, fallback_name, &|path| {
         crate::spec::read::read_text(path).map_err(|e| e.to_string())
     })
 }
@@ -50,13 +51,13 @@ pub type ManifestReader<'a> = &'a dyn Fn(&Path) -> Result<String, String>;
 /// [`build_model`] with the HPA manifests read through `manifests`.
 pub fn build_model_with(
     spec: &ModelSpec,
-    base_dir: &Path,
+    files: &Files,
     fallback_name: &str,
     manifests: ManifestReader<'_>,
 ) -> Result<Model, FieldError> {
     let mut b = Builder {
         spec,
-        base_dir,
+        files,
         distributions: Vec::new(),
         program: Program::default(),
     };
@@ -92,12 +93,12 @@ pub fn build_model_with(
     let balancer = b.balancer()?;
 
     let kubernetes = match &spec.kubernetes {
-        Some(k) => Some(autoscaling::kubernetes(k, &stations, base_dir, manifests)?),
+        Some(k) => Some(autoscaling::kubernetes(k, &stations, files, manifests)?),
         None => None,
     };
 
     let aws = match &spec.aws {
-        Some(a) => Some(autoscaling::aws(a, spec, &stations, base_dir)?),
+        Some(a) => Some(autoscaling::aws(a, spec, &stations, files)?),
         None => None,
     };
 
@@ -121,7 +122,7 @@ pub fn build_model_with(
 
 impl Builder<'_> {
     fn distribution(&mut self, spec: &DistributionSpec, path: &str) -> Result<DistId, FieldError> {
-        let d = dist::build(spec, self.base_dir).map_err(|e| e.within(path))?;
+        let d = dist::build(spec, self.files).map_err(|e| e.within(path))?;
         self.distributions.push(d);
         Ok(self.distributions.len() - 1)
     }

@@ -7,13 +7,13 @@ use super::{
     TruncatedNormal, Uniform, Z95, fmt_secs,
 };
 use crate::error::{FieldError, join_path};
+use crate::spec::confine::Files;
 use crate::spec::distribution::{DistributionSpec, GammaSpec, LognormalSpec, NormalSpec};
-use std::path::Path;
 
 /// Validates a spec. Paths in errors are relative to the distribution (`lognormal.p95`);
 /// the caller adds its own prefix with [`FieldError::within`]. Empirical files are
-/// resolved relative to `base_dir` (the directory of the file that names them).
-pub fn build(spec: &DistributionSpec, base_dir: &Path) -> Result<Distribution, FieldError> {
+/// resolved by `files` (relative to the file that names them, inside its roots).
+pub fn build(spec: &DistributionSpec, files: &Files) -> Result<Distribution, FieldError> {
     let family = spec.family();
     let at = |field: &str| join_path(family, field);
     match spec {
@@ -38,9 +38,7 @@ pub fn build(spec: &DistributionSpec, base_dir: &Path) -> Result<Distribution, F
         DistributionSpec::Normal(n) => build_normal(n).map_err(|e| e.within(family)),
         DistributionSpec::Lognormal(l) => build_lognormal(l).map_err(|e| e.within(family)),
         DistributionSpec::Gamma(g) => build_gamma(g).map_err(|e| e.within(family)),
-        DistributionSpec::Empirical(e) => {
-            build_empirical(e, base_dir).map_err(|e| e.within(family))
-        }
+        DistributionSpec::Empirical(e) => build_empirical(e, files).map_err(|e| e.within(family)),
     }
 }
 

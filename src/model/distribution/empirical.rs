@@ -3,25 +3,41 @@
 
 use super::{Distribution, Empirical};
 use crate::error::FieldError;
+use crate::spec::confine::{Files, sanitize};
 use crate::spec::distribution::EmpiricalSpec;
-use std::path::Path;
+
+/// At most this many column names of a sample file are listed in a message, each cut to
+/// [`MAX_NAME_CHARS`] characters with control characters removed: a message never echoes
+/// more of a file than a bounded excerpt.
+const MAX_LISTED_COLUMNS: usize = 10;
+const MAX_NAME_CHARS: usize = 40;
+
+fn column_list(columns: &[&str]) -> String {
+    let mut list: Vec<String> = columns
+        .iter()
+        .take(MAX_LISTED_COLUMNS)
+        .map(|c| sanitize(c, MAX_NAME_CHARS))
+        .collect();
+    if columns.len() > MAX_LISTED_COLUMNS {
+        list.push(format!("and {} more", columns.len() - MAX_LISTED_COLUMNS));
+    }
+    list.join(", ")
+}
 
 pub(super) fn build_empirical(
     e: &EmpiricalSpec,
-    base_dir: &Path,
+    files: &Files,
 ) -> Result<Distribution, FieldError> {
-    let path = base_dir.join(&e.file);
+    let path = files
+        .resolve(&e.file)
+        .map_err(|e| FieldError::new("file", e))?;
     let name = &e.file;
     let file_err = |message: String| FieldError::new("file", message);
     let bytes = crate::spec::read::read_sample_file(&path).map_err(|why| {
         file_err(format!(
             "cannot read sample file {} ({why}); the path is relative to {}",
             path.display(),
-            if base_dir.as_os_str().is_empty() {
-                ".".to_string()
-            } else {
-                base_dir.display().to_string()
-            }
+            files.dir().display()
         ))
     })?;
     let mut reader = csv::ReaderBuilder::new()
@@ -48,13 +64,13 @@ pub(super) fn build_empirical(
                     .map(|c| (strsim::jaro_winkler(c, wanted), *c))
                     .filter(|(score, _)| *score > 0.8)
                     .max_by(|a, b| a.0.total_cmp(&b.0))
-                    .map(|(_, c)| format!(" (did you mean \"{c}\"?)"))
+                    .map(|(_, c)| format!(" (did you mean \"{}\"?)", sanitize(c, 40)))
                     .unwrap_or_default();
                 return Err(FieldError::new(
                     "column",
                     format!(
                         "{name} has no column \"{wanted}\"{hint}; its columns are: {}",
-                        columns.join(", ")
+                        column_list(&columns)
                     ),
                 ));
             }
@@ -76,7 +92,7 @@ pub(super) fn build_empirical(
         }
         let value: f64 = raw
             .parse()
-            .map_err(|_| bad(format!("\"{raw}\" is not a number")))?;
+            .map_err(|_| bad(format!("\"{}\" is not a number", sanitize(raw, 40))))?;
         if !value.is_finite() {
             return Err(bad(format!("\"{raw}\" is not a finite number")));
         }
