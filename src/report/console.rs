@@ -453,6 +453,16 @@ pub fn render_width(s: &Summary, width: usize) -> String {
     p.text
 }
 
+/// The rule that decided, in words for the console.
+fn by_name(by: DecidedBy) -> &'static str {
+    match by {
+        DecidedBy::Both => "count and values",
+        DecidedBy::Values => "values",
+        DecidedBy::Count => "count",
+        DecidedBy::Neither | DecidedBy::Disagree => "neither",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,15 +516,5 @@ mod tests {
         let text = narrow.text;
         assert!(text.lines().all(|l| l.chars().count() <= 30), "{text}");
         assert!(text.contains("in flight 67.27"), "{text}");
-    }
-}
-
-/// The rule that decided, in words for the console.
-fn by_name(by: DecidedBy) -> &'static str {
-    match by {
-        DecidedBy::Both => "count and values",
-        DecidedBy::Values => "values",
-        DecidedBy::Count => "count",
-        DecidedBy::Neither | DecidedBy::Disagree => "neither",
     }
 }

@@ -63,7 +63,7 @@ pub fn not_normal_reason(values: &[f64], domain: Domain) -> Option<String> {
         return Some("values at the bound of the metric's range (not normal there)".into());
     }
     let (mean, s) = mean_sd(values);
-    if !(s > 0.0) || !mean.is_finite() {
+    if s.is_nan() || s <= 0.0 || !mean.is_finite() {
         return Some("all values equal".into());
     }
     let a = anderson_darling(values);
@@ -170,7 +170,7 @@ pub fn values_pass(values: &[f64], side: Side, bound: f64, confidence: f64) -> O
         return None;
     }
     let (mean, s) = mean_sd(values);
-    if !(s > 0.0) {
+    if s.is_nan() || s <= 0.0 {
         return None;
     }
     let k = match side {
