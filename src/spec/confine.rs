@@ -13,12 +13,10 @@ pub struct Files {
     roots: Vec<PathBuf>,
 }
 
-/// The folder holding `file` (`.` when it has none).
+/// The folder holding `file`: empty for a bare file name, so that names joined to it read
+/// as written (`modle.yaml`, not `./modle.yaml`) in messages.
 pub fn dir_of(file: &Path) -> PathBuf {
-    match file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
+    file.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// Removes `.` and resolves `..` textually (for paths that do not exist, so cannot be
