@@ -182,10 +182,11 @@ pub struct CheckArgs {
     pub experiment: PathBuf,
     #[command(flatten)]
     pub run: GateRunArgs,
-    /// Probability each threshold must pass with (lower Wilson bound), 0 to 1.
+    /// Probability each threshold must pass with, 0 to 1: a threshold passes when the lower
+    /// bound of its P(pass) interval reaches it (by the count or by the values, docs/statistics.md).
     #[arg(long, default_value_t = 0.9)]
     pub level: f64,
-    /// Confidence of the Wilson interval on P(pass), 0 to 1.
+    /// Confidence of the intervals on P(pass), 0 to 1.
     #[arg(long, default_value_t = 0.95)]
     pub confidence: f64,
     /// Sequential stopping on a metric, e.g. `http_req_duration.p(95)=0.05`.
