@@ -179,7 +179,9 @@ mod tests {
         .unwrap();
         let r = run_replication(&exp, 0, Budget::default()).unwrap();
         let defs = key_metrics(&exp);
-        let cost = find(&defs, "cost.total_usd").unwrap().values(std::slice::from_ref(&r))[0];
+        let cost = find(&defs, "cost.total_usd")
+            .unwrap()
+            .values(std::slice::from_ref(&r))[0];
         let services: f64 = r.stations.iter().map(|s| s.cost_usd).sum();
         assert_eq!(cost, r.cost.total());
         // The primary is billed with the caches (`caches_and_fixed`), read replicas apart.
