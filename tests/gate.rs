@@ -554,3 +554,21 @@ fn alert_rules_are_summarized() {
     assert_eq!(code(&o), 2, "{}", text(&o));
     assert!(text(&o).contains("alerts[0].metric"), "{}", text(&o));
 }
+
+/// `run --out` ends by saying how many files it wrote and which one to open next, and the
+/// count is the folder's (issue 16: it used to name two files of 20-odd).
+#[test]
+fn run_says_what_it_wrote_and_what_to_open() {
+    let dir = tmp("run-wrote");
+    let out = dir.join("mm1");
+    let o = capsim(&["run", "experiments/mm1.yaml", "-n", "1", "--out", s(&out)]);
+    assert!(code(&o) <= 1, "{}", text(&o));
+    let files = std::fs::read_dir(&out).unwrap().count();
+    let said = format!("wrote {files} files to {}", out.display());
+    assert!(text(&o).contains(&said), "want `{said}` in:\n{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("open {}", out.join("report.html").display())),
+        "{}",
+        text(&o)
+    );
+}
