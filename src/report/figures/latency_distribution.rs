@@ -7,7 +7,7 @@ use crate::report::figures::plan::FigureSpec;
 use crate::report::figures::plan::subtitle;
 use crate::report::figures::series::panel_title;
 use crate::report::figures::style::{
-    AXIS, BLUE, DrawError, GRID, LIMIT, LINE_W, PURPLE, Swatch, font, header, key,
+    BLUE, DrawError, LIMIT, LINE_W, PURPLE, Swatch, font, header, key, mesh,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -152,19 +152,14 @@ pub(super) fn latency_distribution<DB: DrawingBackend>(
             .x_label_area_size(56)
             .y_label_area_size(80)
             .build_cartesian_2d(0.0..x_max, 0.0..h_max)?;
-        hist.configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID.stroke_width(1))
-            .axis_style(AXIS.stroke_width(1))
-            .label_style(font(15.0))
-            .axis_desc_style(font(17.0))
-            .x_labels(7)
-            .y_labels(6)
-            .x_desc("Response time (ms)")
-            .y_desc("Share of requests (%)")
-            .x_label_formatter(&|v: &f64| fmt_num(*v))
-            .y_label_formatter(&|v: &f64| fmt_num(*v))
-            .draw()?;
+        mesh!(
+            hist,
+            "Response time (ms)",
+            "Share of requests (%)",
+            &|v: &f64| fmt_num(*v),
+            7,
+            6
+        );
         hist.draw_series(shares.iter().map(|&(a, c, s)| {
             let mut r = Rectangle::new([(a, 0.0), (c, s)], BLUE.mix(0.85).filled());
             r.set_margin(0, 0, 1, 1);
@@ -178,19 +173,14 @@ pub(super) fn latency_distribution<DB: DrawingBackend>(
             .x_label_area_size(56)
             .y_label_area_size(80)
             .build_cartesian_2d(0.0..x_max, 0.0..100.0)?;
-        cdf.configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID.stroke_width(1))
-            .axis_style(AXIS.stroke_width(1))
-            .label_style(font(15.0))
-            .axis_desc_style(font(17.0))
-            .x_labels(7)
-            .y_labels(6)
-            .x_desc("Response time (ms)")
-            .y_desc("Requests at or below (%)")
-            .x_label_formatter(&|v: &f64| fmt_num(*v))
-            .y_label_formatter(&|v: &f64| fmt_num(*v))
-            .draw()?;
+        mesh!(
+            cdf,
+            "Response time (ms)",
+            "Requests at or below (%)",
+            &|v: &f64| fmt_num(*v),
+            7,
+            6
+        );
         let pts: Vec<(f64, f64)> = q
             .iter()
             .filter(|(_, v)| *v <= x_max)

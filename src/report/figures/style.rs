@@ -308,9 +308,13 @@ pub(crate) fn note<DB: DrawingBackend>(
 // Axes
 
 /// Styles and draws the axes and grid of a time chart: `mesh!(chart, x_desc, y_desc,
-/// y_label_formatter)`, times labelled by `fmt_num`.
+/// y_label_formatter)`, x values labelled by `fmt_num`; a chart with fewer ticks names
+/// its x and y label counts after the formatter (the default is 12 and 8).
 macro_rules! mesh {
     ($chart:expr, $xdesc:expr, $ydesc:expr, $yfmt:expr) => {
+        $crate::report::figures::style::mesh!($chart, $xdesc, $ydesc, $yfmt, 12, 8)
+    };
+    ($chart:expr, $xdesc:expr, $ydesc:expr, $yfmt:expr, $xlabels:expr, $ylabels:expr) => {
         $chart
             .configure_mesh()
             .light_line_style(::plotters::style::TRANSPARENT)
@@ -318,8 +322,8 @@ macro_rules! mesh {
             .axis_style($crate::report::figures::style::AXIS.stroke_width(1))
             .label_style($crate::report::figures::style::font(15.0))
             .axis_desc_style($crate::report::figures::style::font(17.0))
-            .x_labels(12)
-            .y_labels(8)
+            .x_labels($xlabels)
+            .y_labels($ylabels)
             .x_desc($xdesc)
             .y_desc($ydesc)
             .x_label_formatter(&|v: &f64| $crate::report::figures::numbers::fmt_num(*v))
