@@ -94,6 +94,11 @@ pub struct RunArgs {
     /// (default: no limit; `none` or `0` for none).
     #[arg(long, value_name = "DURATION", value_parser = parse_wall_time)]
     pub max_wall_time: Option<WallTime>,
+    /// Memory budget of the command, e.g. `2GiB`, `512MiB` (default: 4GiB; `none` lifts it):
+    /// an experiment whose estimate exceeds it is refused before running, and a replication
+    /// whose state outgrows its share stops with exit 2 (docs/security.md).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub max_memory: Option<MemoryLimit>,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -148,6 +153,12 @@ pub struct GateRunArgs {
     /// (default: 10m for check and diff, 1h for sweep; `none` or `0` for none).
     #[arg(long, value_name = "DURATION", value_parser = parse_wall_time)]
     pub max_wall_time: Option<WallTime>,
+    /// Memory budget of the command, e.g. `1GiB` (default: 2GiB for check and diff, 4GiB
+    /// for sweep; `none` lifts it): an experiment whose estimate exceeds it is refused
+    /// before running, and a replication whose state outgrows its share stops with exit 2
+    /// (docs/security.md).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub max_memory: Option<MemoryLimit>,
 }
 
 /// A `--max-wall-time` value: a duration, or no limit.
@@ -165,6 +176,30 @@ impl WallTime {
             WallTime::Limit(d) => std::time::Instant::now().checked_add(d),
         }
     }
+}
+
+/// A `--max-memory` value: bytes, or no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryLimit {
+    Unlimited,
+    Bytes(u64),
+}
+
+impl MemoryLimit {
+    /// The limit in bytes; `default` when the flag was not given.
+    pub fn or_default(limit: Option<MemoryLimit>, default: u64) -> Option<u64> {
+        match limit {
+            None => Some(default),
+            Some(MemoryLimit::Unlimited) => None,
+            Some(MemoryLimit::Bytes(n)) => Some(n),
+        }
+    }
+}
+
+/// Parses `--max-memory`: `2GiB`, `512MiB`, `4GB`, bytes, or `none`.
+pub fn parse_memory(text: &str) -> Result<MemoryLimit, String> {
+    crate::engine::memory::parse_size(text)
+        .map(|n| n.map_or(MemoryLimit::Unlimited, MemoryLimit::Bytes))
 }
 
 /// Parses `--max-wall-time`: a Go/k6 duration (`90s`, `10m`, `1h30m`), or `none`/`0`.
@@ -281,6 +316,11 @@ pub struct BenchArgs {
     pub replications: Option<u32>,
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
+    /// Memory budget of the command, e.g. `2GiB`, `512MiB` (default: 4GiB; `none` lifts it):
+    /// an experiment whose estimate exceeds it is refused before running, and a replication
+    /// whose state outgrows its share stops with exit 2 (docs/security.md).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub max_memory: Option<MemoryLimit>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -312,6 +352,15 @@ pub struct ReportArgs {
     /// Stop a replication after this many events (default 2e9).
     #[arg(long)]
     pub max_events: Option<u64>,
+    /// Stop the whole command (exit 2) after this much wall-clock time, e.g. `1h`
+    /// (default: no limit; `none` or `0` for none).
+    #[arg(long, value_name = "DURATION", value_parser = parse_wall_time)]
+    pub max_wall_time: Option<WallTime>,
+    /// Memory budget of the command, e.g. `2GiB`, `512MiB` (default: 4GiB; `none` lifts it):
+    /// an experiment whose estimate exceeds it is refused before running, and a replication
+    /// whose state outgrows its share stops with exit 2 (docs/security.md).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub max_memory: Option<MemoryLimit>,
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
@@ -350,6 +399,15 @@ pub struct CalibrateArgs {
     pub threads: Option<usize>,
     #[arg(long)]
     pub max_events: Option<u64>,
+    /// Stop the whole command (exit 2) after this much wall-clock time, e.g. `1h`
+    /// (default: no limit; `none` or `0` for none).
+    #[arg(long, value_name = "DURATION", value_parser = parse_wall_time)]
+    pub max_wall_time: Option<WallTime>,
+    /// Memory budget of the command, e.g. `2GiB`, `512MiB` (default: 4GiB; `none` lifts it):
+    /// an experiment whose estimate exceeds it is refused before running, and a replication
+    /// whose state outgrows its share stops with exit 2 (docs/security.md).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub max_memory: Option<MemoryLimit>,
     /// Write the calibrated values as `--set` lines to this file.
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,

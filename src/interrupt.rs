@@ -36,11 +36,23 @@ pub fn install() {
 #[cfg(unix)]
 fn on_signal(sig: i32) {
     if STOP.swap(true, Ordering::SeqCst) {
-        // A second signal: the user insists; leave now (an output being renamed into place
-        // is either complete or absent, and nothing else is written before the end).
+        // A second signal: the user insists; leave now. Outputs are written into a staging
+        // folder that is swapped in whole, so the output folder is the previous run's or
+        // this one's, never a mix; the next run removes the staging folder.
+        say(b"capsim: second signal: stopped at once; the output folder is left as it was\n");
         signal_hook::low_level::exit(128 + sig);
     }
     SIGNAL.store(sig, Ordering::SeqCst);
+}
+
+/// Writes `msg` to stderr with one write(2): no lock, no allocation (async-signal-safe).
+#[cfg(unix)]
+fn say(msg: &[u8]) {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    // SAFETY: fd 2 is open for the life of the process; ManuallyDrop never closes it.
+    let stderr = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(2) });
+    let _ = (&*stderr).write(msg);
 }
 
 /// The signal received, if any.

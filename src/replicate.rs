@@ -22,12 +22,18 @@ pub fn run_replications(
     plan: &RunPlan,
     on_done: &(dyn Fn(&ReplicationResult) + Sync),
 ) -> Result<Vec<ReplicationResult>, RunError> {
+    let n = plan.indices.len();
+    let running = plan
+        .threads
+        .map_or_else(rayon::current_num_threads, |t| cap_threads(t, n))
+        .min(n);
+    let budget = plan.budget.for_run(experiment, running, n)?;
     let work = || {
         plan.indices
             .clone()
             .into_par_iter()
             .map(|i| {
-                let r = run_replication(experiment, i, plan.budget)?;
+                let r = run_replication(experiment, i, budget)?;
                 crate::interrupt::note_finished();
                 on_done(&r);
                 Ok(r)

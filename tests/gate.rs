@@ -534,7 +534,8 @@ fn alert_rules_are_summarized() {
         ),
     )
     .unwrap();
-    let o = capsim(&["run", s(&exp), "-o", s(&d)]);
+    let out = d.join("out");
+    let o = capsim(&["run", s(&exp), "-o", s(&out)]);
     let t = text(&o);
     assert!(t.contains("[critical] Slow"), "{t}");
     assert!(t.contains("fires in 4 of 4"), "{t}");
@@ -543,7 +544,7 @@ fn alert_rules_are_summarized() {
         "{t}"
     );
     let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.join("alerts.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(out.join("alerts.json")).unwrap()).unwrap();
     assert!(v[0]["earliest_s"].as_f64().unwrap() >= 20.0);
     // A metric that is not a time-series column is bad input.
     let bad = std::fs::read_to_string(&exp)
@@ -563,7 +564,17 @@ fn run_says_what_it_wrote_and_what_to_open() {
     let out = dir.join("mm1");
     let o = capsim(&["run", "experiments/mm1.yaml", "-n", "1", "--out", s(&out)]);
     assert!(code(&o) <= 1, "{}", text(&o));
-    let files = std::fs::read_dir(&out).unwrap().count();
+    // Every file but the hidden `.capsim` marker of a capsim output folder.
+    let files = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| {
+            !e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.')
+        })
+        .count();
     let said = format!("wrote {files} files to {}", out.display());
     assert!(text(&o).contains(&said), "want `{said}` in:\n{}", text(&o));
     assert!(

@@ -2,7 +2,9 @@
 //! in the CI job. These tests run the built binary on files in a scratch folder (no `.git`
 //! above it, so the scratch folder is the root) and check that paths are confined, messages
 //! never echo files outside the root, a zero-time loop stops with exit 2 under a hard memory
-//! limit, `--threads` is capped, and output I/O failures have their own exit code (74).
+//! limit, `--threads` is capped, a memory budget refuses or stops what cannot fit, every
+//! long command can be stopped, output folders are replaced whole, intervals stay in their
+//! quantity's domain, and output I/O failures have their own exit code (3).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -46,6 +48,10 @@ impl Drop for Scratch {
 /// Runs capsim in `dir` under a hard address-space limit of 2 GiB (a regression cannot take
 /// the machine down) and a 60 s guard; returns (exit code, stdout, stderr).
 fn capsim(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    finish(spawn(dir, args, envs), args)
+}
+
+fn spawn(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> std::process::Child {
     let mut cmd = Command::new("prlimit");
     cmd.arg(format!("--as={}", 2u64 << 30))
         .arg(env!("CARGO_BIN_EXE_capsim"))
@@ -57,7 +63,10 @@ fn capsim(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, Str
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("start capsim under prlimit");
+    cmd.spawn().expect("start capsim under prlimit")
+}
+
+fn finish(mut child: std::process::Child, args: &[&str]) -> (Option<i32>, String, String) {
     let start = Instant::now();
     while child.try_wait().unwrap().is_none() {
         if start.elapsed() > Duration::from_secs(60) {
@@ -112,6 +121,8 @@ scenarios:
     vus: 2
     duration: 5s
 "#;
+
+const THRESHOLD: &str = "thresholds:\n  http_req_duration: [\"p(95)<500\"]\n";
 
 fn with_samples(file: &str, column: &str) -> String {
     MODEL.replace(
@@ -302,4 +313,314 @@ fn huge_thread_counts_are_capped() {
         "{:?}",
         start.elapsed()
     );
+}
+
+// ---------------------------------------------------------------- 3. memory budget
+
+/// Case 3: values the validator accepts took 3-5 GB (1e7 VUs; 100k one-second buckets kept
+/// for 150 replications). They are now refused before running, with the estimate and what
+/// to change, by the gate's default budget (2 GiB) and run's (4 GiB).
+#[test]
+fn an_experiment_that_cannot_fit_is_refused_before_running() {
+    let s = Scratch::new("estimate");
+    s.write("model.yaml", MODEL);
+    s.write(
+        "exp.yaml",
+        format!(
+            "{}{THRESHOLD}",
+            EXPERIMENT.replace("vus: 2", "vus: 10000000")
+        ),
+    );
+    let e = refused(&s.proj(), &["check", "-q", "exp.yaml"]);
+    has(
+        &e,
+        &[
+            "needs about",
+            "10000000 VUs",
+            "--max-memory 2.0 GiB",
+            "fewer VUs",
+        ],
+    );
+    s.write(
+        "exp.yaml",
+        EXPERIMENT
+            .replace("duration: 5s", "duration: 27h")
+            .replace("replications: 2", "replications: 150\nbucket: 1s"),
+    );
+    let e = refused(&s.proj(), &["run", "-q", "exp.yaml"]);
+    has(
+        &e,
+        &[
+            "97230 time buckets",
+            "x 150",
+            "--max-memory 4.0 GiB",
+            "coarser `bucket`",
+        ],
+    );
+    // Lifted, the estimate no longer refuses it (a smaller run of the same shape passes).
+    s.write(
+        "exp.yaml",
+        EXPERIMENT.replace("replications: 2", "replications: 2\nbucket: 1s"),
+    );
+    let (code, out, err) = capsim(
+        &s.proj(),
+        &["run", "-q", "--max-memory", "none", "exp.yaml"],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let e = refused(&s.proj(), &["run", "--max-memory", "lots", "exp.yaml"]);
+    has(&e, &["--max-memory", "512MiB"]);
+}
+
+/// Work that piles up (a job queue fed 20,000 jobs/s and serving one per 10 s) grows the
+/// state without bound; under a budget the replication stops with exit 2 and names the
+/// counters, long before the 2 GiB hard limit.
+#[test]
+fn state_that_outgrows_its_share_stops_the_replication() {
+    let s = Scratch::new("pileup");
+    s.write(
+        "model.yaml",
+        MODEL.replace(
+            "        - work: {exponential: {mean: 10ms}}\n",
+            "        - work: {constant: 1ms}\n        - enqueue: {queue: jobs}\njob_queues:\n  jobs: {workers: 1, concurrency: 1, attempts: 1, steps: [{work: {constant: 10s}}]}\n",
+        )
+        .replace("workers: 4", "workers: 1000"),
+    );
+    s.write(
+        "exp.yaml",
+        "model: model.yaml\nreplications: 1\nflow:\n  - request: {endpoint: \"GET /\"}\nscenarios:\n  flood: {executor: constant-arrival-rate, rate: 20000, timeUnit: 1s, duration: 60s, preAllocatedVUs: 100, maxVUs: 1000}\n",
+    );
+    let e = refused(
+        &s.proj(),
+        &["run", "-q", "-t", "1", "--max-memory", "100MiB", "exp.yaml"],
+    );
+    has(
+        &e,
+        &[
+            "replication 0 stopped",
+            "requests and jobs",
+            "over its share",
+            "capacity",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------- 4. report, calibrate
+
+const PLAN: &str = "name: p\nexperiments:\n  exp: {}\n";
+
+/// Hours of simulated time at thousands of busy VUs: minutes of CPU.
+fn runaway(s: &Scratch) {
+    s.write("model.yaml", MODEL.replace("workers: 4", "workers: 64"));
+    s.write(
+        "exp.yaml",
+        EXPERIMENT
+            .replace(
+                "  - sleep: {constant: 1s}\n",
+                "  - sleep: {constant: 1ms}\n",
+            )
+            .replace("vus: 2", "vus: 5000")
+            .replace("duration: 5s", "duration: 10h")
+            .replace("replications: 2", "replications: 64"),
+    );
+    s.write("plan.yaml", PLAN);
+}
+
+/// Case 4: `report` and `calibrate` refused `--max-wall-time`; they now accept it and stop
+/// with exit 2 and no output.
+#[test]
+fn report_and_calibrate_take_a_wall_time_budget() {
+    let s = Scratch::new("wall");
+    runaway(&s);
+    let e = refused(
+        &s.proj(),
+        &["report", ".", "-q", "--max-wall-time", "1s", "--out", "out"],
+    );
+    has(&e, &["--max-wall-time budget is spent"]);
+    assert!(!s.proj().join("out").exists());
+    let e = refused(
+        &s.proj(),
+        &[
+            "calibrate",
+            "exp.yaml",
+            "-q",
+            "--param",
+            "services.web.workers=32..64",
+            "--target",
+            "http_req_duration.avg=5",
+            "--max-wall-time",
+            "1s",
+            "--out",
+            "fit.txt",
+        ],
+    );
+    has(&e, &["--max-wall-time budget is spent"]);
+    assert!(!s.proj().join("fit.txt").exists());
+}
+
+fn interrupt(s: &Scratch, signal: &str, args: &[&str]) -> (Option<i32>, String) {
+    let child = spawn(&s.proj(), args, &[]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, out, err) = finish(child, args);
+    (code, format!("{out}\n{err}"))
+}
+
+/// Case 4: `capsim report` ran on after SIGINT and SIGTERM and wrote its outputs; report
+/// and calibrate now stop with 130/143 and write nothing.
+#[test]
+fn report_and_calibrate_stop_on_a_signal() {
+    let s = Scratch::new("signals");
+    runaway(&s);
+    let (code, text) = interrupt(&s, "INT", &["report", ".", "-q", "--out", "out"]);
+    assert_eq!(code, Some(130), "{text}");
+    has(&text, &["without writing any output file"]);
+    assert!(!s.proj().join("out").exists());
+    let (code, text) = interrupt(
+        &s,
+        "TERM",
+        &[
+            "calibrate",
+            "exp.yaml",
+            "-q",
+            "--param",
+            "services.web.workers=32..64",
+            "--target",
+            "http_req_duration.avg=5",
+            "--out",
+            "fit.txt",
+        ],
+    );
+    assert_eq!(code, Some(143), "{text}");
+    assert!(!s.proj().join("fit.txt").exists());
+}
+
+// ---------------------------------------------------------------- 5. whole outputs
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Case 5: a run left its folder mixed (new summary.json beside the previous run's figures,
+/// a stale `.latency.png.tmp-NNNN`). Now the folder is replaced whole, the leftovers of a
+/// killed run are cleaned up, and a folder capsim did not write is refused.
+#[test]
+fn output_folders_are_replaced_whole() {
+    let s = Scratch::new("whole");
+    s.write("model.yaml", MODEL);
+    s.write("exp.yaml", EXPERIMENT);
+    let (code, out, err) = capsim(&s.proj(), &["run", "-q", "exp.yaml", "-o", "out"], &[]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(s.proj().join("out/latency.png").exists());
+    // What a run killed mid-write left: a temporary file inside, a staging folder and a
+    // set-aside folder beside (pid 4999999 is above the kernel's pid_max, so not running).
+    s.write("out/.latency.png.tmp-4999999", "partial");
+    std::fs::create_dir(s.proj().join(".out.capsim-tmp-4999999")).unwrap();
+    s.write(".out.capsim-tmp-4999999/summary.json", "partial");
+    std::fs::create_dir(s.proj().join(".out.capsim-old-4999999")).unwrap();
+    let (code, out, err) = capsim(
+        &s.proj(),
+        &["run", "-q", "--no-plots", "exp.yaml", "-o", "out"],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    // Only this run's files: no figure of the previous run, no temporary.
+    assert_eq!(
+        listing(&s.proj().join("out")),
+        [
+            ".capsim",
+            "decisions.csv",
+            "latency.csv",
+            "summary.json",
+            "timeseries.csv"
+        ]
+    );
+    assert_eq!(
+        listing(&s.proj()),
+        ["exp.yaml", "model.yaml", "out"],
+        "leftovers beside the folder"
+    );
+    // A folder of the user's own files is never replaced.
+    let e = refused(&s.proj(), &["run", "-q", "exp.yaml", "-o", "."]);
+    has(&e, &["files capsim did not write", "new or empty folder"]);
+    assert_eq!(listing(&s.proj()), ["exp.yaml", "model.yaml", "out"]);
+}
+
+// ---------------------------------------------------------------- 7. interval domains
+
+fn lower_bounds(v: &serde_json::Value, path: &str, out: &mut Vec<(String, f64)>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                if k == "ci95" {
+                    if let Some(lo) = x.get(0).and_then(|l| l.as_f64()) {
+                        out.push((path.to_string(), lo));
+                    }
+                } else {
+                    lower_bounds(x, &format!("{path}.{k}"), out);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                lower_bounds(x, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Case 7: with 2 replications the t interval's half-width (12.7 standard errors) took
+/// counts, rates, `min` and p(95) below 0. Every quantity in summary.json is a count, a
+/// rate, a time, a proportion or a cost, so no lower bound may be negative.
+#[test]
+fn intervals_stay_in_their_domain() {
+    let s = Scratch::new("domains");
+    s.write("model.yaml", MODEL);
+    s.write("exp.yaml", EXPERIMENT.replace("vus: 2", "vus: 20"));
+    let (code, out, err) = capsim(
+        &s.proj(),
+        &["run", "-q", "--no-plots", "exp.yaml", "-o", "out"],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.proj().join("out/summary.json")).unwrap()).unwrap();
+    let mut bounds = Vec::new();
+    lower_bounds(&json, "", &mut bounds);
+    assert!(bounds.len() > 20, "{bounds:?}");
+    let negative: Vec<_> = bounds.iter().filter(|(_, lo)| *lo < 0.0).collect();
+    assert!(negative.is_empty(), "{negative:?}");
+}
+
+// ---------------------------------------------------------------- 8. I/O exit code
+
+/// Case 8: an output that cannot be written exited 2, the code of bad input; it is now 3.
+#[test]
+fn output_failures_exit_3() {
+    let s = Scratch::new("io");
+    s.write("model.yaml", MODEL);
+    s.write("exp.yaml", format!("{EXPERIMENT}{THRESHOLD}"));
+    s.write("file", "a file where a folder is wanted");
+    for args in [
+        &["run", "-q", "exp.yaml", "-o", "file/out"][..],
+        &["check", "-q", "exp.yaml", "--junit", "file/junit.xml"][..],
+        &["run", "-q", "exp.yaml", "-o", "/proc/capsim-out"][..],
+    ] {
+        let (code, out, err) = capsim(&s.proj(), args, &[]);
+        assert_eq!(code, Some(3), "{args:?}\n{out}\n{err}");
+        has(&err, &["cannot write output"]);
+    }
+    // Bad input is still 2.
+    refused(&s.proj(), &["run", "-q", "nosuch.yaml", "-o", "out"]);
 }

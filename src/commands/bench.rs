@@ -2,7 +2,8 @@
 //! per request, since tools count events differently), scaling of replications across
 //! cores, and peak memory. Wall-clock numbers live here and nowhere else.
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, MemoryLimit};
+use crate::engine::memory::DEFAULT_MAX_MEMORY;
 use crate::engine::{Budget, run_replication};
 use crate::model::load::load_experiment_with;
 use crate::replicate::{RunPlan, run_replications};
@@ -64,10 +65,16 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    let budget = Budget {
+        stop: crate::interrupt::flag(),
+        max_memory: MemoryLimit::or_default(args.max_memory, DEFAULT_MAX_MEMORY),
+        ..Budget::default()
+    };
     // Warm-up, then one replication on one core.
-    let _ = run_replication(&exp, 0, Budget::default())?;
+    let one_budget = budget.for_run(&exp, 1, 1)?;
+    let _ = run_replication(&exp, 0, one_budget)?;
     let start = Instant::now();
-    let one = run_replication(&exp, 1, Budget::default())?;
+    let one = run_replication(&exp, 1, one_budget)?;
     let wall = start.elapsed().as_secs_f64();
     let requests = one.accounting.sent;
     let single = SingleRun {
@@ -85,7 +92,7 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
     let plan = RunPlan {
         indices: 0..replications,
         threads: Some(threads),
-        budget: Budget::default(),
+        budget,
     };
     let start = Instant::now();
     let results = run_replications(&exp, &plan, &|_| {})?;

@@ -1,15 +1,16 @@
 //! `capsim calibrate`: fits model parameters (override paths) to measured figures with
 //! common random numbers; exit 1 when a target is not met within the tolerance.
 
-use crate::cli::CalibrateArgs;
+use crate::cli::{CalibrateArgs, MemoryLimit};
+use crate::commands::common::write_output;
 use crate::engine::Budget;
+use crate::engine::memory::DEFAULT_MAX_MEMORY;
 use crate::gate::Runner;
 use crate::planning::calibrate::{
     CalibrateOptions, calibrate as fit, heading, parse_param, parse_target,
 };
-use crate::run_folder::write_atomic;
 use crate::spec::overrides::Overrides;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::process::ExitCode;
 
 pub fn calibrate(args: &CalibrateArgs) -> Result<ExitCode> {
@@ -39,6 +40,9 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<ExitCode> {
                 max_events: args
                     .max_events
                     .unwrap_or(crate::gate::DEFAULT_GATE_MAX_EVENTS),
+                deadline: args.max_wall_time.and_then(|w| w.deadline()),
+                stop: crate::interrupt::flag(),
+                max_memory: MemoryLimit::or_default(args.max_memory, DEFAULT_MAX_MEMORY),
                 ..Budget::default()
             },
         },
@@ -56,12 +60,10 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<ExitCode> {
         print!("{}", cal.text());
     }
     if let Some(path) = &args.out {
-        write_atomic(path, cal.set_file().as_bytes())
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        write_output(path, cal.set_file().as_bytes())?;
     }
     if let Some(j) = &args.json {
-        write_atomic(j, serde_json::to_string_pretty(&cal)?.as_bytes())
-            .with_context(|| format!("{}: cannot write", j.display()))?;
+        write_output(j, serde_json::to_string_pretty(&cal)?.as_bytes())?;
     }
     Ok(if cal.converged() {
         ExitCode::SUCCESS

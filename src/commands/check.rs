@@ -39,7 +39,11 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         );
     }
     let rules = alerts::load_rules(&args.experiment, &overrides, &exp)?;
-    let runner = gate_runner(&args.run, DEFAULT_CHECK_WALL_TIME);
+    let runner = gate_runner(
+        &args.run,
+        DEFAULT_CHECK_WALL_TIME,
+        crate::engine::memory::DEFAULT_GATE_MAX_MEMORY,
+    );
     let (results, precision_stop) = run_count(
         &exp,
         args.precision.as_deref(),

@@ -2,20 +2,28 @@
 //! experiment with the command line's seed and replications, the gate commands' runner,
 //! and running a fixed count or until `--precision`.
 
-use crate::cli::{GateRunArgs, WallTime};
+use crate::cli::{GateRunArgs, MemoryLimit, WallTime};
+use crate::commands::out_dir::OutputError;
 use crate::engine::{Budget, ReplicationResult};
 use crate::gate::Runner;
 use crate::gate::sequential::{DEFAULT_MAX_REPLICATIONS, check_metric, parse_precision, run_until};
 use crate::model::experiment::{Experiment, MAX_REPLICATIONS};
 use crate::model::load::load_experiment_with;
 use crate::spec::overrides::Overrides;
-use anyhow::{Context, Result, anyhow, ensure};
+use anyhow::{Result, anyhow, ensure};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Writes an output file whole (temporary name, then rename); a failure is an
+/// [`OutputError`] (exit 3).
 pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
-    crate::run_folder::write_atomic(path, bytes)
-        .with_context(|| format!("{}: cannot write output", path.display()))
+    crate::run_folder::write_atomic(path, bytes).map_err(|source| {
+        OutputError {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    })
 }
 
 /// The `--set` overrides, with the `--allow-path` folders the config's files may name.
@@ -51,8 +59,13 @@ pub(crate) fn load(
     Ok(exp)
 }
 
-/// The runner of a gate command; `default_wall_time` applies without `--max-wall-time`.
-pub(crate) fn gate_runner(args: &GateRunArgs, default_wall_time: Duration) -> Runner {
+/// The runner of a gate command; `default_wall_time` and `default_memory` apply without
+/// `--max-wall-time` and `--max-memory`.
+pub(crate) fn gate_runner(
+    args: &GateRunArgs,
+    default_wall_time: Duration,
+    default_memory: u64,
+) -> Runner {
     let wall = args
         .max_wall_time
         .unwrap_or(WallTime::Limit(default_wall_time));
@@ -64,6 +77,8 @@ pub(crate) fn gate_runner(args: &GateRunArgs, default_wall_time: Duration) -> Ru
                 .unwrap_or(crate::gate::DEFAULT_GATE_MAX_EVENTS),
             deadline: wall.deadline(),
             stop: crate::interrupt::flag(),
+            max_memory: MemoryLimit::or_default(args.max_memory, default_memory),
+            ..Budget::default()
         },
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::cli::MergeArgs;
 use crate::commands::common::{load, parse_overrides};
+use crate::commands::out_dir::OutDir;
 use crate::commands::run::{Extras, finish};
 use crate::commands::sweep::write_sweep;
 use crate::gate::alerts;
@@ -63,8 +64,9 @@ pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
         Kind::Sweep => {
             let pts = points(&first.grid).map_err(anyhow::Error::msg)?;
             let rows = merge_rows(parts, pts.len()).map_err(anyhow::Error::msg)?;
+            let stage = OutDir::begin(&args.out)?;
             write_sweep(
-                &args.out,
+                &stage,
                 &first.grid,
                 &first.header,
                 &pts,
@@ -72,6 +74,7 @@ pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
                 args.level,
                 args.quiet,
             )?;
+            stage.commit()?;
             Ok(ExitCode::SUCCESS)
         }
     }

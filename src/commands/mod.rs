@@ -10,6 +10,7 @@ mod common;
 pub mod diff;
 pub mod hpa;
 pub mod merge;
+pub mod out_dir;
 pub mod plot;
 pub mod report;
 pub mod run;

@@ -1,10 +1,12 @@
 //! `capsim report`: runs a load-test plan's experiments and writes its predicted results
 //! table, success criteria verdicts and contradictions (plan-report.md and .json).
 
-use crate::cli::ReportArgs;
+use crate::cli::{MemoryLimit, ReportArgs};
+use crate::commands::common::write_output;
+use crate::commands::out_dir::OutDir;
+use crate::engine::memory::DEFAULT_MAX_MEMORY;
 use crate::planning::{Options, load_plan, report, run_plan, verdicts};
-use crate::run_folder::write_atomic;
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use std::process::ExitCode;
 
 pub fn report(args: &ReportArgs) -> Result<ExitCode> {
@@ -25,8 +27,9 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode> {
         max_events: args.max_events,
         only: Vec::new(),
         allow: args.allow_path.clone(),
-        deadline: None,
+        deadline: args.max_wall_time.and_then(|w| w.deadline()),
         stop: crate::interrupt::flag(),
+        max_memory: MemoryLimit::or_default(args.max_memory, DEFAULT_MAX_MEMORY),
     };
     let quiet = args.quiet;
     if !quiet {
@@ -45,12 +48,12 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode> {
     let rep = verdicts::build(&plan, &runs, args.quick);
     let md = report::markdown(&rep);
     let json = serde_json::to_string_pretty(&rep)?;
+    let stage = OutDir::begin(&args.out)?;
+    write_output(&stage.path().join("plan-report.md"), md.as_bytes())?;
+    write_output(&stage.path().join("plan-report.json"), json.as_bytes())?;
+    stage.commit()?;
     let md_path = args.out.join("plan-report.md");
     let json_path = args.out.join("plan-report.json");
-    write_atomic(&md_path, md.as_bytes())
-        .with_context(|| format!("{}: cannot write", md_path.display()))?;
-    write_atomic(&json_path, json.as_bytes())
-        .with_context(|| format!("{}: cannot write", json_path.display()))?;
     if !quiet {
         print!("{}", report::table(&rep));
         println!();

@@ -3,9 +3,11 @@
 //! and prints the outputs of a run that `capsim merge` put together.
 
 use crate::aggregate::{Verdict, latency_distribution, series_columns, summarize, time_series};
-use crate::cli::RunArgs;
+use crate::cli::{MemoryLimit, RunArgs};
 use crate::commands::common::{load, parse_overrides, run_count, write_output};
+use crate::commands::out_dir::OutDir;
 use crate::commands::plot::render_run;
+use crate::engine::memory::DEFAULT_MAX_MEMORY;
 use crate::engine::{Budget, ReplicationResult};
 use crate::gate::Runner;
 use crate::gate::alerts::{self, AlertRule};
@@ -46,6 +48,8 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             max_events: args.max_events.unwrap_or(u64::MAX),
             deadline: args.max_wall_time.and_then(|w| w.deadline()),
             stop: crate::interrupt::flag(),
+            max_memory: MemoryLimit::or_default(args.max_memory, DEFAULT_MAX_MEMORY),
+            ..Budget::default()
         },
     };
     if let Some(text) = &args.shard {
@@ -65,11 +69,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             shard,
             results,
         );
+        let yaml = partial.to_yaml().map_err(anyhow::Error::msg)?;
+        let stage = OutDir::begin(dir)?;
+        write_output(&stage.path().join(PARTIAL_FILE), yaml.as_bytes())?;
+        stage.commit()?;
         let path = dir.join(PARTIAL_FILE);
-        write_output(
-            &path,
-            partial.to_yaml().map_err(anyhow::Error::msg)?.as_bytes(),
-        )?;
         if !args.quiet {
             println!(
                 "shard {}/{}: {} of {} replications written to {}; combine the shards with `capsim merge`",
@@ -136,7 +140,9 @@ pub(crate) fn finish(
     let summary = summarize(exp, results);
     let mut written = 0;
     let mut drew = false;
-    if let Some(dir) = out {
+    if let Some(target) = out {
+        let stage = OutDir::begin(target)?;
+        let dir = stage.path();
         let csv = files::timeseries_csv(&series_columns(exp), &time_series(exp, results));
         write_output(&dir.join("summary.json"), &files::summary_json(&summary))?;
         write_output(&dir.join("timeseries.csv"), &csv)?;
@@ -166,6 +172,7 @@ pub(crate) fn finish(
             )?;
             written += 1;
         }
+        stage.commit()?;
     }
     if !quiet {
         if let Some(n) = note {

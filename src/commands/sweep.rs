@@ -3,6 +3,7 @@
 
 use crate::cli::SweepArgs;
 use crate::commands::common::{all_indices, gate_runner, load, parse_overrides, write_output};
+use crate::commands::out_dir::OutDir;
 use crate::gate::DEFAULT_SWEEP_WALL_TIME;
 use crate::gate::shard::{PARTIAL_FILE, Partial, Shard};
 use crate::gate::sweep::{
@@ -10,7 +11,6 @@ use crate::gate::sweep::{
 };
 use crate::run_folder::render_sweep;
 use anyhow::{Context, Result};
-use std::path::Path;
 use std::process::ExitCode;
 
 pub fn sweep(args: &SweepArgs) -> Result<ExitCode> {
@@ -36,7 +36,11 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode> {
         .collect();
     let exps = load_points(&args.experiment, &overrides, &mine, &base)?;
     let header = metric_header(&base);
-    let runner = gate_runner(&args.run, DEFAULT_SWEEP_WALL_TIME);
+    let runner = gate_runner(
+        &args.run,
+        DEFAULT_SWEEP_WALL_TIME,
+        crate::engine::memory::DEFAULT_MAX_MEMORY,
+    );
     let rows = run_points(&runner, &mine, &exps, &all_indices(&base))?;
     if let Some(shard) = shard {
         let partial = Partial::sweep(
@@ -48,11 +52,11 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode> {
             header,
             rows,
         );
+        let yaml = partial.to_yaml().map_err(anyhow::Error::msg)?;
+        let stage = OutDir::begin(&args.out)?;
+        write_output(&stage.path().join(PARTIAL_FILE), yaml.as_bytes())?;
+        stage.commit()?;
         let path = args.out.join(PARTIAL_FILE);
-        write_output(
-            &path,
-            partial.to_yaml().map_err(anyhow::Error::msg)?.as_bytes(),
-        )?;
         if !args.quiet {
             println!(
                 "shard {}/{}: {} of {} sweep points written to {}; combine the shards with `capsim merge`",
@@ -65,19 +69,20 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    write_sweep(
-        &args.out, &axes, &header, &pts, &rows, args.level, args.quiet,
-    )?;
+    let stage = OutDir::begin(&args.out)?;
+    write_sweep(&stage, &axes, &header, &pts, &rows, args.level, args.quiet)?;
     if !args.no_plots {
-        render_sweep(&args.out)
+        render_sweep(stage.path())
             .with_context(|| format!("{}: cannot draw the sweep figures", args.out.display()))?;
     }
+    stage.commit()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes sweep.csv and prints the sweep's table (a sweep run whole, or merged).
+/// Writes sweep.csv into the folder being written and prints the sweep's table (a sweep
+/// run whole, or merged).
 pub(crate) fn write_sweep(
-    out: &Path,
+    out: &OutDir,
     axes: &[Axis],
     header: &[String],
     pts: &[Point],
@@ -85,11 +90,13 @@ pub(crate) fn write_sweep(
     level: f64,
     quiet: bool,
 ) -> Result<()> {
-    let path = out.join("sweep.csv");
-    write_output(&path, csv(axes, header, pts, rows).as_bytes())?;
+    write_output(
+        &out.path().join("sweep.csv"),
+        csv(axes, header, pts, rows).as_bytes(),
+    )?;
     if !quiet {
         print!("{}", table(axes, header, pts, rows, level));
-        println!("\n  wrote {}", path.display());
+        println!("\n  wrote {}", out.target().join("sweep.csv").display());
     }
     Ok(())
 }

@@ -13,9 +13,33 @@ pub struct Budget {
     pub deadline: Option<std::time::Instant>,
     /// Set by the Ctrl-C/SIGTERM handler (or a test): stop as soon as possible.
     pub stop: Option<&'static std::sync::atomic::AtomicBool>,
+    /// The command's memory budget in bytes (`--max-memory`; `None`: no limit). The
+    /// runners check the experiment against it before running
+    /// ([`crate::engine::memory::plan`]) and give each replication its share.
+    pub max_memory: Option<u64>,
+    /// One replication's share of `max_memory` for its live state, looked at with the
+    /// deadline ([`crate::engine::memory::Live`]); `u64::MAX`: no limit.
+    pub state_limit: u64,
 }
 
 impl Budget {
+    /// This budget for `running` replications at once of `exp`, `kept` results of which
+    /// are held until the end: refuses an experiment whose estimate exceeds `max_memory`
+    /// and sets each replication's share of it.
+    pub fn for_run(
+        self,
+        exp: &crate::model::experiment::Experiment,
+        running: usize,
+        kept: usize,
+    ) -> Result<Budget, RunError> {
+        let state_limit =
+            crate::engine::memory::plan(exp, running as u64, kept as u64, self.max_memory)?;
+        Ok(Budget {
+            state_limit,
+            ..self
+        })
+    }
+
     /// Events between two looks at the clock and the stop flag (a power of two).
     pub const CHECK_EVERY: u64 = 1 << 16;
 
@@ -55,6 +79,8 @@ impl Default for Budget {
             max_events: u64::MAX,
             deadline: None,
             stop: None,
+            max_memory: None,
+            state_limit: u64::MAX,
         }
     }
 }
@@ -90,6 +116,35 @@ pub enum RunError {
         replication: u32,
         events: u64,
         at: String,
+    },
+    /// The experiment cannot fit in `--max-memory` (estimated before running).
+    #[error(
+        "the experiment needs about {estimate} ({detail}), more than --max-memory {limit}: \
+         use fewer VUs (or maxVUs), a coarser `bucket`, fewer --threads or replications, \
+         or raise --max-memory (`none` lifts it)"
+    )]
+    MemoryEstimate {
+        estimate: String,
+        limit: String,
+        detail: String,
+    },
+    /// A replication's live state outgrew its share of `--max-memory`.
+    #[error(
+        "replication {replication} stopped at simulated time {at}: its state ({events} events \
+         pending, {tasks} requests and jobs, {vus} VUs, {queued} queued) holds about {bytes}, \
+         over its share {limit} of --max-memory; work piles up faster than the model serves \
+         it: give the queue a bound (`queue_capacity` on a service, `capacity` on a job queue) or a timeout, lower the load, or raise \
+         --max-memory (`none` lifts it)"
+    )]
+    Memory {
+        replication: u32,
+        at: String,
+        events: u64,
+        tasks: u64,
+        vus: u64,
+        queued: u64,
+        bytes: String,
+        limit: String,
     },
     /// Ctrl-C (SIGINT) or SIGTERM: the command stops without writing its outputs.
     #[error("interrupted during replication {replication}")]

@@ -10,6 +10,7 @@ pub mod event;
 mod external;
 mod faults;
 mod lb_health;
+pub mod memory;
 pub mod outcome;
 pub mod ps;
 pub mod queue;

@@ -96,6 +96,9 @@ impl Lane {
 }
 
 impl EventQueue {
+    /// Bytes of one pending event (for the memory budget).
+    pub const ENTRY_BYTES: usize = std::mem::size_of::<Entry>();
+
     pub fn with_capacity(n: usize, lanes: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(n),

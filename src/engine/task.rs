@@ -101,6 +101,9 @@ pub(crate) struct Tasks {
 }
 
 impl Tasks {
+    /// Bytes of one task slot and its free-list entry (for the memory budget).
+    pub const SLOT_BYTES: usize = std::mem::size_of::<Task>() + 4;
+
     pub fn with_capacity(n: usize) -> Self {
         Tasks {
             slots: Vec::with_capacity(n),

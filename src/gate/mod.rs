@@ -40,17 +40,26 @@ impl Runner {
         exp: &Experiment,
         indices: &[u32],
     ) -> Result<Vec<ReplicationResult>, RunError> {
+        let running = self.threads().min(indices.len());
+        let budget = self.budget.for_run(exp, running, indices.len())?;
         let work = || {
             indices
                 .par_iter()
                 .map(|&i| {
-                    let r = run_replication(exp, i, self.budget)?;
+                    let r = run_replication(exp, i, budget)?;
                     crate::interrupt::note_finished();
                     Ok(r)
                 })
                 .collect::<Result<Vec<_>, RunError>>()
         };
         self.install(work)
+    }
+
+    /// Worker threads of the pool [`Runner::install`] runs on.
+    pub fn threads(&self) -> usize {
+        self.threads.map_or_else(rayon::current_num_threads, |n| {
+            crate::replicate::cap_threads(n, usize::MAX)
+        })
     }
 
     /// Runs `work` on a pool of `threads` workers (or the global pool).

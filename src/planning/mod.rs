@@ -41,6 +41,8 @@ pub struct Options {
     pub deadline: Option<std::time::Instant>,
     /// The Ctrl-C/SIGTERM stop flag.
     pub stop: Option<&'static std::sync::atomic::AtomicBool>,
+    /// The memory budget in bytes (`--max-memory`), per experiment run.
+    pub max_memory: Option<u64>,
 }
 
 /// One experiment of the plan, run.
@@ -135,6 +137,8 @@ pub fn run_plan(
                 .unwrap_or(crate::gate::DEFAULT_GATE_MAX_EVENTS),
             deadline: opts.deadline,
             stop: opts.stop,
+            max_memory: opts.max_memory,
+            ..Budget::default()
         },
     };
     let files = crate::spec::confine::Files::for_file(&dir.join("plan.yaml"), &opts.allow);

@@ -20,6 +20,7 @@ use crate::engine::event::Event;
 use crate::engine::external::Providers;
 use crate::engine::faults::FaultState;
 use crate::engine::lb_health::LbHealth;
+use crate::engine::memory::{ItemBytes, Live, bucket_row_bytes, format_bytes};
 use crate::engine::queue::{EventQueue, lanes};
 use crate::engine::recorder::Recorder;
 use crate::engine::result::ReplicationResult;
@@ -142,6 +143,9 @@ impl<'a> Simulation<'a> {
             if self.events.is_multiple_of(Budget::CHECK_EVERY) {
                 self.budget.check(self.replication, self.events, t)?;
                 self.check_progress(t)?;
+                if self.budget.state_limit != u64::MAX {
+                    self.check_memory(t)?;
+                }
             }
             self.handle(event);
             if self.vus.all_finished() {
@@ -170,6 +174,32 @@ impl<'a> Simulation<'a> {
             });
         }
         Ok(())
+    }
+
+    /// The memory budget, at each look: the live state must fit in this replication's share.
+    #[cold]
+    fn check_memory(&self, t: Nanos) -> Result<(), RunError> {
+        let live = Live {
+            events: self.queue.len() as u64,
+            tasks: self.tasks.len() as u64,
+            vus: self.vus.len() as u64,
+            queued: self.stations.iter().map(|s| s.queued_total() as u64).sum(),
+            buckets: self.rec.buckets.len() as u64,
+        };
+        let bytes = live.bytes(&ItemBytes::get(), bucket_row_bytes(self.exp));
+        if bytes <= self.budget.state_limit {
+            return Ok(());
+        }
+        Err(RunError::Memory {
+            replication: self.replication,
+            at: crate::time::format_duration(t),
+            events: live.events,
+            tasks: live.tasks,
+            vus: live.vus,
+            queued: live.queued,
+            bytes: format_bytes(bytes),
+            limit: format_bytes(self.budget.state_limit),
+        })
     }
 
     fn handle(&mut self, event: Event) {

@@ -105,6 +105,14 @@ fn executor(exp: &Experiment, scenario: usize) -> &Executor {
 }
 
 impl VuPool {
+    /// Bytes of one VU's record (for the memory budget).
+    pub const VU_BYTES: usize = std::mem::size_of::<Vu>();
+
+    /// VUs allocated so far.
+    pub fn len(&self) -> usize {
+        self.vus.len()
+    }
+
     /// Allocates every scenario's initial VUs and schedules its start and ends.
     pub fn new(exp: &Experiment, queue: &mut EventQueue, rec: &mut Recorder) -> Self {
         let mut pool = VuPool {
