@@ -294,6 +294,11 @@ pub struct MergeArgs {
     /// Folder for the merged outputs.
     #[arg(long, short = 'o')]
     pub out: PathBuf,
+    /// A folder the experiment named in the shards (and its files) may also be read from
+    /// (repeatable). By default it must lie in the git work tree of the current folder
+    /// (else the current folder): docs/security.md.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
     /// Sweeps: SLO attainment the recommendation must reach.
     #[arg(long, default_value_t = 0.9)]
     pub level: f64,

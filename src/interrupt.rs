@@ -50,9 +50,10 @@ fn on_signal(sig: i32) {
 fn say(msg: &[u8]) {
     use std::io::Write;
     use std::os::fd::FromRawFd;
-    // SAFETY: fd 2 is open for the life of the process; ManuallyDrop never closes it.
-    let stderr = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(2) });
-    let _ = (&*stderr).write(msg);
+    // SAFETY: fd 2 is open for the life of the process; ManuallyDrop never closes it. A
+    // PipeWriter is a bare descriptor whose `write` is one write(2), whatever fd 2 is.
+    let mut stderr = std::mem::ManuallyDrop::new(unsafe { std::io::PipeWriter::from_raw_fd(2) });
+    let _ = stderr.write(msg);
 }
 
 /// The signal received, if any.

@@ -624,3 +624,51 @@ fn output_failures_exit_3() {
     // Bad input is still 2.
     refused(&s.proj(), &["run", "-q", "nosuch.yaml", "-o", "out"]);
 }
+
+// ---------------------------------------------------------------- 1. bounded messages
+
+/// Case 1 (messages): the parse errors of k6 options and ASG documents reprinted the
+/// offending value whole; now at most 40 characters of it, control characters removed.
+#[test]
+fn parse_errors_echo_a_bounded_excerpt() {
+    let s = Scratch::new("echo");
+    s.write("model.yaml", MODEL);
+    let long = format!("{}\u{1b}[2J", "A".repeat(500));
+    s.write(
+        "k6.json",
+        serde_json::json!({"vus": long, "duration": "5s"}).to_string(),
+    );
+    s.write(
+        "exp.yaml",
+        "model: model.yaml\nk6_options: k6.json\nflow:\n  - request: {endpoint: \"GET /\"}\n",
+    );
+    let e = refused(&s.proj(), &["validate", "exp.yaml"]);
+    has(&e, &["vus", &"A".repeat(40)]);
+    assert!(!e.contains(&"A".repeat(41)), "{e}");
+    assert!(!e.contains('\u{1b}'), "{e}");
+}
+
+/// `capsim merge` reloads the experiment its shards name: that path is confined too.
+#[test]
+fn merge_confines_the_shards_experiment() {
+    let s = Scratch::new("merge");
+    s.write("model.yaml", MODEL);
+    s.write("exp.yaml", EXPERIMENT);
+    let (code, out, err) = capsim(
+        &s.proj(),
+        &["run", "-q", "exp.yaml", "--shard", "1/1", "-o", "part"],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let partial = s.proj().join("part/partial.yaml");
+    let text = std::fs::read_to_string(&partial).unwrap();
+    assert!(text.contains("experiment: exp.yaml"), "{text}");
+    std::fs::write(
+        &partial,
+        text.replace("experiment: exp.yaml", "experiment: /etc/passwd"),
+    )
+    .unwrap();
+    let e = refused(&s.proj(), &["merge", "part", "-o", "merged"]);
+    has(&e, &["absolute path outside the project", "--allow-path"]);
+    assert!(!e.contains("root:"), "{e}");
+}

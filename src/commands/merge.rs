@@ -39,7 +39,12 @@ pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
     let mut first = parts[0].clone();
     first.results = Vec::new();
     first.rows = Vec::new();
-    let overrides = parse_overrides(&first.overrides, &[])?;
+    let overrides = parse_overrides(&first.overrides, &args.allow_path)?;
+    // The experiment named in the shards resolves from the current folder, confined to its
+    // work tree (and --allow-path) like every path a config names.
+    crate::spec::confine::Files::for_file(Path::new("./-"), &args.allow_path)
+        .resolve(&first.experiment)
+        .map_err(|e| anyhow!("the shards' experiment: {e}"))?;
     let exp_path = Path::new(&first.experiment);
     match first.kind {
         Kind::Run => {

@@ -14,32 +14,15 @@ pub struct Budget {
     /// Set by the Ctrl-C/SIGTERM handler (or a test): stop as soon as possible.
     pub stop: Option<&'static std::sync::atomic::AtomicBool>,
     /// The command's memory budget in bytes (`--max-memory`; `None`: no limit). The
-    /// runners check the experiment against it before running
-    /// ([`crate::engine::memory::plan`]) and give each replication its share.
+    /// runners check the experiment against it before running (`Budget::for_run`, in the
+    /// memory module) and give each replication its share.
     pub max_memory: Option<u64>,
     /// One replication's share of `max_memory` for its live state, looked at with the
-    /// deadline ([`crate::engine::memory::Live`]); `u64::MAX`: no limit.
+    /// deadline; `u64::MAX`: no limit.
     pub state_limit: u64,
 }
 
 impl Budget {
-    /// This budget for `running` replications at once of `exp`, `kept` results of which
-    /// are held until the end: refuses an experiment whose estimate exceeds `max_memory`
-    /// and sets each replication's share of it.
-    pub fn for_run(
-        self,
-        exp: &crate::model::experiment::Experiment,
-        running: usize,
-        kept: usize,
-    ) -> Result<Budget, RunError> {
-        let state_limit =
-            crate::engine::memory::plan(exp, running as u64, kept as u64, self.max_memory)?;
-        Ok(Budget {
-            state_limit,
-            ..self
-        })
-    }
-
     /// Events between two looks at the clock and the stop flag (a power of two).
     pub const CHECK_EVERY: u64 = 1 << 16;
 

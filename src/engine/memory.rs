@@ -4,7 +4,7 @@
 //! queued work, buckets written). Estimates, not measurements: each growable array counts
 //! at its live length times its element size, plus the allocator's growth slack.
 
-use crate::engine::budget::RunError;
+use crate::engine::budget::{Budget, RunError};
 use crate::model::experiment::Experiment;
 
 /// Default `--max-memory` of `run`, `sweep`, `report`, `calibrate` and `bench`.
@@ -99,6 +99,24 @@ impl Estimate {
     }
 }
 
+impl Budget {
+    /// This budget for `running` replications at once of `exp`, `kept` results of which
+    /// are held until the end: refuses an experiment whose estimate exceeds `max_memory`
+    /// and sets each replication's share of it.
+    pub fn for_run(
+        self,
+        exp: &crate::model::experiment::Experiment,
+        running: usize,
+        kept: usize,
+    ) -> Result<Budget, RunError> {
+        let state_limit = plan(exp, running as u64, kept as u64, self.max_memory)?;
+        Ok(Budget {
+            state_limit,
+            ..self
+        })
+    }
+}
+
 /// Checks that `running` replications at once and `kept` results fit in `limit` bytes;
 /// returns each running replication's share for its live state.
 pub fn plan(
@@ -128,7 +146,7 @@ pub fn plan(
         });
     }
     let kept_bytes = e.result.saturating_mul(kept);
-    Ok((limit - BASE_BYTES.min(limit) - kept_bytes.min(limit)) / running)
+    Ok(limit.saturating_sub(BASE_BYTES).saturating_sub(kept_bytes) / running)
 }
 
 /// `1536` -> `1.5 KiB`.

@@ -250,7 +250,7 @@ pub fn parse_asg_document(file: &Path, text: &str) -> Result<AsgSpec, LoadError>
         file: file.to_path_buf(),
         line: e.line(),
         column: e.column(),
-        message: e.to_string(),
+        message: crate::spec::confine::bound_message(&e.to_string()),
     })
 }
 

@@ -169,9 +169,59 @@ pub fn sanitize(text: &str, max: usize) -> String {
     }
 }
 
+/// A parser's message about a file's contents, bounded: control characters removed, each
+/// quoted value (`"..."`, `` `...` ``, `'...'`) cut to 40 characters and the whole to 300, so
+/// an error never reprints more than a short excerpt of what it read.
+pub fn bound_message(message: &str) -> String {
+    const QUOTED: usize = 40;
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    let mut inside = 0usize;
+    for c in message.chars().filter(|c| !c.is_control()) {
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            Some(_) => {
+                inside += 1;
+                if inside <= QUOTED {
+                    out.push(c);
+                } else if inside == QUOTED + 1 {
+                    out.push_str("...");
+                }
+            }
+            None => {
+                if matches!(c, '"' | '`' | '\'') {
+                    quote = Some(c);
+                    inside = 0;
+                }
+                out.push(c);
+            }
+        }
+    }
+    sanitize(&out, 300)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_are_bounded() {
+        let long = "s".repeat(500);
+        let m = bound_message(&format!(
+            "invalid type: string \"{long}\", expected u64\u{1b}[2J"
+        ));
+        assert_eq!(
+            m,
+            format!(
+                "invalid type: string \"{}...\", expected u64[2J",
+                "s".repeat(40)
+            )
+        );
+        assert!(bound_message(&"x".repeat(1000)).chars().count() <= 303);
+    }
 
     #[test]
     fn lexical_keeps_escapes() {

@@ -16,6 +16,7 @@
 //! scenario is rejected as a whole: capsim cannot simulate a partial plan faithfully, since
 //! scenarios share the system under test.
 
+use crate::spec::confine::bound_message;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -77,9 +78,12 @@ fn field<T: for<'de> Deserialize<'de>>(
 ) -> Result<Option<T>, FieldError> {
     match root.get(key) {
         None | Some(serde_json::Value::Null) => Ok(None),
-        Some(v) => T::deserialize(v)
-            .map(Some)
-            .map_err(|e| FieldError::new(key, format!("{e}; {key} must be {want}"))),
+        Some(v) => T::deserialize(v).map(Some).map_err(|e| {
+            FieldError::new(
+                key,
+                format!("{}; {key} must be {want}", bound_message(&e.to_string())),
+            )
+        }),
     }
 }
 
@@ -94,7 +98,10 @@ pub fn parse_k6_options_with(
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
         FieldError::new(
             "",
-            format!("not valid JSON ({e}); expected the output of `k6 inspect script.js`"),
+            format!(
+                "not valid JSON ({}); expected the output of `k6 inspect script.js`",
+                bound_message(&e.to_string())
+            ),
         )
     })?;
     let Some(root) = value.as_object() else {
@@ -117,7 +124,10 @@ pub fn parse_k6_options_with(
             StageSpec::deserialize(s).map_err(|e| {
                 FieldError::new(
                     format!("stages[{i}]"),
-                    format!("{e}; a stage is {{\"duration\": \"30s\", \"target\": 10}}"),
+                    format!(
+                        "{}; a stage is {{\"duration\": \"30s\", \"target\": 10}}",
+                        bound_message(&e.to_string())
+                    ),
                 )
             })
         })

@@ -57,7 +57,8 @@ pub fn parse_quantity(text: &str) -> Result<Quantity, String> {
     if s.is_empty() {
         return Err(format!("empty quantity; {QUANTITY_HELP}"));
     }
-    let bad = || format!("malformed quantity \"{text}\"; {QUANTITY_HELP}");
+    let shown = crate::spec::confine::sanitize(text, 40);
+    let bad = || format!("malformed quantity \"{shown}\"; {QUANTITY_HELP}");
     let (negative, rest) = match s.as_bytes()[0] {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
@@ -74,7 +75,7 @@ pub fn parse_quantity(text: &str) -> Result<Quantity, String> {
     let digits = format!("{int_part}{frac_part}");
     let digits = digits.trim_start_matches('0');
     if digits.len() > 30 {
-        return Err(format!("quantity \"{text}\" is too large"));
+        return Err(format!("quantity \"{shown}\" is too large"));
     }
     let mantissa: i128 = if digits.is_empty() {
         0
@@ -106,16 +107,20 @@ pub fn parse_quantity(text: &str) -> Result<Quantity, String> {
                 .strip_prefix('e')
                 .or_else(|| other.strip_prefix('E'))
                 .ok_or_else(|| {
-                    format!("unknown suffix \"{other}\" in quantity \"{text}\"; {QUANTITY_HELP}")
+                    format!(
+                        "unknown suffix \"{}\" in quantity \"{shown}\"; {QUANTITY_HELP}",
+                        crate::spec::confine::sanitize(other, 10)
+                    )
                 })?;
             let e: i32 = exp.parse().map_err(|_| bad())?;
             if e.abs() > 40 {
-                return Err(format!("quantity \"{text}\" is out of range"));
+                return Err(format!("quantity \"{shown}\" is out of range"));
             }
             exp10 += e;
         }
     }
-    let too_large = || format!("quantity \"{text}\" is too large (the most is about 9.2e15 units)");
+    let too_large =
+        || format!("quantity \"{shown}\" is too large (the most is about 9.2e15 units)");
     let mut value = mantissa.checked_mul(1i128 << exp2).ok_or_else(too_large)?;
     if exp10 >= 0 {
         for _ in 0..exp10 {
@@ -357,7 +362,7 @@ fn syntax(e: serde_saphyr::Error) -> ManifestError {
         .map(|l| (l.line() as usize, l.column() as usize))
         .unwrap_or((0, 0));
     let full = e.to_string();
-    let message = full.lines().next().unwrap_or("").trim().to_string();
+    let message = crate::spec::confine::bound_message(full.lines().next().unwrap_or("").trim());
     ManifestError::Syntax {
         line,
         column,
