@@ -53,9 +53,9 @@ pub struct ThresholdSpec {
 }
 
 /// The long form of a threshold.
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ThresholdObject {
+pub struct ThresholdObject {
     threshold: String,
     #[serde(default, rename = "abortOnFail")]
     abort_on_fail: Option<bool>,
@@ -63,11 +63,30 @@ struct ThresholdObject {
     delay_abort_eval: Option<Duration>,
 }
 
-#[derive(Deserialize)]
+/// A threshold as written, in a k6 options JSON or an experiment's `thresholds`: a string
+/// (`"p(95)<500"`) or `{threshold, abortOnFail, delayAbortEval}`.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-enum ThresholdEntry {
+pub enum ThresholdEntry {
     Short(String),
     Long(ThresholdObject),
+}
+
+impl ThresholdEntry {
+    pub fn into_spec(self) -> ThresholdSpec {
+        match self {
+            ThresholdEntry::Short(expression) => ThresholdSpec {
+                expression,
+                abort_on_fail: false,
+                delay_abort_eval: None,
+            },
+            ThresholdEntry::Long(o) => ThresholdSpec {
+                expression: o.threshold,
+                abort_on_fail: o.abort_on_fail.unwrap_or(false),
+                delay_abort_eval: o.delay_abort_eval.map(Duration::nanos),
+            },
+        }
+    }
 }
 
 fn field<T: for<'de> Deserialize<'de>>(
@@ -249,18 +268,7 @@ pub fn parse_k6_options_with(
                     ),
                 )
             })?;
-            list.push(match parsed {
-                ThresholdEntry::Short(expression) => ThresholdSpec {
-                    expression,
-                    abort_on_fail: false,
-                    delay_abort_eval: None,
-                },
-                ThresholdEntry::Long(o) => ThresholdSpec {
-                    expression: o.threshold,
-                    abort_on_fail: o.abort_on_fail.unwrap_or(false),
-                    delay_abort_eval: o.delay_abort_eval.map(Duration::nanos),
-                },
-            });
+            list.push(parsed.into_spec());
         }
         thresholds.insert(metric, list);
     }
