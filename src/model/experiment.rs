@@ -9,7 +9,7 @@ use crate::model::threshold::{
 use crate::model::threshold_filter::ThresholdContext;
 use crate::spec::confine::Files;
 use crate::spec::experiment::{CheckSpec, ExperimentSpec, FlowStepSpec};
-use crate::spec::k6_options::{K6Options, ThresholdSpec};
+use crate::spec::k6_options::{K6Options, ThresholdSpec, threshold_entry};
 use crate::suggest::unknown_name;
 use crate::time::{NANOS_PER_SEC, Nanos};
 use crate::workload::executor::Scenario;
@@ -227,16 +227,15 @@ pub fn build_experiment(
         ));
     }
 
-    let written: Vec<(String, Vec<ThresholdSpec>)> = spec
-        .thresholds
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                v.iter().cloned().map(|e| e.into_spec()).collect(),
-            )
-        })
-        .collect();
+    let mut written: Vec<(String, Vec<ThresholdSpec>)> = Vec::new();
+    for (key, entries) in &spec.thresholds {
+        let list = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| threshold_entry(e, &format!("thresholds.{key}[{i}]")))
+            .collect::<Result<_, _>>()?;
+        written.push((key.clone(), list));
+    }
     let scenario_names: Vec<String> = specs.keys().cloned().collect();
     let check_names: Vec<String> = checks.iter().map(|c| c.name.clone()).collect();
     let endpoint_names: Vec<String> = model.endpoints.iter().map(|e| e.name.clone()).collect();

@@ -205,7 +205,7 @@ pub struct Threshold {
     /// The sub-metric's tag filters (empty: the whole metric).
     pub filter: Filter,
     /// The experiment's accumulator for this (family, filter), in
-    /// [`crate::model::experiment::Experiment::submetrics`]; `None` for a whole metric
+    /// the experiment's `submetrics`; `None` for a whole metric
     /// the replication keeps anyway.
     pub sub: Option<usize>,
     pub aggregation: Aggregation,

@@ -36,7 +36,7 @@ pub struct ExperimentSpec {
     /// k6 thresholds: metric (optionally with `{tag:value}` filters) -> expressions, each a
     /// string or `{threshold, abortOnFail, delayAbortEval}` as in k6.
     #[serde(default)]
-    pub thresholds: BTreeMap<String, Vec<crate::spec::k6_options::ThresholdEntry>>,
+    pub thresholds: BTreeMap<String, Vec<serde_json::Value>>,
     /// Grid for `capsim sweep`: override path -> values (`hpa.web-hpa.spec.maxReplicas: [8, 12]`).
     #[serde(default)]
     pub sweep: BTreeMap<String, Vec<serde_json::Value>>,

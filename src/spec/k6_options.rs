@@ -102,6 +102,22 @@ fn field<T: for<'de> Deserialize<'de>>(
     }
 }
 
+/// One threshold as written (a string or k6's long form), at `path` for messages.
+pub fn threshold_entry(entry: &serde_json::Value, path: &str) -> Result<ThresholdSpec, FieldError> {
+    ThresholdEntry::deserialize(entry)
+        .map(ThresholdEntry::into_spec)
+        .map_err(|_| {
+            FieldError::new(
+                path,
+                format!(
+                    "a threshold is a string such as \"p(95)<500\" or an object \
+                     {{\"threshold\": \"p(99)<1000\", \"abortOnFail\": true, \
+                     \"delayAbortEval\": \"10s\"}} with no other keys; got {entry}"
+                ),
+            )
+        })
+}
+
 /// Parses the JSON printed by `k6 inspect` (or `k6 inspect --execution-requirements`).
 /// `check_scenarios` validates the scenarios once they are given or derived, before `rps`
 /// and `thresholds` are read; its error paths start with the scenario name, and this adds
@@ -258,17 +274,10 @@ pub fn parse_k6_options_with(
     for (metric, entries) in raw.unwrap_or_default() {
         let mut list = Vec::new();
         for (i, entry) in entries.unwrap_or_default().iter().enumerate() {
-            let parsed = ThresholdEntry::deserialize(entry).map_err(|_| {
-                FieldError::new(
-                    format!("thresholds.{metric}[{i}]"),
-                    format!(
-                        "a threshold is a string such as \"p(95)<500\" or an object \
-                         {{\"threshold\": \"p(99)<1000\", \"abortOnFail\": true, \
-                         \"delayAbortEval\": \"10s\"}} with no other keys; got {entry}"
-                    ),
-                )
-            })?;
-            list.push(parsed.into_spec());
+            list.push(threshold_entry(
+                entry,
+                &format!("thresholds.{metric}[{i}]"),
+            )?);
         }
         thresholds.insert(metric, list);
     }
