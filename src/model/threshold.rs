@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::model::threshold_filter::{Filter, Tag, ThresholdContext, resolve};
+use crate::model::threshold_filter::{Filter, Tag, TagPairs, ThresholdContext, resolve};
 use crate::time::Nanos;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,7 +231,7 @@ impl fmt::Display for Threshold {
 }
 
 /// Splits `name{tag:value,...}` into the name and its tag pairs (k6's rules).
-pub fn parse_key(key: &str) -> Result<(&str, Vec<(String, String)>), String> {
+pub fn parse_key(key: &str) -> Result<(&str, TagPairs), String> {
     crate::model::threshold_filter::parse_key(key)
 }
 

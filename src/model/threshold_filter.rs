@@ -76,6 +76,9 @@ const NOT_SIMULATED: [(&str, &str); 11] = [
     ("rpc_type", "capsim does not model gRPC"),
 ];
 
+/// `(tag, value)` pairs of a key, as written (trimmed), in order.
+pub type TagPairs = Vec<(String, String)>;
+
 /// The names a threshold key can be resolved against.
 #[derive(Debug, Clone, Copy)]
 pub struct ThresholdContext<'a> {
@@ -147,7 +150,7 @@ impl Filter {
 /// its first `:` (so a URL value keeps its colons); a pair needs a non-empty value; keys
 /// and values are trimmed of spaces and then of `"` and `'` (so `{group:''}` is the root
 /// group); a key given twice keeps its last value.
-pub fn parse_key(key: &str) -> Result<(&str, Vec<(String, String)>), String> {
+pub fn parse_key(key: &str) -> Result<(&str, TagPairs), String> {
     let key = key.trim();
     let example = "e.g. `http_req_duration{name:GET /,status:200}`";
     let (open, close) = (key.find('{'), key.rfind('}'));
