@@ -471,6 +471,35 @@ mod tests {
     }
 
     #[test]
+    fn filtered_thresholds_share_one_accumulator_per_family_and_filter() {
+        let names = eps();
+        let cx = ThresholdContext {
+            endpoints: &names,
+            scenarios: &["ramp".to_string()],
+            checks: &[],
+        };
+        let mut ts: Vec<Threshold> = [
+            ("http_req_duration{name:GET /a,status:200}", "p(95)<1"),
+            ("http_req_failed{status:200,name:GET /a}", "rate<1"),
+            ("http_req_duration", "avg<1"),
+            ("iteration_duration", "avg<1"),
+            ("iterations{scenario:ramp}", "count>1"),
+            ("iteration_duration{scenario:ramp}", "max<1"),
+        ]
+        .iter()
+        .map(|(k, e)| parse_threshold_in(k, e, &cx).unwrap())
+        .collect();
+        let plans = assign_submetrics(&mut ts);
+        let subs: Vec<Option<usize>> = ts.iter().map(|t| t.sub).collect();
+        // Same filter in another order, same family: one accumulator; the whole
+        // http_req_duration needs none; iteration_duration always has one.
+        assert_eq!(subs, [Some(0), Some(0), None, Some(1), Some(2), Some(2)]);
+        assert_eq!(plans.len(), 3);
+        assert_eq!(plans[0].family, Family::Http);
+        assert_eq!(plans[2].filter.scenario, Some(0));
+    }
+
+    #[test]
     fn rejects_malformed() {
         for (key, expr) in [
             ("http_req_duration", "p95<500"),

@@ -46,7 +46,10 @@ impl Simulation<'_> {
     }
 
     pub(super) fn scenario_regular_end(&mut self, s: usize) {
-        if self.vus.arrival_due_at_end(s, self.now) {
+        // With `gracefulStop: 0s` k6's iteration context is already done at the boundary:
+        // an iteration started then sends nothing, so none is started here either.
+        let grace = self.exp.scenarios[s].scenario.total_end() > self.now;
+        if grace && self.vus.arrival_due_at_end(s, self.now) {
             // The tick at the boundary was queued after this event; it runs first (k6
             // starts it), and the tick itself then finds the regular duration over.
             self.vus.arrival_taken(s);
