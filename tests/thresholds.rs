@@ -209,7 +209,7 @@ fn iteration_check_and_timing_metrics() {
             ("checks{scenario:burst}", 1.0),
             ("checks{scenario:steady}", 0.5),
             ("checks{check:a ok,scenario:open}", 1.0),
-            // Waiting is the whole duration: (40 x 10... ) mean of 26 x 10 ms and 20 x 25 ms.
+            // Waiting is the whole duration: the mean of 26 x 10 ms and 20 x 25 ms.
             ("http_req_waiting", (26.0 * 10.0 + 20.0 * 25.0) / 46.0),
             ("http_req_waiting{name:POST /b}", 25.0),
             ("http_req_sending", 0.0),
