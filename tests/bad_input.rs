@@ -971,7 +971,7 @@ fn thresholds_that_do_not_parse() {
         ("http_req_duratoin", "did you mean `http_req_duration`?"),
         (
             "'http_req_duration{endpoint:GET /'",
-            "a sub-metric filter ends with `}`",
+            "has an unmatched curly brace",
         ),
     ];
     for (i, (key, wanted)) in bad_keys.iter().enumerate() {

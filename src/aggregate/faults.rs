@@ -34,7 +34,7 @@ fn recovery_limits(exp: &Experiment, results: &[ReplicationResult]) -> (f64, f64
     let limit = |metric: Metric, agg: Aggregation| {
         exp.thresholds
             .iter()
-            .filter(|t| t.metric == metric && t.endpoint.is_none() && t.aggregation == agg)
+            .filter(|t| t.metric == metric && t.filter.is_empty() && t.aggregation == agg)
             .filter(|t| matches!(t.operator, Operator::Lt | Operator::Le))
             .map(|t| t.value)
             .reduce(f64::min)

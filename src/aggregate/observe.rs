@@ -4,6 +4,29 @@
 use crate::engine::result::ReplicationResult;
 use crate::model::threshold::{Aggregation, Metric, Threshold};
 use crate::stats::interval::Domain;
+use crate::stats::latency::TrendStats;
+
+/// A trend's aggregation from its stats and its threshold percentiles.
+fn of_trend(
+    agg: Aggregation,
+    trend: Option<TrendStats>,
+    quantiles: &[f64],
+    percentiles: &[f64],
+) -> f64 {
+    let Some(t) = trend else { return f64::NAN };
+    match agg {
+        Aggregation::Avg => t.avg,
+        Aggregation::Min => t.min,
+        Aggregation::Med => t.med,
+        Aggregation::Max => t.max,
+        Aggregation::Percentile(p) => percentiles
+            .iter()
+            .position(|&q| q == p)
+            .and_then(|i| quantiles.get(i).copied())
+            .unwrap_or(f64::NAN),
+        _ => f64::NAN,
+    }
+}
 
 /// The metric's value in one replication (NaN when undefined, e.g. no requests).
 pub fn observe(threshold: &Threshold, r: &ReplicationResult, percentiles: &[f64]) -> f64 {
@@ -15,69 +38,59 @@ pub fn observe(threshold: &Threshold, r: &ReplicationResult, percentiles: &[f64]
             a as f64 / b as f64
         }
     };
-    let per_s = |c: u64| {
-        if secs > 0.0 {
+    let count_or_rate = |c: u64| {
+        if threshold.aggregation == Aggregation::Count {
+            c as f64
+        } else if secs > 0.0 {
             c as f64 / secs
         } else {
             f64::NAN
         }
     };
+    let agg = threshold.aggregation;
+    // A sub-metric's samples (filtered thresholds and `iteration_duration`).
+    if let Some(k) = threshold.sub {
+        let Some(s) = r.submetrics.get(k) else {
+            return f64::NAN;
+        };
+        return match threshold.metric {
+            Metric::HttpReqDuration | Metric::HttpReqWaiting | Metric::IterationDuration => {
+                of_trend(agg, s.latency, &s.quantiles, percentiles)
+            }
+            m if m.always_zero() => zero_trend(s.count),
+            Metric::HttpReqFailed => ratio(s.bad, s.count),
+            Metric::Checks => ratio(s.count - s.bad, s.count),
+            Metric::HttpReqs | Metric::Iterations | Metric::DroppedIterations => {
+                count_or_rate(s.count)
+            }
+            _ => f64::NAN,
+        };
+    }
     match threshold.metric {
-        Metric::HttpReqDuration => {
-            let (trend, quantiles) = match threshold.endpoint {
-                Some(e) => (r.endpoints[e].latency, &r.endpoints[e].quantiles),
-                None => (r.latency, &r.quantiles),
-            };
-            let Some(t) = trend else { return f64::NAN };
-            match threshold.aggregation {
-                Aggregation::Avg => t.avg,
-                Aggregation::Min => t.min,
-                Aggregation::Med => t.med,
-                Aggregation::Max => t.max,
-                Aggregation::Percentile(p) => percentiles
-                    .iter()
-                    .position(|&q| q == p)
-                    .and_then(|i| quantiles.get(i).copied())
-                    .unwrap_or(f64::NAN),
-                _ => f64::NAN,
-            }
+        // In a simulation the whole response time is waiting (time to first byte).
+        Metric::HttpReqDuration | Metric::HttpReqWaiting => {
+            of_trend(agg, r.latency, &r.quantiles, percentiles)
         }
-        Metric::HttpReqFailed => match threshold.endpoint {
-            Some(e) => ratio(r.endpoints[e].failures, r.endpoints[e].requests),
-            None => ratio(r.failures, r.requests),
-        },
-        Metric::HttpReqs => {
-            let c = threshold
-                .endpoint
-                .map(|e| r.endpoints[e].requests)
-                .unwrap_or(r.requests);
-            if threshold.aggregation == Aggregation::Count {
-                c as f64
-            } else {
-                per_s(c)
-            }
-        }
-        Metric::Iterations => {
-            if threshold.aggregation == Aggregation::Count {
-                r.iterations as f64
-            } else {
-                per_s(r.iterations)
-            }
-        }
-        Metric::DroppedIterations => {
-            if threshold.aggregation == Aggregation::Count {
-                r.dropped_iterations as f64
-            } else {
-                per_s(r.dropped_iterations)
-            }
-        }
+        m if m.always_zero() => zero_trend(r.requests),
+        Metric::HttpReqFailed => ratio(r.failures, r.requests),
+        Metric::HttpReqs => count_or_rate(r.requests),
+        Metric::Iterations => count_or_rate(r.iterations),
+        Metric::DroppedIterations => count_or_rate(r.dropped_iterations),
         Metric::Checks => {
             let (p, f) = r.checks.iter().fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
             ratio(p, p + f)
         }
         Metric::Vus => r.vus_peak as f64,
         Metric::VusMax => r.vus_max as f64,
+        // Always has a sub-metric (built with the experiment).
+        _ => f64::NAN,
     }
+}
+
+/// A trend whose every sample is 0 (sending, receiving, blocked, connecting, TLS): 0 for
+/// every aggregation when there are samples.
+fn zero_trend(samples: u64) -> f64 {
+    if samples == 0 { f64::NAN } else { 0.0 }
 }
 
 /// The set the threshold's metric lies in: a fraction for error and check rates, at or

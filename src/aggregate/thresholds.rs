@@ -85,6 +85,37 @@ pub struct ThresholdSummary {
     pub required: f64,
     pub verdict: Verdict,
     pub decided_by: DecidedBy,
+    /// `abortOnFail` thresholds: the replications this threshold stopped, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<AbortSummary>,
+}
+
+/// When an `abortOnFail` threshold stopped replications (k6's abort), from the test start.
+#[derive(Debug, Clone, Serialize)]
+pub struct AbortSummary {
+    /// Replications it stopped.
+    pub replications: usize,
+    /// The earliest, mean and latest stopping time, in seconds (null when none stopped).
+    pub first_s: Option<f64>,
+    pub mean_s: Option<f64>,
+    pub last_s: Option<f64>,
+}
+
+/// The replications threshold `index` aborted, and when.
+fn abort_summary(index: usize, results: &[ReplicationResult]) -> AbortSummary {
+    let at: Vec<f64> = results
+        .iter()
+        .filter(|r| r.aborted_by == Some(index))
+        .filter_map(|r| r.aborted_at)
+        .map(|t| t as f64 / 1e9)
+        .collect();
+    let n = at.len();
+    AbortSummary {
+        replications: n,
+        first_s: at.iter().copied().reduce(f64::min),
+        mean_s: (n > 0).then(|| at.iter().sum::<f64>() / n as f64),
+        last_s: at.iter().copied().reduce(f64::max),
+    }
 }
 
 /// Which side of a threshold's bound passes; `None` for `==` and `!=` (no normal model).
@@ -146,6 +177,7 @@ pub fn judge(t: &Threshold, values: &[f64], required: f64, confidence: f64) -> T
         required,
         verdict,
         decided_by,
+        aborted: None,
     }
 }
 
@@ -179,7 +211,14 @@ pub fn thresholds(
 ) -> Vec<ThresholdSummary> {
     exp.thresholds
         .iter()
-        .map(|t| judge(t, &values_of(exp, t, results), required, 0.95))
+        .enumerate()
+        .map(|(i, t)| {
+            let mut s = judge(t, &values_of(exp, t, results), required, 0.95);
+            if t.abort_on_fail {
+                s.aborted = Some(abort_summary(i, results));
+            }
+            s
+        })
         .collect()
 }
 

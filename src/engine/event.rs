@@ -118,6 +118,8 @@ pub enum Event {
         replica: u32,
         epoch: u32,
     },
+    /// k6 evaluates the thresholds (only when one has `abortOnFail`).
+    ThresholdTick,
     /// Load-balancer health checks of a station's targets are due.
     LbHealth {
         station: u32,

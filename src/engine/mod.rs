@@ -3,6 +3,7 @@
 //! The event loop (`sim/`) calls the components; no component imports the loop, and the
 //! result types (`result.rs`) import nothing of the recorder that produces them.
 
+pub mod abort;
 mod aws;
 mod budget;
 pub mod database;
@@ -19,6 +20,7 @@ pub mod result;
 pub mod scaling;
 pub mod sim;
 pub mod station;
+pub mod submetrics;
 mod task;
 mod vus;
 

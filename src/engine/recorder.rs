@@ -158,6 +158,8 @@ pub struct Recorder {
     pub accounting: Accounting,
     /// Every scaling decision of the autoscalers, in time order.
     pub decisions: Vec<ScaleRecord>,
+    /// The thresholds' sub-metrics (set by the loop from the experiment).
+    pub subs: crate::engine::submetrics::Submetrics,
 }
 
 impl Recorder {
@@ -234,6 +236,7 @@ impl Recorder {
             buckets: Vec::with_capacity(n_buckets),
             accounting: Accounting::default(),
             decisions: Vec::new(),
+            subs: Default::default(),
         }
     }
 
@@ -374,6 +377,11 @@ impl Recorder {
         quantiles(&self.overall, percentiles)
     }
 
+    /// Every `http_req_duration` sample so far.
+    pub fn overall_histogram(&self) -> &LatencyHistogram {
+        &self.overall
+    }
+
     pub fn overall_trend(&self) -> Option<crate::stats::latency::TrendStats> {
         self.overall.trend()
     }
@@ -466,6 +474,9 @@ impl Recorder {
             cost: self.cost,
             buckets: std::mem::take(&mut self.buckets),
             decisions: std::mem::take(&mut self.decisions),
+            submetrics: self.subs.results(percentiles),
+            aborted_at: None,
+            aborted_by: None,
         }
     }
 

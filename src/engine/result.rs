@@ -35,6 +35,27 @@ pub struct ReplicationResult {
     pub buckets: Vec<BucketRow>,
     /// Every scaling decision of the autoscalers, in time order.
     pub decisions: Vec<ScaleRecord>,
+    /// The thresholds' sub-metrics, in [`crate::model::experiment::Experiment::submetrics`] order.
+    #[serde(default)]
+    pub submetrics: Vec<SubmetricResult>,
+    /// When an `abortOnFail` threshold stopped the test (k6's abort), if one did.
+    #[serde(default)]
+    pub aborted_at: Option<Nanos>,
+    /// The threshold (index in the experiment's) that aborted it.
+    #[serde(default)]
+    pub aborted_by: Option<usize>,
+}
+
+/// One sub-metric of one replication: its samples' durations (trends), count and failed ones.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SubmetricResult {
+    /// Durations of the samples (responses, iterations); `None` when none or not kept.
+    pub latency: Option<TrendStats>,
+    /// The experiment's threshold percentiles of those durations, in ms.
+    pub quantiles: Vec<f64>,
+    pub count: u64,
+    /// Failed requests, or failed checks, among them.
+    pub bad: u64,
 }
 
 /// Money spent in one replication, by kind of resource (USD).

@@ -3,10 +3,13 @@
 use crate::error::{FieldError, join_path};
 use crate::model::Model;
 use crate::model::distribution::{self as dist, Distribution};
-use crate::model::threshold::{Threshold, parse_threshold, required_percentiles};
+use crate::model::threshold::{
+    SubmetricPlan, Threshold, assign_submetrics, parse_threshold_in, required_percentiles,
+};
+use crate::model::threshold_filter::ThresholdContext;
 use crate::spec::confine::Files;
 use crate::spec::experiment::{CheckSpec, ExperimentSpec, FlowStepSpec};
-use crate::spec::k6_options::K6Options;
+use crate::spec::k6_options::{K6Options, ThresholdSpec, threshold_entry};
 use crate::suggest::unknown_name;
 use crate::time::{NANOS_PER_SEC, Nanos};
 use crate::workload::executor::Scenario;
@@ -34,6 +37,8 @@ pub struct Experiment {
     pub bucket: Nanos,
     /// k6 thresholds, evaluated on each replication.
     pub thresholds: Vec<Threshold>,
+    /// The accumulators the filtered thresholds (and `iteration_duration`) need.
+    pub submetrics: Vec<SubmetricPlan>,
     /// Percentiles (0..=100) the thresholds need from every latency histogram.
     pub percentiles: Vec<f64>,
     pub checks: Vec<Check>,
@@ -222,27 +227,25 @@ pub fn build_experiment(
         ));
     }
 
-    let mut written: Vec<(String, Vec<String>)> = spec
-        .thresholds
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if let Some(o) = k6 {
-        for (k, v) in &o.thresholds {
-            if !spec.thresholds.contains_key(k) {
-                written.push((k.clone(), v.iter().map(|t| t.expression.clone()).collect()));
-            }
-        }
+    let mut written: Vec<(String, Vec<ThresholdSpec>)> = Vec::new();
+    for (key, entries) in &spec.thresholds {
+        let list = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| threshold_entry(e, &format!("thresholds.{key}[{i}]")))
+            .collect::<Result<_, _>>()?;
+        written.push((key.clone(), list));
     }
+    let scenario_names: Vec<String> = specs.keys().cloned().collect();
+    let check_names: Vec<String> = checks.iter().map(|c| c.name.clone()).collect();
     let endpoint_names: Vec<String> = model.endpoints.iter().map(|e| e.name.clone()).collect();
-    let mut thresholds = Vec::new();
-    for (key, expressions) in &written {
-        for (i, expr) in expressions.iter().enumerate() {
-            let t = parse_threshold(key, expr, &endpoint_names)
-                .map_err(|m| FieldError::new(format!("thresholds.{key}[{i}]"), m))?;
-            thresholds.push(t);
-        }
-    }
+    let cx = ThresholdContext {
+        endpoints: &endpoint_names,
+        scenarios: &scenario_names,
+        checks: &check_names,
+    };
+    let mut thresholds = build_thresholds(&written, &cx)?;
+    let submetrics = assign_submetrics(&mut thresholds);
     let percentiles = required_percentiles(&thresholds);
 
     let exp = Experiment {
@@ -259,6 +262,7 @@ pub fn build_experiment(
         seed: spec.seed.unwrap_or(DEFAULT_SEED),
         bucket,
         thresholds,
+        submetrics,
         percentiles,
         checks,
         faults: Vec::new(),
@@ -278,6 +282,63 @@ pub fn build_experiment(
     let mut exp = exp;
     exp.faults = faults;
     Ok(exp)
+}
+
+/// Parses thresholds written as `key -> [entries]`; errors name `thresholds.KEY[i]`.
+fn build_thresholds(
+    written: &[(String, Vec<ThresholdSpec>)],
+    cx: &ThresholdContext,
+) -> Result<Vec<Threshold>, FieldError> {
+    let mut thresholds = Vec::new();
+    for (key, entries) in written {
+        for (i, e) in entries.iter().enumerate() {
+            let mut t = parse_threshold_in(key, &e.expression, cx)
+                .map_err(|m| FieldError::new(format!("thresholds.{key}[{i}]"), m))?;
+            t.abort_on_fail = e.abort_on_fail;
+            t.delay_abort_eval = e.delay_abort_eval.unwrap_or(0);
+            thresholds.push(t);
+        }
+    }
+    Ok(thresholds)
+}
+
+/// Adds the thresholds of a k6 options JSON (`k6_options`) to a built experiment, for the
+/// keys the experiment does not set itself. Errors are about the JSON file (paths
+/// `thresholds.KEY[i]` in it), so the caller names that file.
+pub fn add_k6_thresholds(
+    exp: &mut Experiment,
+    spec: &ExperimentSpec,
+    k6: &K6Options,
+) -> Result<(), FieldError> {
+    let written: Vec<(String, Vec<ThresholdSpec>)> = k6
+        .thresholds
+        .iter()
+        .filter(|(k, _)| !spec.thresholds.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if written.is_empty() {
+        return Ok(());
+    }
+    let scenario_names: Vec<String> = exp
+        .scenarios
+        .iter()
+        .map(|s| s.scenario.name.clone())
+        .collect();
+    let check_names: Vec<String> = exp.checks.iter().map(|c| c.name.clone()).collect();
+    let endpoint_names: Vec<String> = exp.model.endpoints.iter().map(|e| e.name.clone()).collect();
+    let cx = ThresholdContext {
+        endpoints: &endpoint_names,
+        scenarios: &scenario_names,
+        checks: &check_names,
+    };
+    let added = build_thresholds(&written, &cx)?;
+    exp.thresholds.extend(added);
+    for t in &mut exp.thresholds {
+        t.sub = None;
+    }
+    exp.submetrics = assign_submetrics(&mut exp.thresholds);
+    exp.percentiles = required_percentiles(&exp.thresholds);
+    Ok(())
 }
 
 fn build_flow(

@@ -5,7 +5,7 @@
 use crate::error::{FieldError, LoadError};
 use crate::model::Model;
 use crate::model::build::{build_model, build_model_with};
-use crate::model::experiment::{Experiment, build_experiment};
+use crate::model::experiment::{Experiment, add_k6_thresholds, build_experiment};
 use crate::spec::confine::Files;
 use crate::spec::experiment::ExperimentSpec;
 use crate::spec::model::ModelSpec;
@@ -177,12 +177,23 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
                 ));
             }
             let json = read_text(&k6_path)?;
-            Some(parse_k6_options(&json).map_err(|e| LoadError::invalid(&k6_path, e))?)
+            let options = parse_k6_options(&json).map_err(|e| LoadError::invalid(&k6_path, e))?;
+            Some((options, k6_path))
         }
         None => None,
     };
-    build_experiment(&spec, model, k6.as_ref(), &files, &stem(path))
-        .map_err(|e| LoadError::invalid(path, e))
+    let mut exp = build_experiment(
+        &spec,
+        model,
+        k6.as_ref().map(|(o, _)| o),
+        &files,
+        &stem(path),
+    )
+    .map_err(|e| LoadError::invalid(path, e))?;
+    if let Some((options, k6_path)) = &k6 {
+        add_k6_thresholds(&mut exp, &spec, options).map_err(|e| LoadError::invalid(k6_path, e))?;
+    }
+    Ok(exp)
 }
 
 /// Things in a valid experiment that are probably mistakes but do not stop it running:
@@ -269,19 +280,23 @@ pub fn experiment_from_str(
     }
     let spec: ExperimentSpec = parse_yaml(path, text)?;
     let k6 = match (&spec.k6_options, k6_json) {
-        (Some(_), Some(json)) => {
-            Some(parse_k6_options(json).map_err(|e| LoadError::invalid(path, e))?)
+        (Some(file), Some(json)) => {
+            Some(parse_k6_options(json).map_err(|e| LoadError::invalid(file, e))?)
         }
         _ => None,
     };
-    build_experiment(
+    let mut exp = build_experiment(
         &spec,
         model,
         k6.as_ref(),
         &Files::for_file(path, &[]),
         &stem(path),
     )
-    .map_err(|e| LoadError::invalid(path, e))
+    .map_err(|e| LoadError::invalid(path, e))?;
+    if let (Some(options), Some(file)) = (&k6, &spec.k6_options) {
+        add_k6_thresholds(&mut exp, &spec, options).map_err(|e| LoadError::invalid(file, e))?;
+    }
+    Ok(exp)
 }
 
 /// Reads and parses an HPA manifest file into validated HPAs.

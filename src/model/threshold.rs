@@ -1,53 +1,161 @@
-//! k6 thresholds: parsing of `metric{tag:value}` keys and `aggregation op value` expressions
-//! (k6's `thresholds_parser.go` grammar), and their evaluation on one replication.
+//! k6 thresholds: the metrics capsim predicts (and those it refuses, with the reason), the
+//! tags each carries, `aggregation op value` expressions (k6's `thresholds_parser.go`
+//! grammar), and the accumulators filtered thresholds need. Tag filters: `threshold_filter.rs`.
 
 use std::fmt;
+
+use crate::model::threshold_filter::{Filter, Tag, TagPairs, ThresholdContext, resolve};
+use crate::time::Nanos;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
     HttpReqDuration,
+    /// Equal to `http_req_duration` in a simulation: the model's time is all waiting.
+    HttpReqWaiting,
+    /// 0 for every request in a simulation (no connections, TLS or bytes are modeled).
+    HttpReqSending,
+    HttpReqReceiving,
+    HttpReqBlocked,
+    HttpReqConnecting,
+    HttpReqTlsHandshaking,
     HttpReqFailed,
     HttpReqs,
     Iterations,
+    IterationDuration,
     DroppedIterations,
     Checks,
     Vus,
     VusMax,
 }
 
+/// Which samples a metric is made of (and so which accumulator a filtered one needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// One sample per response.
+    Http,
+    /// One sample per completed iteration.
+    Iteration,
+    /// One sample per dropped iteration.
+    Dropped,
+    /// One sample per check run.
+    Check,
+    /// VU gauges: no tags.
+    Vus,
+}
+
+const HTTP_TAGS: &[Tag] = &[
+    Tag::Name,
+    Tag::Endpoint,
+    Tag::Method,
+    Tag::Url,
+    Tag::Status,
+    Tag::ExpectedResponse,
+    Tag::Scenario,
+    Tag::Group,
+];
+
 impl Metric {
-    const NAMES: [(&'static str, Metric); 8] = [
+    const NAMES: [(&'static str, Metric); 15] = [
         ("http_req_duration", Metric::HttpReqDuration),
+        ("http_req_waiting", Metric::HttpReqWaiting),
+        ("http_req_sending", Metric::HttpReqSending),
+        ("http_req_receiving", Metric::HttpReqReceiving),
+        ("http_req_blocked", Metric::HttpReqBlocked),
+        ("http_req_connecting", Metric::HttpReqConnecting),
+        ("http_req_tls_handshaking", Metric::HttpReqTlsHandshaking),
         ("http_req_failed", Metric::HttpReqFailed),
         ("http_reqs", Metric::HttpReqs),
         ("iterations", Metric::Iterations),
+        ("iteration_duration", Metric::IterationDuration),
         ("dropped_iterations", Metric::DroppedIterations),
         ("checks", Metric::Checks),
         ("vus", Metric::Vus),
         ("vus_max", Metric::VusMax),
     ];
 
+    pub fn family(self) -> Family {
+        match self {
+            Metric::Iterations | Metric::IterationDuration => Family::Iteration,
+            Metric::DroppedIterations => Family::Dropped,
+            Metric::Checks => Family::Check,
+            Metric::Vus | Metric::VusMax => Family::Vus,
+            _ => Family::Http,
+        }
+    }
+
+    /// A trend whose every sample is 0 in a simulation.
+    pub fn always_zero(self) -> bool {
+        matches!(
+            self,
+            Metric::HttpReqSending
+                | Metric::HttpReqReceiving
+                | Metric::HttpReqBlocked
+                | Metric::HttpReqConnecting
+                | Metric::HttpReqTlsHandshaking
+        )
+    }
+
+    /// The tags k6 puts on this metric's samples (that a simulation has values for).
+    fn tags(self) -> (&'static [Tag], &'static str) {
+        match self.family() {
+            Family::Http => (
+                HTTP_TAGS,
+                "name, method, url, status, expected_response, scenario, group",
+            ),
+            Family::Iteration => (&[Tag::Scenario, Tag::Group], "scenario, group"),
+            Family::Dropped => (&[Tag::Scenario], "scenario"),
+            Family::Check => (
+                &[Tag::Check, Tag::Scenario, Tag::Group],
+                "check, scenario, group",
+            ),
+            Family::Vus => (&[], "no tags"),
+        }
+    }
+
+    fn is_trend(self) -> bool {
+        matches!(
+            self,
+            Metric::HttpReqDuration | Metric::HttpReqWaiting | Metric::IterationDuration
+        ) || self.always_zero()
+    }
+
     /// The aggregations k6 allows on this metric's type (trend, rate, counter, gauge).
     fn allowed(self) -> &'static str {
         match self {
-            Metric::HttpReqDuration => "avg, min, med, max, p(N)",
+            m if m.is_trend() => "avg, min, med, max, p(N)",
             Metric::HttpReqFailed | Metric::Checks => "rate",
-            Metric::HttpReqs | Metric::Iterations | Metric::DroppedIterations => "count, rate",
             Metric::Vus | Metric::VusMax => "value",
+            _ => "count, rate",
         }
     }
 
     fn accepts(self, a: Aggregation) -> bool {
         use Aggregation::*;
         match self {
-            Metric::HttpReqDuration => matches!(a, Avg | Min | Med | Max | Percentile(_)),
+            m if m.is_trend() => matches!(a, Avg | Min | Med | Max | Percentile(_)),
             Metric::HttpReqFailed | Metric::Checks => matches!(a, Rate),
-            Metric::HttpReqs | Metric::Iterations | Metric::DroppedIterations => {
-                matches!(a, Count | Rate)
-            }
             Metric::Vus | Metric::VusMax => matches!(a, Value),
+            _ => matches!(a, Count | Rate),
         }
     }
+}
+
+/// k6 metrics capsim does not predict, and why.
+fn refused(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "data_sent" | "data_received" => {
+            "capsim models no request or response sizes, so bytes sent and received are not predicted"
+        }
+        "group_duration" => {
+            "YAML flows have no groups (k6's `group()`), so there is no group_duration sample"
+        }
+        n if n.starts_with("ws_") => "capsim does not simulate WebSocket connections (k6/ws)",
+        n if n.starts_with("grpc_") => "capsim does not simulate gRPC (k6/net/grpc)",
+        n if n.starts_with("browser_") || n.starts_with("webvital") => {
+            "capsim does not simulate a browser (k6/browser)"
+        }
+        _ => return None,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,19 +194,34 @@ impl Operator {
     }
 }
 
-/// One threshold: a metric (optionally restricted to one endpoint) and an assertion.
+/// One threshold: a metric (optionally a sub-metric by tags) and an assertion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
-    /// The key as written (`http_req_duration{endpoint:GET /x}`).
+    /// The key as written (`http_req_duration{name:GET /x}`).
     pub key: String,
     /// The expression as written (`p(95)<500`).
     pub expression: String,
     pub metric: Metric,
-    /// Endpoint index for `{endpoint:NAME}` (or k6's `{name:NAME}`).
-    pub endpoint: Option<usize>,
+    /// The sub-metric's tag filters (empty: the whole metric).
+    pub filter: Filter,
+    /// The experiment's accumulator for this (family, filter), in
+    /// the experiment's `submetrics`; `None` for a whole metric
+    /// the replication keeps anyway.
+    pub sub: Option<usize>,
     pub aggregation: Aggregation,
     pub operator: Operator,
     pub value: f64,
+    /// k6's `abortOnFail`: the replication stops at the first evaluation that fails.
+    pub abort_on_fail: bool,
+    /// k6's `delayAbortEval`: no abort before this time from the test start.
+    pub delay_abort_eval: Nanos,
+}
+
+/// One accumulator the engine keeps for filtered thresholds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmetricPlan {
+    pub family: Family,
+    pub filter: Filter,
 }
 
 impl fmt::Display for Threshold {
@@ -107,26 +230,9 @@ impl fmt::Display for Threshold {
     }
 }
 
-/// `(tag, value)` pairs of a sub-metric filter.
-pub type TagFilter<'a> = Vec<(&'a str, &'a str)>;
-
-/// Splits `name{tag:value,...}` into the name and its tag pairs.
-pub fn parse_key(key: &str) -> Result<(&str, TagFilter<'_>), String> {
-    let key = key.trim();
-    let Some(open) = key.find('{') else {
-        return Ok((key, Vec::new()));
-    };
-    let inner = key[open + 1..]
-        .strip_suffix('}')
-        .ok_or_else(|| format!("`{key}`: a sub-metric filter ends with `}}`, e.g. `http_req_duration{{endpoint:GET /}}`"))?;
-    let mut tags = Vec::new();
-    for pair in inner.split(',') {
-        let (t, v) = pair
-            .split_once(':')
-            .ok_or_else(|| format!("`{key}`: tag filters are written `tag:value`"))?;
-        tags.push((t.trim(), v.trim()));
-    }
-    Ok((key[..open].trim(), tags))
+/// Splits `name{tag:value,...}` into the name and its tag pairs (k6's rules).
+pub fn parse_key(key: &str) -> Result<(&str, TagPairs), String> {
+    crate::model::threshold_filter::parse_key(key)
 }
 
 /// Parses `aggregation op value` (k6 grammar; `===` is accepted as `==`).
@@ -198,45 +304,38 @@ pub fn parse_expression(expr: &str) -> Result<(Aggregation, Operator, f64), Stri
     Ok((aggregation, operator, value))
 }
 
-/// Parses one threshold of the experiment; `endpoints` resolves `{endpoint:...}` filters.
+/// Parses one threshold with endpoint names only (no scenarios or checks to filter by).
 pub fn parse_threshold(
     key: &str,
     expression: &str,
     endpoints: &[String],
 ) -> Result<Threshold, String> {
+    parse_threshold_in(key, expression, &ThresholdContext::endpoints(endpoints))
+}
+
+/// Parses one threshold of the experiment; `cx` resolves the tag filters.
+pub fn parse_threshold_in(
+    key: &str,
+    expression: &str,
+    cx: &ThresholdContext,
+) -> Result<Threshold, String> {
     let (name, tags) = parse_key(key)?;
-    let metric = Metric::NAMES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, m)| *m)
-        .ok_or_else(|| {
+    let metric = match Metric::NAMES.iter().find(|(n, _)| *n == name) {
+        Some((_, m)) => *m,
+        None => {
+            if let Some(why) = refused(name) {
+                return Err(format!("`{name}` is not predicted: {why}"));
+            }
             let names: Vec<&str> = Metric::NAMES.iter().map(|(n, _)| *n).collect();
-            crate::suggest::unknown_name("metric", name, names.iter().copied())
-        })?;
-    let mut endpoint = None;
-    for (tag, value) in tags {
-        match tag {
-            "endpoint" | "name"
-                if matches!(
-                    metric,
-                    Metric::HttpReqDuration | Metric::HttpReqFailed | Metric::HttpReqs
-                ) =>
-            {
-                endpoint = Some(endpoints.iter().position(|e| e == value).ok_or_else(|| {
-                    crate::suggest::unknown_name(
-                        "endpoint",
-                        value,
-                        endpoints.iter().map(String::as_str),
-                    )
-                })?);
-            }
-            other => {
-                return Err(format!(
-                    "`{key}`: capsim filters sub-metrics by `endpoint` (or k6's `name`) on http_req_* metrics only; `{other}` is not supported"
-                ));
-            }
+            return Err(format!(
+                "{}; capsim predicts k6's built-in HTTP, iteration, check and VU metrics (a custom metric needs a flow that defines it)",
+                crate::suggest::unknown_name("metric", name, names.iter().copied())
+            ));
         }
-    }
+    };
+    let (carried, carried_text) = metric.tags();
+    let filter =
+        resolve(name, &tags, carried, carried_text, cx).map_err(|m| format!("`{key}`: {m}"))?;
     let (aggregation, operator, value) = parse_expression(expression)?;
     if !metric.accepts(aggregation) {
         return Err(format!(
@@ -248,11 +347,38 @@ pub fn parse_threshold(
         key: key.to_string(),
         expression: expression.to_string(),
         metric,
-        endpoint,
+        filter,
+        sub: None,
         aggregation,
         operator,
         value,
+        abort_on_fail: false,
+        delay_abort_eval: 0,
     })
+}
+
+/// Gives each threshold that needs one its accumulator (one per distinct family and
+/// filter) and returns them in order: filtered thresholds, and `iteration_duration`
+/// (which the replication does not keep otherwise).
+pub fn assign_submetrics(thresholds: &mut [Threshold]) -> Vec<SubmetricPlan> {
+    let mut plans: Vec<SubmetricPlan> = Vec::new();
+    for t in thresholds.iter_mut() {
+        if t.filter.is_empty() && t.metric != Metric::IterationDuration {
+            continue;
+        }
+        let plan = SubmetricPlan {
+            family: t.metric.family(),
+            filter: t.filter.clone(),
+        };
+        t.sub = Some(match plans.iter().position(|p| *p == plan) {
+            Some(i) => i,
+            None => {
+                plans.push(plan);
+                plans.len() - 1
+            }
+        });
+    }
+    plans
 }
 
 /// Every percentile the thresholds ask for (0..=100), sorted and deduplicated.
@@ -333,15 +459,44 @@ mod tests {
     fn sub_metrics_by_endpoint() {
         let t =
             parse_threshold("http_req_duration{endpoint:POST /b}", "p(95)<1000", &eps()).unwrap();
-        assert_eq!(t.endpoint, Some(1));
+        assert_eq!(t.filter.endpoints, Some(vec![1]));
         let t = parse_threshold("http_req_duration{name:GET /a}", "avg<1", &eps()).unwrap();
-        assert_eq!(t.endpoint, Some(0));
+        assert_eq!(t.filter.endpoints, Some(vec![0]));
         assert!(
             parse_threshold("http_req_duration{endpoint:GET /c}", "avg<1", &eps())
                 .unwrap_err()
                 .contains("did you mean")
         );
         assert!(parse_threshold("http_req_duration{scenario:x}", "avg<1", &eps()).is_err());
+    }
+
+    #[test]
+    fn filtered_thresholds_share_one_accumulator_per_family_and_filter() {
+        let names = eps();
+        let cx = ThresholdContext {
+            endpoints: &names,
+            scenarios: &["ramp".to_string()],
+            checks: &[],
+        };
+        let mut ts: Vec<Threshold> = [
+            ("http_req_duration{name:GET /a,status:200}", "p(95)<1"),
+            ("http_req_failed{status:200,name:GET /a}", "rate<1"),
+            ("http_req_duration", "avg<1"),
+            ("iteration_duration", "avg<1"),
+            ("iterations{scenario:ramp}", "count>1"),
+            ("iteration_duration{scenario:ramp}", "max<1"),
+        ]
+        .iter()
+        .map(|(k, e)| parse_threshold_in(k, e, &cx).unwrap())
+        .collect();
+        let plans = assign_submetrics(&mut ts);
+        let subs: Vec<Option<usize>> = ts.iter().map(|t| t.sub).collect();
+        // Same filter in another order, same family: one accumulator; the whole
+        // http_req_duration needs none; iteration_duration always has one.
+        assert_eq!(subs, [Some(0), Some(0), None, Some(1), Some(2), Some(2)]);
+        assert_eq!(plans.len(), 3);
+        assert_eq!(plans[0].family, Family::Http);
+        assert_eq!(plans[2].filter.scenario, Some(0));
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub fn threshold_limits(exp: &Experiment) -> (Option<f64>, Option<f64>) {
     let mut p95 = None;
     let mut err = None;
     for t in &exp.thresholds {
-        if t.endpoint.is_some() || !matches!(t.operator, Operator::Lt | Operator::Le) {
+        if !t.filter.is_empty() || !matches!(t.operator, Operator::Lt | Operator::Le) {
             continue;
         }
         match (t.metric, t.aggregation) {

@@ -217,7 +217,11 @@ pub fn render_width(s: &Summary, width: usize) -> String {
                 Verdict::Fail => "✗",
                 Verdict::Inconclusive => "?",
             };
-            let value = if t.metric.starts_with("http_req_duration") {
+            let value = if ["http_req_", "iteration_duration"]
+                .iter()
+                .any(|m| t.metric.starts_with(m))
+                && !t.metric.starts_with("http_req_failed")
+            {
                 ms(t.observed.mean)
             } else {
                 num_or_rate(t.observed.mean)
@@ -246,6 +250,15 @@ pub fn render_width(s: &Summary, width: usize) -> String {
                 t.replications,
             );
             p.wrap("    ", &line, "      ");
+            if let Some(a) = &t.aborted
+                && let (Some(first), Some(mean), Some(last)) = (a.first_s, a.mean_s, a.last_s)
+            {
+                let line = format!(
+                    "abortOnFail stopped {} of {} replications, at {first:.0}s to {last:.0}s (mean {mean:.1}s)",
+                    a.replications, t.replications
+                );
+                p.wrap("      ", &line, "        ");
+            }
         }
         p.blank();
     }

@@ -33,9 +33,10 @@ pub struct ExperimentSpec {
     pub seed: Option<u64>,
     /// Width of a time-series bucket (default 10s).
     pub bucket: Option<Duration>,
-    /// k6 thresholds: metric (optionally with a `{tag:value}` filter) -> expressions.
+    /// k6 thresholds: metric (optionally with `{tag:value}` filters) -> expressions, each a
+    /// string or `{threshold, abortOnFail, delayAbortEval}` as in k6.
     #[serde(default)]
-    pub thresholds: BTreeMap<String, Vec<String>>,
+    pub thresholds: BTreeMap<String, Vec<serde_json::Value>>,
     /// Grid for `capsim sweep`: override path -> values (`hpa.web-hpa.spec.maxReplicas: [8, 12]`).
     #[serde(default)]
     pub sweep: BTreeMap<String, Vec<serde_json::Value>>,

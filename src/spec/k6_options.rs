@@ -54,9 +54,9 @@ pub struct ThresholdSpec {
 }
 
 /// The long form of a threshold.
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ThresholdObject {
+pub struct ThresholdObject {
     threshold: String,
     #[serde(default, rename = "abortOnFail")]
     abort_on_fail: Option<bool>,
@@ -64,11 +64,30 @@ struct ThresholdObject {
     delay_abort_eval: Option<Duration>,
 }
 
-#[derive(Deserialize)]
+/// A threshold as written, in a k6 options JSON or an experiment's `thresholds`: a string
+/// (`"p(95)<500"`) or `{threshold, abortOnFail, delayAbortEval}`.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-enum ThresholdEntry {
+pub enum ThresholdEntry {
     Short(String),
     Long(ThresholdObject),
+}
+
+impl ThresholdEntry {
+    pub fn into_spec(self) -> ThresholdSpec {
+        match self {
+            ThresholdEntry::Short(expression) => ThresholdSpec {
+                expression,
+                abort_on_fail: false,
+                delay_abort_eval: None,
+            },
+            ThresholdEntry::Long(o) => ThresholdSpec {
+                expression: o.threshold,
+                abort_on_fail: o.abort_on_fail.unwrap_or(false),
+                delay_abort_eval: o.delay_abort_eval.map(Duration::nanos),
+            },
+        }
+    }
 }
 
 fn field<T: for<'de> Deserialize<'de>>(
@@ -85,6 +104,22 @@ fn field<T: for<'de> Deserialize<'de>>(
             )
         }),
     }
+}
+
+/// One threshold as written (a string or k6's long form), at `path` for messages.
+pub fn threshold_entry(entry: &serde_json::Value, path: &str) -> Result<ThresholdSpec, FieldError> {
+    ThresholdEntry::deserialize(entry)
+        .map(ThresholdEntry::into_spec)
+        .map_err(|_| {
+            FieldError::new(
+                path,
+                format!(
+                    "a threshold is a string such as \"p(95)<500\" or an object \
+                     {{\"threshold\": \"p(99)<1000\", \"abortOnFail\": true, \
+                     \"delayAbortEval\": \"10s\"}} with no other keys; got {entry}"
+                ),
+            )
+        })
 }
 
 /// Parses the JSON printed by `k6 inspect` (or `k6 inspect --execution-requirements`).
@@ -249,28 +284,10 @@ pub fn parse_k6_options_with(
     for (metric, entries) in raw.unwrap_or_default() {
         let mut list = Vec::new();
         for (i, entry) in entries.unwrap_or_default().iter().enumerate() {
-            let parsed = ThresholdEntry::deserialize(entry).map_err(|_| {
-                FieldError::new(
-                    format!("thresholds.{metric}[{i}]"),
-                    format!(
-                        "a threshold is a string such as \"p(95)<500\" or an object \
-                         {{\"threshold\": \"p(99)<1000\", \"abortOnFail\": true, \
-                         \"delayAbortEval\": \"10s\"}} with no other keys; got {entry}"
-                    ),
-                )
-            })?;
-            list.push(match parsed {
-                ThresholdEntry::Short(expression) => ThresholdSpec {
-                    expression,
-                    abort_on_fail: false,
-                    delay_abort_eval: None,
-                },
-                ThresholdEntry::Long(o) => ThresholdSpec {
-                    expression: o.threshold,
-                    abort_on_fail: o.abort_on_fail.unwrap_or(false),
-                    delay_abort_eval: o.delay_abort_eval.map(Duration::nanos),
-                },
-            });
+            list.push(threshold_entry(
+                entry,
+                &format!("thresholds.{metric}[{i}]"),
+            )?);
         }
         thresholds.insert(metric, list);
     }

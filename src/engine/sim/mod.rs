@@ -73,6 +73,8 @@ pub struct Simulation<'a> {
     aws: AwsRuntime,
     lb: LbHealth,
     faults: FaultState,
+    /// When an `abortOnFail` threshold stopped the test, and which one.
+    aborted: Option<(Nanos, usize)>,
 }
 
 impl<'a> Simulation<'a> {
@@ -86,6 +88,7 @@ impl<'a> Simulation<'a> {
             exp.checks.len(),
             model,
         );
+        rec.subs = crate::engine::submetrics::Submetrics::new(exp);
         let mut queue = EventQueue::with_capacity(1024, lanes::count(model));
         // The first events, in this order: scenarios, HPAs, AWS, balancer checks, faults.
         let vus = VuPool::new(exp, &mut queue, &mut rec);
@@ -93,6 +96,9 @@ impl<'a> Simulation<'a> {
         let aws = AwsRuntime::new(model, &mut queue);
         let lb = LbHealth::new(model, &stations, 0, &mut queue);
         let faults = FaultState::new(model, &exp.faults, &mut queue);
+        if crate::engine::abort::wanted(exp) {
+            queue.push(crate::engine::abort::EVERY, Event::ThresholdTick);
+        }
         Simulation {
             exp,
             model,
@@ -120,6 +126,7 @@ impl<'a> Simulation<'a> {
             aws,
             lb,
             faults,
+            aborted: None,
         }
     }
 
@@ -148,7 +155,7 @@ impl<'a> Simulation<'a> {
                 }
             }
             self.handle(event);
-            if self.vus.all_finished() {
+            if self.vus.all_finished() || self.aborted.is_some() {
                 end = t;
                 break;
             }
@@ -250,6 +257,7 @@ impl<'a> Simulation<'a> {
             } => self.death_noticed(station as usize, replica as usize, epoch),
             Event::LbHealth { station, version } => self.lb_health_tick(station as usize, version),
             Event::JobRetry { station, attempt } => self.job_retry(station as usize, attempt),
+            Event::ThresholdTick => self.threshold_tick(),
         }
     }
 
@@ -272,13 +280,29 @@ impl<'a> Simulation<'a> {
     fn finish_run(self, end: Nanos) -> ReplicationResult {
         let in_flight = self.tasks.unsettled_per_station(self.model.stations.len());
         let in_request = self.vus.in_request();
-        self.rec.into_result(
+        let aborted = self.aborted;
+        let mut result = self.rec.into_result(
             self.replication,
             end,
             self.events,
             &in_flight,
             in_request,
             &self.exp.percentiles,
-        )
+        );
+        result.aborted_at = aborted.map(|(at, _)| at);
+        result.aborted_by = aborted.map(|(_, t)| t);
+        result
+    }
+
+    /// k6's threshold evaluation: an `abortOnFail` threshold that fails stops the test now.
+    fn threshold_tick(&mut self) {
+        if let Some(t) = crate::engine::abort::breached(self.exp, &self.rec, self.now) {
+            self.aborted = Some((self.now, t));
+            return;
+        }
+        let next = self.now + crate::engine::abort::EVERY;
+        if next <= self.exp.end_time() {
+            self.queue.push(next, Event::ThresholdTick);
+        }
     }
 }

@@ -46,6 +46,17 @@ impl Simulation<'_> {
     }
 
     pub(super) fn scenario_regular_end(&mut self, s: usize) {
+        // With `gracefulStop: 0s` k6's iteration context is already done at the boundary:
+        // an iteration started then sends nothing, so none is started here either.
+        let grace = self.exp.scenarios[s].scenario.total_end() > self.now;
+        if grace && self.vus.arrival_due_at_end(s, self.now) {
+            // The tick at the boundary was queued after this event; it runs first (k6
+            // starts it), and the tick itself then finds the regular duration over.
+            self.vus.arrival_taken(s);
+            let (vus, mut cx) = self.vu_parts();
+            let due = vus.start_arrival(s, &mut cx);
+            self.send(due);
+        }
         let (vus, mut cx) = self.vu_parts();
         vus.regular_end(s, &mut cx);
     }
@@ -65,6 +76,7 @@ impl Simulation<'_> {
         if self.vus.regular_over(s) {
             return;
         }
+        self.vus.arrival_taken(s);
         let (vus, mut cx) = self.vu_parts();
         let due = vus.start_arrival(s, &mut cx);
         self.send(due);

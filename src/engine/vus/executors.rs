@@ -5,6 +5,7 @@
 use super::{EntryDue, VuCx, VuPhase, VuPool, executor};
 use crate::engine::event::Event;
 use crate::model::experiment::Experiment;
+use crate::time::Nanos;
 use crate::workload::executor::Executor;
 use crate::workload::schedule::ramping_vus_steps;
 use rand::RngExt;
@@ -163,6 +164,7 @@ impl VuPool {
         match *executor(cx.exp, s) {
             Executor::SharedIterations { .. } => {
                 cx.rec.dropped_iterations += self.scenarios[s].remaining;
+                cx.rec.subs.dropped(s, self.scenarios[s].remaining);
                 self.scenarios[s].remaining = 0;
             }
             Executor::PerVuIterations { iterations, .. } => {
@@ -170,6 +172,7 @@ impl VuPool {
                     let v = self.vus[self.scenarios[s].vus[k] as usize];
                     let attempted = v.iterations_done + v.in_iteration as u64;
                     cx.rec.dropped_iterations += iterations.saturating_sub(attempted);
+                    cx.rec.subs.dropped(s, iterations.saturating_sub(attempted));
                 }
             }
             _ => {}
@@ -197,9 +200,24 @@ impl VuPool {
         if let Some(offset) = schedule.next_start_with(|| rng.random::<f64>()) {
             let at = state.start + offset;
             if at <= state.regular_end {
+                state.next_arrival = Some(at);
                 cx.queue.push(at, Event::ArrivalTick { scenario: s as u32 });
             }
         }
+    }
+
+    /// The arrival tick in the queue has come (it runs now, or never).
+    pub fn arrival_taken(&mut self, s: usize) {
+        self.scenarios[s].next_arrival = None;
+    }
+
+    /// Whether an arrival is due exactly now, at the end of the regular duration: k6
+    /// starts it (its ticker fires at `duration` as the duration's context ends), so the
+    /// end runs it before it closes the scenario (constant-arrival-rate 20/s for 3s starts
+    /// 61 iterations, the last at 3s).
+    pub fn arrival_due_at_end(&self, s: usize, now: Nanos) -> bool {
+        let st = &self.scenarios[s];
+        !st.regular_over && st.next_arrival == Some(now) && now == st.regular_end
     }
 
     /// An arrival-rate iteration is due: an idle VU runs it, or it is dropped (and one more
@@ -211,6 +229,7 @@ impl VuPool {
                 v.active = true;
                 v.stopping = false;
                 v.in_iteration = true;
+                v.iteration_start = cx.now;
                 v.step = 0;
                 self.scenarios[s].running += 1;
                 cx.rec.vus.add(cx.now, 1.0);
@@ -219,6 +238,7 @@ impl VuPool {
             }
             None => {
                 cx.rec.dropped_iterations += 1;
+                cx.rec.subs.dropped(s, 1);
                 if (self.scenarios[s].vus.len() as u64) < self.scenarios[s].max_vus {
                     let flow = cx.exp.scenarios[s].flow as u32;
                     let id = self.new_vu(s as u32, flow, cx.rec);

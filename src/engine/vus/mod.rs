@@ -42,6 +42,8 @@ struct Vu {
     stopping: bool,
     phase: VuPhase,
     request_sent: Nanos,
+    /// When the iteration in progress started (`iteration_duration`).
+    iteration_start: Nanos,
     endpoint: u32,
     task: u32,
     task_gen: u32,
@@ -58,6 +60,8 @@ struct ScenarioState {
     level: usize,
     steps: Vec<VuStep>,
     arrival: Option<ArrivalSchedule>,
+    /// When the arrival tick in the queue is due (arrival-rate executors).
+    next_arrival: Option<Nanos>,
     idle: Vec<u32>,
     max_vus: u64,
     regular_over: bool,
@@ -149,6 +153,7 @@ impl VuPool {
                 level: 0,
                 steps: Vec::new(),
                 arrival: ArrivalSchedule::new(&sc.executor),
+                next_arrival: None,
                 idle: Vec::new(),
                 max_vus,
                 regular_over: false,
@@ -190,6 +195,7 @@ impl VuPool {
             stopping: false,
             phase: VuPhase::Idle,
             request_sent: 0,
+            iteration_start: 0,
             endpoint: 0,
             task: 0,
             task_gen: 0,
@@ -257,6 +263,7 @@ impl VuPool {
         }
         let v = &mut self.vus[vu as usize];
         v.in_iteration = true;
+        v.iteration_start = cx.now;
         v.step = 0;
         self.scenarios[s].running += 1;
         self.run_flow(vu, cx)
@@ -409,6 +416,9 @@ impl VuPool {
         cx.queue.cancel(lanes::CLIENT_TIMEOUT, v.timeout);
         let duration = cx.now - v.request_sent;
         cx.rec.response(v.endpoint as usize, duration, error);
+        cx.rec
+            .subs
+            .response(v.endpoint as usize, v.scenario as usize, duration, error);
         if error.is_some() {
             cx.rec.accounting.failed += 1;
         } else {
@@ -429,6 +439,7 @@ impl VuPool {
                     CheckCondition::DurationBelow(limit) => duration < limit,
                 };
                 cx.rec.check(k as usize, passed);
+                cx.rec.subs.check(k as usize, v.scenario as usize, passed);
             }
         }
         let v = &mut self.vus[vu as usize];
@@ -448,6 +459,9 @@ impl VuPool {
     fn iteration_complete(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
         cx.rec.iterations += 1;
         let v = &mut self.vus[vu as usize];
+        cx.rec
+            .subs
+            .iteration(v.scenario as usize, cx.now - v.iteration_start);
         v.in_iteration = false;
         v.iterations_done += 1;
         let (s, stopping) = (v.scenario as usize, v.stopping);

@@ -1,0 +1,198 @@
+//! The accumulators of the thresholds' sub-metrics (`http_req_duration{status:200}`,
+//! `checks{scenario:ramp}`, `iteration_duration`): one per distinct family and filter of
+//! the experiment, allocated when the replication starts, with the static part of each
+//! filter (endpoint and scenario, check and scenario) precomputed as a lookup table, so a
+//! sample costs one table read per accumulator of its family and allocates nothing.
+
+use crate::engine::outcome::Cause;
+use crate::engine::result::SubmetricResult;
+use crate::model::experiment::Experiment;
+use crate::model::threshold::Family;
+use crate::model::threshold_filter::Filter;
+use crate::stats::latency::LatencyHistogram;
+use crate::time::Nanos;
+
+/// The status code a simulated response has (k6's `status` tag): 200 on success.
+pub fn status_of(error: Option<Cause>) -> u16 {
+    match error {
+        None => 200,
+        Some(c) => match c {
+            Cause::ClientTimeout => 0,
+            Cause::RateLimited => 429,
+            Cause::PoolTimeout => 500,
+            Cause::ProviderError | Cause::ConnectionRefused | Cause::ConnectionReset => 502,
+            Cause::QueueFull | Cause::NoReplica | Cause::DbUnavailable => 503,
+            Cause::Timeout | Cause::ProviderTimeout => 504,
+        },
+    }
+}
+
+#[derive(Debug)]
+struct Acc {
+    /// Durations, for the families that have them (responses, iterations).
+    hist: Option<LatencyHistogram>,
+    /// Samples, and the failed ones among them (failed requests, failed checks).
+    count: u64,
+    bad: u64,
+    /// Whether a sample's static tags pass: indexed by `key * scenarios + scenario`, where
+    /// `key` is the endpoint (responses), the check (checks) or 0 (iterations).
+    table: Vec<bool>,
+    filter: Filter,
+}
+
+/// Every sub-metric accumulator of one replication, by family.
+#[derive(Debug, Default)]
+pub struct Submetrics {
+    accs: Vec<Acc>,
+    scenarios: usize,
+    http: Vec<usize>,
+    iteration: Vec<usize>,
+    dropped: Vec<usize>,
+    check: Vec<usize>,
+}
+
+impl Submetrics {
+    pub fn new(exp: &Experiment) -> Self {
+        let scenarios = exp.scenarios.len();
+        let mut s = Submetrics {
+            scenarios,
+            ..Submetrics::default()
+        };
+        for (i, plan) in exp.submetrics.iter().enumerate() {
+            let f = &plan.filter;
+            let (keys, hist, list) = match plan.family {
+                Family::Http => (exp.model.endpoints.len(), true, Some(&mut s.http)),
+                Family::Iteration => (1, true, Some(&mut s.iteration)),
+                Family::Dropped => (1, false, Some(&mut s.dropped)),
+                Family::Check => (exp.checks.len(), false, Some(&mut s.check)),
+                // VU gauges carry no tags: never filtered (kept so indices stay aligned).
+                Family::Vus => (0, false, None),
+            };
+            let mut table = Vec::with_capacity(keys * scenarios);
+            for key in 0..keys {
+                for sc in 0..scenarios {
+                    table.push(match plan.family {
+                        Family::Http => f.request_matches(key, sc),
+                        Family::Check => f.check_matches(key, sc),
+                        _ => f.scenario.is_none_or(|x| x == sc),
+                    });
+                }
+            }
+            if let Some(list) = list {
+                list.push(i);
+            }
+            s.accs.push(Acc {
+                hist: hist.then(LatencyHistogram::new),
+                count: 0,
+                bad: 0,
+                table,
+                filter: f.clone(),
+            });
+        }
+        s
+    }
+
+    /// A response reached its VU.
+    #[inline]
+    pub fn response(
+        &mut self,
+        endpoint: usize,
+        scenario: usize,
+        duration: Nanos,
+        error: Option<Cause>,
+    ) {
+        if self.http.is_empty() {
+            return;
+        }
+        let status = status_of(error);
+        for &i in &self.http {
+            let a = &mut self.accs[i];
+            if a.table[endpoint * self.scenarios + scenario] && a.filter.status_matches(status) {
+                if let Some(h) = &mut a.hist {
+                    h.record(duration);
+                }
+                a.count += 1;
+                a.bad += error.is_some() as u64;
+            }
+        }
+    }
+
+    /// An iteration of `scenario` completed after `duration`.
+    #[inline]
+    pub fn iteration(&mut self, scenario: usize, duration: Nanos) {
+        for &i in &self.iteration {
+            let a = &mut self.accs[i];
+            if a.table[scenario] {
+                if let Some(h) = &mut a.hist {
+                    h.record(duration);
+                }
+                a.count += 1;
+            }
+        }
+    }
+
+    /// `n` iterations of `scenario` were dropped.
+    #[inline]
+    pub fn dropped(&mut self, scenario: usize, n: u64) {
+        for &i in &self.dropped {
+            let a = &mut self.accs[i];
+            if a.table[scenario] {
+                a.count += n;
+            }
+        }
+    }
+
+    /// Check `check` ran in `scenario`.
+    #[inline]
+    pub fn check(&mut self, check: usize, scenario: usize, passed: bool) {
+        for &i in &self.check {
+            let a = &mut self.accs[i];
+            if a.table[check * self.scenarios + scenario] {
+                a.count += 1;
+                a.bad += !passed as u64;
+            }
+        }
+    }
+
+    /// Accumulator `k` so far: its durations (if kept), samples and failed ones.
+    pub fn live(&self, k: usize) -> Option<(Option<&LatencyHistogram>, u64, u64)> {
+        self.accs.get(k).map(|a| (a.hist.as_ref(), a.count, a.bad))
+    }
+
+    /// The accumulators' values, in the experiment's order.
+    pub fn results(&self, percentiles: &[f64]) -> Vec<SubmetricResult> {
+        self.accs
+            .iter()
+            .map(|a| SubmetricResult {
+                latency: a.hist.as_ref().and_then(LatencyHistogram::trend),
+                quantiles: match &a.hist {
+                    Some(h) => percentiles
+                        .iter()
+                        .map(|p| h.quantile_ms(p / 100.0).unwrap_or(f64::NAN))
+                        .collect(),
+                    None => Vec::new(),
+                },
+                count: a.count,
+                bad: a.bad,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::threshold_filter::SIMULATED_STATUSES;
+
+    #[test]
+    fn every_status_a_response_has_is_one_thresholds_accept() {
+        let statuses = std::iter::once(None).chain(Cause::ALL.iter().map(|c| Some(*c)));
+        for e in statuses {
+            let s = status_of(e);
+            assert!(
+                SIMULATED_STATUSES.iter().any(|(x, _)| *x == s),
+                "{e:?} -> {s}"
+            );
+        }
+    }
+}
