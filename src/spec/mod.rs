@@ -5,6 +5,7 @@
 //! Scaling files ([`aws`]).
 //! This is the only layer that opens a file; everything above receives parsed documents.
 pub mod aws;
+pub mod aws_cli;
 pub mod confine;
 pub mod distribution;
 pub mod experiment;

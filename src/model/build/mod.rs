@@ -97,8 +97,9 @@ pub fn build_model_with(
         None => None,
     };
 
+    let mut notes = Vec::new();
     let aws = match &spec.aws {
-        Some(a) => Some(autoscaling::aws(a, spec, &stations, files)?),
+        Some(a) => Some(autoscaling::aws(a, spec, &stations, files, &mut notes)?),
         None => None,
     };
 
@@ -117,6 +118,7 @@ pub fn build_model_with(
         balancer,
         distributions: b.distributions,
         program: b.program,
+        notes,
     })
 }
 
