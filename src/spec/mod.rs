@@ -12,6 +12,7 @@ pub mod experiment;
 pub mod hpa_snapshot;
 pub mod k6_options;
 pub mod k8s;
+pub mod k8s_manifests;
 pub mod model;
 pub mod overrides;
 pub mod read;

@@ -86,6 +86,15 @@ pub struct KubernetesSpec {
     /// Manifest files (multi-document YAML), relative to the model file.
     #[serde(default)]
     pub hpa_manifests: Vec<String>,
+    /// Manifest files as `kubectl apply -f` takes them: HPAs, Deployments, StatefulSets
+    /// (their `spec.replicas` and container requests replace the service's), and other
+    /// kinds, listed and skipped. Read together with `hpa_manifests`.
+    #[serde(default)]
+    pub manifests: Vec<String>,
+    /// Deployment (or StatefulSet) name -> capsim service, where the names differ and the
+    /// service has no `deployment:`.
+    #[serde(default)]
+    pub deployments: std::collections::BTreeMap<String, String>,
     /// `--horizontal-pod-autoscaler-sync-period` (15s).
     pub sync_period: Option<Duration>,
     /// `--horizontal-pod-autoscaler-tolerance` (0.1).

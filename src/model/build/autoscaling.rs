@@ -1,27 +1,21 @@
-//! Autoscaling and platform settings of a model: Kubernetes HPAs bound to services, AWS
-//! groups and read-replica rules, the ALB health check, and the Kubernetes resource
-//! quantities of a replica.
+//! Autoscaling and platform settings of a model: AWS groups and read-replica rules, the ALB
+//! health check, and the Kubernetes resource quantities of a replica (the Kubernetes
+//! manifests are `kubernetes`).
 
-use super::{ManifestReader, check_range};
 use crate::autoscale::aws::cli::{AwsCliSet, CliPolicyKind};
 use crate::autoscale::aws::convert::parse_scaling_policies_yaml;
 use crate::autoscale::health::HealthCheckConfig;
-use crate::autoscale::hpa::ControllerConfig;
-use crate::autoscale::k8s::parse_hpas_with_targets;
 use crate::error::{FieldError, join_path};
 use crate::model::{
-    AsgBinding, AsgPolicy, AsgPolicyKind, Aws, AwsMetric, HpaBinding, Kubernetes,
-    ReadReplicaBinding, Resources, Station, StationKind,
+    AsgBinding, AsgPolicy, AsgPolicyKind, Aws, AwsMetric, ReadReplicaBinding, Resources, Station,
+    StationKind,
 };
 use crate::spec::aws::{AsgSpec, ScalingPoliciesSpec, TierPoliciesSpec};
 use crate::spec::aws_cli::{AwsDocument, AwsFile, parse_aws_file};
 use crate::spec::confine::Files;
 use crate::spec::k8s::parse_quantity;
-use crate::spec::model::{
-    AwsGroupSpec, AwsSpec, HealthCheckSpec, KubernetesSpec, ModelSpec, ResourcesSpec,
-};
+use crate::spec::model::{AwsGroupSpec, AwsSpec, HealthCheckSpec, ModelSpec, ResourcesSpec};
 use crate::suggest::unknown_name;
-use crate::time::Nanos;
 
 /// Parses a Kubernetes quantity field into milli-units.
 fn quantity_milli(text: &str, path: &str) -> Result<i64, FieldError> {
@@ -65,84 +59,6 @@ pub(super) fn resources(spec: Option<&ResourcesSpec>, path: &str) -> Result<Reso
         cpu_per_work_milli: per_work,
         memory_base_bytes: base,
         memory_per_request_bytes: per_request,
-    })
-}
-
-/// Loads the HPA manifests and binds each to the service whose deployment it targets.
-pub(super) fn kubernetes(
-    spec: &KubernetesSpec,
-    stations: &[Station],
-    files: &Files,
-    manifests: ManifestReader<'_>,
-) -> Result<Kubernetes, FieldError> {
-    let mut config = ControllerConfig::default();
-    let dur = |d: Option<crate::time::Duration>, default: Nanos| d.map(|d| d.0).unwrap_or(default);
-    config.sync_period = dur(spec.sync_period, config.sync_period);
-    if config.sync_period == 0 {
-        return Err(FieldError::new(
-            "kubernetes.sync_period",
-            "must be above zero (the controller's default is 15s)",
-        ));
-    }
-    if let Some(t) = spec.tolerance {
-        check_range("kubernetes.tolerance", t, 0.0, 1.0)?;
-        config.tolerance = t;
-    }
-    config.cpu_initialization_period = dur(
-        spec.cpu_initialization_period,
-        config.cpu_initialization_period,
-    );
-    config.initial_readiness_delay =
-        dur(spec.initial_readiness_delay, config.initial_readiness_delay);
-    config.downscale_stabilization =
-        dur(spec.downscale_stabilization, config.downscale_stabilization);
-    let scrape_interval = dur(spec.scrape_interval, 15 * crate::time::NANOS_PER_SEC);
-    let metrics_window = dur(spec.metrics_window, 30 * crate::time::NANOS_PER_SEC);
-    if scrape_interval == 0
-        || metrics_window < scrape_interval
-        || metrics_window % scrape_interval != 0
-    {
-        return Err(FieldError::new(
-            "kubernetes.metrics_window",
-            "the metrics window must be a whole multiple (1 or more) of the scrape interval, e.g. 15s and 30s",
-        ));
-    }
-    config.metric_window = metrics_window;
-    let mut hpas = Vec::new();
-    for (i, file) in spec.hpa_manifests.iter().enumerate() {
-        let path = format!("kubernetes.hpa_manifests[{i}]");
-        let full = files.resolve(file).map_err(|e| FieldError::new(&path, e))?;
-        let text = manifests(&full).map_err(|e| FieldError::new(&path, e))?;
-        let loaded = parse_hpas_with_targets(&text)
-            .map_err(|e| FieldError::new(&path, format!("{}", e.in_file(&full))))?;
-        for (target, hpa) in loaded {
-            let station = stations
-                .iter()
-                .position(|s| s.kind == StationKind::Service && s.deployment == target)
-                .ok_or_else(|| {
-                    FieldError::new(
-                        &path,
-                        format!(
-                            "HPA `{}` targets deployment `{target}`, which no service is; set `deployment: {target}` on the service it scales ({})",
-                            hpa.name,
-                            unknown_name("deployment", &target, stations.iter().map(|s| s.deployment.as_str()))
-                        ),
-                    )
-                })?;
-            if hpas.iter().any(|b: &HpaBinding| b.station == station) {
-                return Err(FieldError::new(
-                    &path,
-                    format!("two HPAs target deployment `{target}`; keep one"),
-                ));
-            }
-            hpas.push(HpaBinding { station, hpa });
-        }
-    }
-    Ok(Kubernetes {
-        config,
-        scrape_interval,
-        metrics_window,
-        hpas,
     })
 }
 
