@@ -2295,14 +2295,22 @@ fn manifest_validation_errors_name_the_field() {
         "  metrics:\n  - type: Resource\n    resource: {name: gpu, target: {type: Utilization, averageUtilization: 5}}\n",
     ));
     assert_eq!(path, "[0].spec.metrics[0].resource.name");
-    let (path, _) = invalid(&MINIMAL.replace("autoscaling/v2", "autoscaling/v1"));
+    // autoscaling/v2beta1 (metric targets of another shape) is not read: the message says
+    // which versions are.
+    let (path, msg) = invalid(&MINIMAL.replace("autoscaling/v2", "autoscaling/v2beta1"));
     assert_eq!(path, "[0].apiVersion");
-    // A second document of another kind.
-    let (path, msg) = invalid(&format!(
-        "{MINIMAL}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\n"
-    ));
-    assert_eq!(path, "[1].kind");
-    assert!(msg.contains("Deployment"), "{msg}");
+    assert!(
+        msg.contains("line 1") && msg.contains("autoscaling/v1"),
+        "{msg}"
+    );
+    // v1 has no metrics; v2 has no targetCPUUtilizationPercentage.
+    let (path, _) = invalid(&with("  targetCPUUtilizationPercentage: 50\n"));
+    assert_eq!(path, "[0].spec.targetCPUUtilizationPercentage");
+    // A second document of another kind is skipped (the model loader notes it).
+    let text = format!(
+        "{MINIMAL}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: web}}\n"
+    );
+    assert_eq!(parse_hpas(&text).unwrap().len(), 1);
     // Duplicate names.
     let (path, _) = invalid(&format!("{MINIMAL}---\n{MINIMAL}"));
     assert_eq!(path, "[1].metadata.name");
@@ -2497,4 +2505,77 @@ fn percent_scale_down_limit_is_truncated() {
     let r = rules(0, 0, 10, 60, 300);
     assert_eq!(scale_down_limit(80, &[], &[], &r, NOW), 72);
     assert_eq!(scale_down_limit(72, &[], &[], &r, NOW), 64);
+}
+
+// =========================================================================================
+// A metric type the controller does not recognise: the HPA is kept and the reconcile fails
+// that metric with InvalidMetricSourceType (horizontal_test.go, `CheddarCheese`).
+// =========================================================================================
+
+fn cheddar() -> MetricSpec {
+    MetricSpec::Unknown {
+        kind: "CheddarCheese".into(),
+    }
+}
+
+#[test]
+fn manifest_with_an_unknown_metric_type_loads() {
+    let text = format!(
+        "{MINIMAL}  metrics:\n  - type: CheddarCheese\n  - type: Resource\n    resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 30}}}}\n"
+    );
+    let h = &parse_hpas(&text).unwrap()[0];
+    assert_eq!(h.metrics, vec![cheddar(), cpu(30)]);
+    let notes = capsim::autoscale::k8s::unknown_metric_notes(h);
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].contains("InvalidMetricSourceType"), "{}", notes[0]);
+}
+
+#[test]
+fn test_condition_invalid_source_type() {
+    // TestConditionInvalidSourceType: the only metric is CheddarCheese; 3 replicas stay 3.
+    let hpa = Hpa::new("test-hpa", 2, 6, vec![cheddar()]);
+    let r = run(&hpa, &mut HpaState::new(), 3, &pods(&ones(1), &[20000]));
+    assert_eq!(r.desired_replicas, 3);
+    assert!(!r.changed);
+    assert_eq!(reasons(&r), failed("InvalidMetricSourceType"));
+    let active = r.condition(ConditionType::ScalingActive).unwrap();
+    assert_eq!(
+        active.message,
+        "the HPA was unable to compute the replica count: unknown metric source type \"CheddarCheese\""
+    );
+}
+
+#[test]
+fn test_scale_up_one_metric_invalid_source_type() {
+    // TestScaleUpOneMetricInvalid: cpu 40 % of a 30 % target -> ceil(3 x 1.33) = 4.
+    let hpa = Hpa::new("test-hpa", 2, 6, vec![cpu(30), cheddar()]);
+    let r = run(
+        &hpa,
+        &mut HpaState::new(),
+        3,
+        &pods(&ones(3), &[300, 400, 500]),
+    );
+    assert_eq!(r.desired_replicas, 4);
+    assert_eq!(
+        r.proposals[1].error.as_ref().unwrap().reason,
+        "InvalidMetricSourceType"
+    );
+}
+
+#[test]
+fn test_scale_down_blocked_by_invalid_source_type() {
+    // test_scale_down's pods (cpu asks for 3 of 5) with a CheddarCheese metric beside it:
+    // an invalid metric blocks scale-down (computeReplicasForMetrics), so 5 stay 5 and the
+    // reconcile fails with the invalid metric's reason.
+    let hpa = Hpa::new("test-hpa", 2, 6, vec![cpu(50), cheddar()]);
+    let r = run(
+        &hpa,
+        &mut empty_history(),
+        5,
+        &pods(&ones(5), &[100, 300, 500, 250, 250]),
+    );
+    assert_eq!(r.proposals[0].replicas, Some(3));
+    assert_eq!(r.desired_replicas, 5);
+    assert!(!r.changed);
+    assert_eq!(reasons(&r), failed("InvalidMetricSourceType"));
 }

@@ -4,6 +4,7 @@
 pub mod distribution;
 pub mod estimate;
 pub mod faults;
+pub mod k6_export;
 pub mod observe;
 pub mod series;
 pub mod summary;
@@ -12,6 +13,7 @@ pub mod thresholds;
 pub use distribution::{DistributionRow, latency_distribution};
 pub use estimate::{CounterEstimate, GaugeEstimate, RateEstimate, TrendEstimate};
 pub use faults::{FaultSummary, faults};
+pub use k6_export::{K6SummaryExport, k6_summary_export};
 pub use series::{SeriesRow, series_columns, time_series};
 pub use summary::{
     AccountingSummary, CheckSummary, CostSummary, DatabaseSummary, EndpointSummary, Metrics,

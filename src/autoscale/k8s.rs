@@ -12,8 +12,8 @@ use crate::autoscale::hpa::{
 use crate::error::FieldError;
 use crate::spec::k8s::{
     HorizontalPodAutoscaler, ManifestError, MetricSpecManifest, Quantity, ScalingRulesManifest,
-    parse_hpa_documents,
 };
+use crate::spec::k8s_manifests::parse_hpa_documents;
 
 fn nearest_hint(given: &str, options: &[&str]) -> String {
     match crate::suggest::nearest(given, options.iter().copied()) {
@@ -45,13 +45,6 @@ fn positive_quantity(q: Option<Quantity>, path: &str) -> Result<i64, FieldError>
 }
 
 fn metric(m: &MetricSpecManifest, path: &str) -> Result<MetricSpec, FieldError> {
-    let kinds = [
-        "Resource",
-        "Pods",
-        "Object",
-        "External",
-        "ContainerResource",
-    ];
     match m.kind.as_str() {
         "Resource" => {
             let r = m.resource.as_ref().ok_or_else(|| {
@@ -169,14 +162,12 @@ fn metric(m: &MetricSpecManifest, path: &str) -> Result<MetricSpec, FieldError> 
                 m.kind
             ),
         )),
-        other => Err(FieldError::new(
-            format!("{path}.type"),
-            format!(
-                "unknown metric source type \"{other}\"; one of {}{}",
-                kinds.join(", "),
-                nearest_hint(other, &kinds)
-            ),
-        )),
+        // The controller keeps an HPA with a metric type it does not recognise and fails
+        // that metric at every reconcile (`InvalidMetricSourceType`); the loader notes it
+        // ([`unknown_metric_notes`]).
+        other => Ok(MetricSpec::Unknown {
+            kind: other.to_string(),
+        }),
     }
 }
 
@@ -271,14 +262,55 @@ fn rules(
     Ok(defaults)
 }
 
+/// One note per metric of a type the controller does not recognise (with the nearest
+/// known type when it looks like a typo).
+pub fn unknown_metric_notes(hpa: &Hpa) -> Vec<String> {
+    let kinds = [
+        "Resource",
+        "Pods",
+        "Object",
+        "External",
+        "ContainerResource",
+    ];
+    hpa.metrics
+        .iter()
+        .filter_map(|m| match m {
+            MetricSpec::Unknown { kind } => Some(format!(
+                "HPA `{}`: metric type \"{kind}\" is not one the controller recognises{}; as in Kubernetes the HPA is kept and every reconcile fails that metric with InvalidMetricSourceType, which blocks scale-down",
+                hpa.name,
+                nearest_hint(kind, &kinds)
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
 impl HorizontalPodAutoscaler {
-    /// Validates the manifest and applies the API defaults.
+    /// Validates the manifest and applies the API defaults. autoscaling/v1 is converted as
+    /// the API server converts it (`targetCPUUtilizationPercentage` becomes a cpu
+    /// `Utilization` metric; none means the default cpu 80 %); v2beta2 has v2's shape.
     pub fn to_hpa(&self) -> Result<Hpa, FieldError> {
-        if self.api_version != "autoscaling/v2" {
+        let v1 = self.api_version == "autoscaling/v1";
+        if !crate::spec::k8s_manifests::HPA_VERSIONS.contains(&self.api_version.as_str()) {
             return Err(FieldError::new(
                 "apiVersion",
                 format!(
-                    "must be \"autoscaling/v2\", not \"{}\" (capsim follows the autoscaling/v2 API)",
+                    "capsim reads autoscaling/v2, v2beta2 and v1 HPAs, not \"{}\"; write it as autoscaling/v2",
+                    self.api_version
+                ),
+            ));
+        }
+        if v1 && (!self.spec.metrics.is_empty() || self.spec.behavior.is_some()) {
+            return Err(FieldError::new(
+                "apiVersion",
+                "autoscaling/v1 has no `metrics` or `behavior`; use apiVersion autoscaling/v2 for them",
+            ));
+        }
+        if !v1 && self.spec.target_cpu_utilization_percentage.is_some() {
+            return Err(FieldError::new(
+                "spec.targetCPUUtilizationPercentage",
+                format!(
+                    "is an autoscaling/v1 field; in {} write `metrics: [{{type: Resource, resource: {{name: cpu, target: {{type: Utilization, averageUtilization: N}}}}}}]`, or set apiVersion autoscaling/v1",
                     self.api_version
                 ),
             ));
@@ -319,6 +351,18 @@ impl HorizontalPodAutoscaler {
         let mut metrics = Vec::with_capacity(spec.metrics.len());
         for (i, m) in spec.metrics.iter().enumerate() {
             metrics.push(metric(m, &format!("spec.metrics[{i}]"))?);
+        }
+        if let Some(p) = spec.target_cpu_utilization_percentage {
+            if p < 1 || p > i32::MAX as i64 {
+                return Err(FieldError::new(
+                    "spec.targetCPUUtilizationPercentage",
+                    "must be greater than 0",
+                ));
+            }
+            metrics.push(MetricSpec::Resource {
+                resource: ResourceName::Cpu,
+                target: ResourceTarget::Utilization(p as i32),
+            });
         }
         if metrics.is_empty() {
             metrics.push(MetricSpec::default_cpu());

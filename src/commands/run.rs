@@ -2,7 +2,9 @@
 //! OUT/partial.yaml for `capsim merge`) or until a precision (`--precision`). Also writes
 //! and prints the outputs of a run that `capsim merge` put together.
 
-use crate::aggregate::{Verdict, latency_distribution, series_columns, summarize, time_series};
+use crate::aggregate::{
+    Verdict, k6_summary_export, latency_distribution, series_columns, summarize, time_series,
+};
 use crate::cli::{MemoryLimit, RunArgs};
 use crate::commands::common::{load, parse_overrides, run_count, write_output};
 use crate::commands::out_dir::OutDir;
@@ -145,8 +147,10 @@ pub(crate) fn finish(
         let dir = stage.path();
         let csv = files::timeseries_csv(&series_columns(exp), &time_series(exp, results));
         write_output(&dir.join("summary.json"), &files::summary_json(&summary))?;
+        let k6 = files::k6_summary_json(&k6_summary_export(&summary, results));
+        write_output(&dir.join("k6-summary.json"), &k6)?;
         write_output(&dir.join("timeseries.csv"), &csv)?;
-        written += 2;
+        written += 3;
         if let Extras::All {
             figures,
             target_rps,

@@ -20,9 +20,15 @@ pub fn validate(file: &Path, allow: &[PathBuf]) -> Result<ExitCode> {
         for w in experiment_warnings(&exp) {
             eprintln!("{}: warning: {w}", file.display());
         }
+        for n in &exp.model.notes {
+            eprintln!("{}: note: {n}", file.display());
+        }
     } else {
         let model = load_model_with(file, &overrides)?;
         print!("{}: {}", file.display(), describe::model(&model));
+        for n in &model.notes {
+            eprintln!("{}: note: {n}", file.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -302,7 +302,8 @@ pub fn experiment_from_str(
 /// Reads and parses an HPA manifest file into validated HPAs.
 pub fn load_hpas(path: &Path) -> Result<Vec<crate::autoscale::hpa::Hpa>, LoadError> {
     let text = read_text(path)?;
-    let documents = crate::spec::k8s::parse_hpa_documents(&text).map_err(|e| e.in_file(path))?;
+    let documents =
+        crate::spec::k8s_manifests::parse_hpa_documents(&text).map_err(|e| e.in_file(path))?;
     Ok(crate::autoscale::k8s::hpas_with_targets(&documents)
         .map_err(|e| e.in_file(path))?
         .into_iter()

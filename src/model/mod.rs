@@ -38,6 +38,9 @@ pub struct Model {
     pub program: Program,
     pub kubernetes: Option<Kubernetes>,
     pub aws: Option<Aws>,
+    /// What loading left out on purpose (fields of real AWS files that do not change a
+    /// prediction, Kubernetes kinds capsim does not simulate), one line each.
+    pub notes: Vec<String>,
 }
 
 /// AWS autoscaling of a model.

@@ -1,11 +1,22 @@
-//! The bytes of a run's data files: summary.json, timeseries.csv, latency.csv and
-//! decisions.csv (the command layer writes them).
+//! The bytes of a run's data files: summary.json, k6-summary.json, timeseries.csv,
+//! latency.csv and decisions.csv (the command layer writes them).
 
-use crate::aggregate::{DistributionRow, SeriesRow, Summary};
+use crate::aggregate::{DistributionRow, K6SummaryExport, SeriesRow, Summary};
+use serde::Serialize;
 
 pub fn summary_json(summary: &Summary) -> Vec<u8> {
     let mut v = serde_json::to_vec_pretty(summary).expect("summary serializes");
     v.push(b'\n');
+    v
+}
+
+/// k6-summary.json: the prediction as `k6 run --summary-export` writes a result, indented
+/// by four spaces as k6's `JSON.stringify(results, null, 4)` does.
+pub fn k6_summary_json(export: &K6SummaryExport) -> Vec<u8> {
+    let mut v = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut v, fmt);
+    export.serialize(&mut ser).expect("k6 summary serializes");
     v
 }
 

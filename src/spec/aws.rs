@@ -7,6 +7,7 @@
 
 use crate::error::LoadError;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -95,9 +96,15 @@ pub struct TagSpec {
     pub value: Option<String>,
     #[serde(default)]
     pub propagate_at_launch: bool,
+    /// In `describe-auto-scaling-groups` output: the group's name and `auto-scaling-group`.
+    pub resource_id: Option<IgnoredAny>,
+    pub resource_type: Option<IgnoredAny>,
 }
 
-/// The Auto Scaling group JSON.
+/// The Auto Scaling group JSON: one element of `describe-auto-scaling-groups` output or the
+/// `create-auto-scaling-group --cli-input-json` document. Every documented field is
+/// accepted; those that do not change a prediction are kept as `IgnoredAny` (and listed in
+/// one note, `spec::aws_cli::GROUP_FIELDS_USED`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct AsgSpec {
@@ -120,6 +127,38 @@ pub struct AsgSpec {
     #[serde(rename = "VPCZoneIdentifier")]
     pub vpc_zone_identifier: Option<String>,
     pub availability_zones: Option<Vec<String>>,
+    #[serde(rename = "AutoScalingGroupARN")]
+    pub auto_scaling_group_arn: Option<IgnoredAny>,
+    pub launch_configuration_name: Option<IgnoredAny>,
+    pub mixed_instances_policy: Option<IgnoredAny>,
+    pub predicted_capacity: Option<IgnoredAny>,
+    pub load_balancer_names: Option<IgnoredAny>,
+    pub instances: Option<IgnoredAny>,
+    pub instance_id: Option<IgnoredAny>,
+    pub created_time: Option<IgnoredAny>,
+    pub suspended_processes: Option<IgnoredAny>,
+    pub placement_group: Option<IgnoredAny>,
+    pub enabled_metrics: Option<IgnoredAny>,
+    pub status: Option<IgnoredAny>,
+    pub termination_policies: Option<IgnoredAny>,
+    pub new_instances_protected_from_scale_in: Option<IgnoredAny>,
+    #[serde(rename = "ServiceLinkedRoleARN")]
+    pub service_linked_role_arn: Option<IgnoredAny>,
+    pub max_instance_lifetime: Option<IgnoredAny>,
+    pub capacity_rebalance: Option<IgnoredAny>,
+    pub warm_pool_configuration: Option<IgnoredAny>,
+    pub warm_pool_size: Option<IgnoredAny>,
+    pub context: Option<IgnoredAny>,
+    pub desired_capacity_type: Option<IgnoredAny>,
+    pub traffic_sources: Option<IgnoredAny>,
+    pub instance_maintenance_policy: Option<IgnoredAny>,
+    pub availability_zone_distribution: Option<IgnoredAny>,
+    pub availability_zone_impairment_policy: Option<IgnoredAny>,
+    pub capacity_reservation_specification: Option<IgnoredAny>,
+    pub instance_lifecycle_policy: Option<IgnoredAny>,
+    pub lifecycle_hook_specification_list: Option<IgnoredAny>,
+    pub skip_zonal_shift_validation: Option<IgnoredAny>,
+    pub deletion_protection: Option<IgnoredAny>,
 }
 
 /// One of the seed's alarm-driven simple policies (`scaleUp` / `scaleDown`).
@@ -245,13 +284,10 @@ pub struct TargetTrackingSpec {
 pub type ScalingPoliciesSpec = BTreeMap<String, TierPoliciesSpec>;
 
 /// Parses an Auto Scaling group JSON document; `file` is only for messages.
+/// (JSON is read through the YAML parser, a superset, so that a misspelt field gets the
+/// nearest documented name.)
 pub fn parse_asg_document(file: &Path, text: &str) -> Result<AsgSpec, LoadError> {
-    serde_json::from_str(text).map_err(|e| LoadError::Syntax {
-        file: file.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: crate::spec::confine::bound_message(&e.to_string()),
-    })
+    crate::spec::yaml::parse_yaml(file, text)
 }
 
 /// Parses a scaling-policies YAML document; `file` is only for messages.

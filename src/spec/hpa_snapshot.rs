@@ -49,7 +49,8 @@
 //! t = 0 (`90s`, `10m`), all at or before `now`.
 
 use crate::error::LoadError;
-use crate::spec::k8s::{HorizontalPodAutoscaler, Quantity, parse_hpa_documents};
+use crate::spec::k8s::{HorizontalPodAutoscaler, Quantity};
+use crate::spec::k8s_manifests::parse_hpa_documents;
 use crate::time::Duration;
 use serde::Deserialize;
 use std::collections::BTreeMap;

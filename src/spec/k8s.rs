@@ -1,6 +1,6 @@
 //! Kubernetes documents as written: resource quantities ([`Quantity`]), the serde mirror of
-//! `HorizontalPodAutoscaler` (autoscaling/v2) manifests, and the parsing of a
-//! multi-document YAML text into them ([`parse_hpa_documents`]).
+//! `HorizontalPodAutoscaler` manifests (autoscaling/v2, v2beta2 and v1), and the HPAs of a
+//! multi-document YAML text (split and sorted by kind in `k8s_manifests`).
 //!
 //! Unknown fields are rejected everywhere except that the usual `metadata` fields (labels,
 //! annotations, uid, ...) and a `status` block are accepted and ignored. Checking the
@@ -220,6 +220,9 @@ pub struct HpaSpec {
     pub scale_target_ref: CrossVersionObjectReference,
     pub min_replicas: Option<i64>,
     pub max_replicas: i64,
+    /// autoscaling/v1 only: converted to a cpu `Utilization` metric.
+    #[serde(rename = "targetCPUUtilizationPercentage")]
+    pub target_cpu_utilization_percentage: Option<i64>,
     #[serde(default)]
     pub metrics: Vec<MetricSpecManifest>,
     pub behavior: Option<BehaviorManifest>,
@@ -303,14 +306,6 @@ pub struct ScalingPolicyManifest {
     pub period_seconds: i64,
 }
 
-/// The first look at each document: only what tells whether it is an HPA.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Probe {
-    api_version: Option<String>,
-    kind: Option<String>,
-}
-
 /// An error from parsing HPA manifests: a YAML problem with its place, or an invalid field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ManifestError {
@@ -354,51 +349,6 @@ impl ManifestError {
             ManifestError::Invalid(e) => LoadError::invalid(path, e),
         }
     }
-}
-
-fn syntax(e: serde_saphyr::Error) -> ManifestError {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line() as usize, l.column() as usize))
-        .unwrap_or((0, 0));
-    let full = e.to_string();
-    let message = crate::spec::confine::bound_message(full.lines().next().unwrap_or("").trim());
-    ManifestError::Syntax {
-        line,
-        column,
-        message,
-    }
-}
-
-/// Parses every document of a multi-document YAML text (separated by `---`), each of which
-/// must be a `HorizontalPodAutoscaler` with an `apiVersion`. Field paths in errors start
-/// with `[i]`, the document's index.
-pub fn parse_hpa_documents(text: &str) -> Result<Vec<HorizontalPodAutoscaler>, ManifestError> {
-    let probes: Vec<Probe> = serde_saphyr::from_multiple(text).map_err(syntax)?;
-    if probes.is_empty() {
-        return Err(ManifestError::Invalid(FieldError::new(
-            "",
-            "no YAML documents; expected one or more HorizontalPodAutoscaler manifests",
-        )));
-    }
-    for (i, p) in probes.iter().enumerate() {
-        if p.kind.as_deref() != Some("HorizontalPodAutoscaler") {
-            return Err(ManifestError::Invalid(FieldError::new(
-                format!("[{i}].kind"),
-                format!(
-                    "expected HorizontalPodAutoscaler, found {}; keep only HPA manifests in this file",
-                    p.kind.as_deref().unwrap_or("no kind")
-                ),
-            )));
-        }
-        if p.api_version.is_none() {
-            return Err(ManifestError::Invalid(FieldError::new(
-                format!("[{i}].apiVersion"),
-                "is required (autoscaling/v2)",
-            )));
-        }
-    }
-    serde_saphyr::from_multiple(text).map_err(syntax)
 }
 
 #[cfg(test)]

@@ -5,12 +5,14 @@
 //! Scaling files ([`aws`]).
 //! This is the only layer that opens a file; everything above receives parsed documents.
 pub mod aws;
+pub mod aws_cli;
 pub mod confine;
 pub mod distribution;
 pub mod experiment;
 pub mod hpa_snapshot;
 pub mod k6_options;
 pub mod k8s;
+pub mod k8s_manifests;
 pub mod model;
 pub mod overrides;
 pub mod read;

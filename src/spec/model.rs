@@ -39,7 +39,12 @@ pub struct ModelSpec {
 pub struct AwsSpec {
     /// The scaling-policies file (tiers with `scaleUp`, `scaleDown`, `readReplicas`),
     /// relative to the model file.
-    pub scaling_policies: String,
+    pub scaling_policies: Option<String>,
+    /// AWS CLI JSON files as the CLI prints or takes them: `describe-auto-scaling-groups`,
+    /// `describe-policies` and `describe-alarms` output, `create-auto-scaling-group`,
+    /// `put-scaling-policy` and `put-metric-alarm` `--cli-input-json` documents.
+    #[serde(default)]
+    pub files: Vec<String>,
     #[serde(default)]
     pub groups: Vec<AwsGroupSpec>,
     #[serde(default)]
@@ -51,10 +56,16 @@ pub struct AwsSpec {
 pub struct AwsGroupSpec {
     /// The service whose replicas are the group's instances.
     pub service: String,
-    /// The Auto Scaling group JSON (`aws autoscaling describe-auto-scaling-groups` shape).
-    pub asg: String,
-    /// The tier of the scaling-policies file that scales this group.
-    pub policies: String,
+    /// The Auto Scaling group JSON: `aws autoscaling describe-auto-scaling-groups` output
+    /// (one or several groups) or one group's document; absent: the group named `group`
+    /// in `aws.files`.
+    pub asg: Option<String>,
+    /// The group's `AutoScalingGroupName`: picks it from a file with several groups, and
+    /// selects the policies of `aws.files` that scale it.
+    pub group: Option<String>,
+    /// The tier of the scaling-policies file that scales this group (besides the policies
+    /// of `aws.files` whose AutoScalingGroupName is the group's).
+    pub policies: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +86,15 @@ pub struct KubernetesSpec {
     /// Manifest files (multi-document YAML), relative to the model file.
     #[serde(default)]
     pub hpa_manifests: Vec<String>,
+    /// Manifest files as `kubectl apply -f` takes them: HPAs, Deployments, StatefulSets
+    /// (their `spec.replicas` and container requests replace the service's), and other
+    /// kinds, listed and skipped. Read together with `hpa_manifests`.
+    #[serde(default)]
+    pub manifests: Vec<String>,
+    /// Deployment (or StatefulSet) name -> capsim service, where the names differ and the
+    /// service has no `deployment:`.
+    #[serde(default)]
+    pub deployments: std::collections::BTreeMap<String, String>,
     /// `--horizontal-pod-autoscaler-sync-period` (15s).
     pub sync_period: Option<Duration>,
     /// `--horizontal-pod-autoscaler-tolerance` (0.1).

@@ -468,6 +468,10 @@ pub fn patch_manifests(text: &str, sets: &[&Override]) -> Result<(String, Vec<St
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .map(str::to_string);
+        // A manifest file may hold a Deployment and a Service of the HPA's name too.
+        if doc.pointer("/kind").and_then(Value::as_str) != Some("HorizontalPodAutoscaler") {
+            continue;
+        }
         for o in sets {
             if let Target::Hpa(n) = &o.target
                 && Some(n) == name.as_ref()

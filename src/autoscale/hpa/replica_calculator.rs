@@ -193,6 +193,9 @@ pub fn compute_proposal(
     tolerances: Tolerances,
 ) -> MetricProposal {
     match metric {
+        MetricSpec::Unknown { kind } => {
+            MetricProposal::failed(metric, format!("unknown metric source type \"{kind}\""))
+        }
         MetricSpec::Resource {
             resource,
             target: ResourceTarget::Utilization(target),

@@ -49,6 +49,10 @@ pub enum MetricSpec {
     /// A per-pod custom metric (`http_requests_per_second`) with an `AverageValue` target
     /// in milli-units.
     Pods { name: String, average_value: i64 },
+    /// A `type` the controller does not recognise: the HPA is kept, and every reconcile
+    /// fails this metric with `InvalidMetricSourceType` (`computeReplicasForMetric`'s
+    /// default case), which blocks scale-down while another metric asks for less.
+    Unknown { kind: String },
 }
 
 impl MetricSpec {
@@ -72,6 +76,7 @@ impl MetricSpec {
             ),
             MetricSpec::Resource { resource, .. } => format!("{} resource", resource.as_str()),
             MetricSpec::Pods { name, .. } => format!("pods metric {name}"),
+            MetricSpec::Unknown { kind } => format!("{kind} metric"),
         }
     }
 
@@ -80,6 +85,7 @@ impl MetricSpec {
         match self {
             MetricSpec::Resource { .. } => "FailedGetResourceMetric",
             MetricSpec::Pods { .. } => "FailedGetPodsMetric",
+            MetricSpec::Unknown { .. } => "InvalidMetricSourceType",
         }
     }
 }

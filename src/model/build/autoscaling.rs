@@ -1,22 +1,21 @@
-//! Autoscaling and platform settings of a model: Kubernetes HPAs bound to services, AWS
-//! groups and read-replica rules, the ALB health check, and the Kubernetes resource
-//! quantities of a replica.
+//! Autoscaling and platform settings of a model: AWS groups and read-replica rules, the ALB
+//! health check, and the Kubernetes resource quantities of a replica (the Kubernetes
+//! manifests are `kubernetes`).
 
-use super::{ManifestReader, check_range};
-use crate::autoscale::aws::convert::{parse_asg_json, parse_scaling_policies_yaml};
+use crate::autoscale::aws::cli::{AwsCliSet, CliPolicyKind};
+use crate::autoscale::aws::convert::parse_scaling_policies_yaml;
 use crate::autoscale::health::HealthCheckConfig;
-use crate::autoscale::hpa::ControllerConfig;
-use crate::autoscale::k8s::parse_hpas_with_targets;
 use crate::error::{FieldError, join_path};
 use crate::model::{
-    AsgBinding, AsgPolicy, AsgPolicyKind, Aws, AwsMetric, HpaBinding, Kubernetes,
-    ReadReplicaBinding, Resources, Station, StationKind,
+    AsgBinding, AsgPolicy, AsgPolicyKind, Aws, AwsMetric, ReadReplicaBinding, Resources, Station,
+    StationKind,
 };
+use crate::spec::aws::{AsgSpec, ScalingPoliciesSpec, TierPoliciesSpec};
+use crate::spec::aws_cli::{AwsDocument, AwsFile, parse_aws_file};
 use crate::spec::confine::Files;
 use crate::spec::k8s::parse_quantity;
-use crate::spec::model::{AwsSpec, HealthCheckSpec, KubernetesSpec, ModelSpec, ResourcesSpec};
+use crate::spec::model::{AwsGroupSpec, AwsSpec, HealthCheckSpec, ModelSpec, ResourcesSpec};
 use crate::suggest::unknown_name;
-use crate::time::Nanos;
 
 /// Parses a Kubernetes quantity field into milli-units.
 fn quantity_milli(text: &str, path: &str) -> Result<i64, FieldError> {
@@ -63,84 +62,6 @@ pub(super) fn resources(spec: Option<&ResourcesSpec>, path: &str) -> Result<Reso
     })
 }
 
-/// Loads the HPA manifests and binds each to the service whose deployment it targets.
-pub(super) fn kubernetes(
-    spec: &KubernetesSpec,
-    stations: &[Station],
-    files: &Files,
-    manifests: ManifestReader<'_>,
-) -> Result<Kubernetes, FieldError> {
-    let mut config = ControllerConfig::default();
-    let dur = |d: Option<crate::time::Duration>, default: Nanos| d.map(|d| d.0).unwrap_or(default);
-    config.sync_period = dur(spec.sync_period, config.sync_period);
-    if config.sync_period == 0 {
-        return Err(FieldError::new(
-            "kubernetes.sync_period",
-            "must be above zero (the controller's default is 15s)",
-        ));
-    }
-    if let Some(t) = spec.tolerance {
-        check_range("kubernetes.tolerance", t, 0.0, 1.0)?;
-        config.tolerance = t;
-    }
-    config.cpu_initialization_period = dur(
-        spec.cpu_initialization_period,
-        config.cpu_initialization_period,
-    );
-    config.initial_readiness_delay =
-        dur(spec.initial_readiness_delay, config.initial_readiness_delay);
-    config.downscale_stabilization =
-        dur(spec.downscale_stabilization, config.downscale_stabilization);
-    let scrape_interval = dur(spec.scrape_interval, 15 * crate::time::NANOS_PER_SEC);
-    let metrics_window = dur(spec.metrics_window, 30 * crate::time::NANOS_PER_SEC);
-    if scrape_interval == 0
-        || metrics_window < scrape_interval
-        || metrics_window % scrape_interval != 0
-    {
-        return Err(FieldError::new(
-            "kubernetes.metrics_window",
-            "the metrics window must be a whole multiple (1 or more) of the scrape interval, e.g. 15s and 30s",
-        ));
-    }
-    config.metric_window = metrics_window;
-    let mut hpas = Vec::new();
-    for (i, file) in spec.hpa_manifests.iter().enumerate() {
-        let path = format!("kubernetes.hpa_manifests[{i}]");
-        let full = files.resolve(file).map_err(|e| FieldError::new(&path, e))?;
-        let text = manifests(&full).map_err(|e| FieldError::new(&path, e))?;
-        let loaded = parse_hpas_with_targets(&text)
-            .map_err(|e| FieldError::new(&path, format!("{}", e.in_file(&full))))?;
-        for (target, hpa) in loaded {
-            let station = stations
-                .iter()
-                .position(|s| s.kind == StationKind::Service && s.deployment == target)
-                .ok_or_else(|| {
-                    FieldError::new(
-                        &path,
-                        format!(
-                            "HPA `{}` targets deployment `{target}`, which no service is; set `deployment: {target}` on the service it scales ({})",
-                            hpa.name,
-                            unknown_name("deployment", &target, stations.iter().map(|s| s.deployment.as_str()))
-                        ),
-                    )
-                })?;
-            if hpas.iter().any(|b: &HpaBinding| b.station == station) {
-                return Err(FieldError::new(
-                    &path,
-                    format!("two HPAs target deployment `{target}`; keep one"),
-                ));
-            }
-            hpas.push(HpaBinding { station, hpa });
-        }
-    }
-    Ok(Kubernetes {
-        config,
-        scrape_interval,
-        metrics_window,
-        hpas,
-    })
-}
-
 fn aws_metric(name: &str, path: &str, allowed: &[AwsMetric]) -> Result<AwsMetric, FieldError> {
     let metric = match name {
         "CPUUtilization" => AwsMetric::CpuUtilization,
@@ -164,25 +85,209 @@ fn aws_metric(name: &str, path: &str, allowed: &[AwsMetric]) -> Result<AwsMetric
     Ok(metric)
 }
 
+/// The scaling-policies tiers file, when the model names one.
+fn tiers_file(spec: &AwsSpec, files: &Files) -> Result<ScalingPoliciesSpec, FieldError> {
+    let Some(file) = &spec.scaling_policies else {
+        return Ok(ScalingPoliciesSpec::default());
+    };
+    let policies_path = files
+        .resolve(file)
+        .map_err(|e| FieldError::new("aws.scaling_policies", e))?;
+    let text = crate::spec::read::read_text(&policies_path)
+        .map_err(|e| FieldError::new("aws.scaling_policies", e.to_string()))?;
+    if ["\"ScalingPolicies\"", "\"MetricAlarms\"", "\"PolicyName\""]
+        .iter()
+        .any(|k| text.contains(k))
+    {
+        return Err(FieldError::new(
+            "aws.scaling_policies",
+            format!(
+                "`{file}` is an AWS CLI document, not capsim's scaling-policies tiers; list it under `aws.files` (with the alarms it uses) and name its group in `aws.groups[].group`"
+            ),
+        ));
+    }
+    parse_scaling_policies_yaml(&policies_path, &text)
+        .map_err(|e| FieldError::new("aws.scaling_policies", e.to_string()))
+}
+
+/// Reads one AWS JSON file of the model (`path` is its place in the model file).
+fn aws_file(file: &str, path: &str, files: &Files) -> Result<AwsFile, FieldError> {
+    let full = files.resolve(file).map_err(|e| FieldError::new(path, e))?;
+    let text =
+        crate::spec::read::read_text(&full).map_err(|e| FieldError::new(path, e.to_string()))?;
+    parse_aws_file(&full, &text).map_err(|e| FieldError::new(path, e.to_string()))
+}
+
+/// The group a model's `groups[i]` names: from its `asg` file (by `group` when the file
+/// holds several) or, without one, the group called `group` in `aws.files`.
+fn pick_group(
+    g: &AwsGroupSpec,
+    path: &str,
+    files: &Files,
+    set: &mut AwsCliSet,
+) -> Result<AsgSpec, FieldError> {
+    let (candidates, place) = match &g.asg {
+        Some(file) => {
+            let at = join_path(path, "asg");
+            let parsed = aws_file(file, &at, files)?;
+            let AwsDocument::Groups { groups, .. } = parsed.document.clone() else {
+                return Err(FieldError::new(
+                    at,
+                    format!(
+                        "`{file}` holds scaling policies or alarms, not an Auto Scaling group; list it under `aws.files` and give here the output of `aws autoscaling describe-auto-scaling-groups`"
+                    ),
+                ));
+            };
+            for f in parsed.ignored {
+                if !set.ignored.contains(&f) {
+                    set.ignored.push(f);
+                }
+            }
+            (groups, format!("`{file}`"))
+        }
+        None => (
+            set.groups.iter().map(|(_, g)| g.clone()).collect(),
+            "`aws.files`".to_string(),
+        ),
+    };
+    let names = || {
+        candidates
+            .iter()
+            .map(|c| c.auto_scaling_group_name.as_str())
+    };
+    match (&g.group, candidates.len()) {
+        (Some(name), _) => candidates
+            .iter()
+            .find(|c| &c.auto_scaling_group_name == name)
+            .cloned()
+            .ok_or_else(|| {
+                FieldError::new(
+                    join_path(path, "group"),
+                    format!(
+                        "{} in {place}",
+                        unknown_name("Auto Scaling group", name, names())
+                    ),
+                )
+            }),
+        (None, 1) if g.asg.is_some() => Ok(candidates[0].clone()),
+        (None, 0) => Err(FieldError::new(
+            path,
+            format!(
+                "{place} holds no Auto Scaling group; give `asg:` the output of `aws autoscaling describe-auto-scaling-groups`"
+            ),
+        )),
+        (None, _) => Err(FieldError::new(
+            join_path(path, "group"),
+            format!(
+                "{place} holds several groups ({}); say which with `group: NAME`",
+                names().collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
+/// The policies of one tier of the scaling-policies file.
+fn tier_policies(
+    t: &TierPoliciesSpec,
+    tier: &str,
+    group_metrics: &[AwsMetric],
+    policies: &mut Vec<AsgPolicy>,
+) -> Result<(), FieldError> {
+    for (side, p) in [("scaleUp", &t.scale_up), ("scaleDown", &t.scale_down)] {
+        if let Some(p) = p {
+            let metric = aws_metric(
+                &p.metric_name,
+                &format!("{tier}.{side}.metricName"),
+                group_metrics,
+            )?;
+            policies.push(AsgPolicy {
+                name: format!("{tier}.{side}"),
+                metric,
+                kind: AsgPolicyKind::Simple {
+                    alarm: p.alarm_config(),
+                    policy: p.simple_policy(),
+                },
+            });
+        }
+    }
+    for (k, s) in t.step_scaling.iter().enumerate() {
+        let at = format!("{tier}.stepScaling[{k}]");
+        let metric = aws_metric(&s.metric_name, &format!("{at}.metricName"), group_metrics)?;
+        let policy = s.policy().map_err(|e| e.within(&at))?;
+        policies.push(AsgPolicy {
+            name: s.name.clone(),
+            metric,
+            kind: AsgPolicyKind::Step {
+                alarm: s.alarm_config(),
+                policy,
+            },
+        });
+    }
+    for (k, s) in t.target_tracking.iter().enumerate() {
+        let at = format!("{tier}.targetTracking[{k}]");
+        let metric = match tracked_metric(&s.metric_name, &format!("{at}.metricName")) {
+            Ok(m) => m,
+            Err(_) => {
+                return Err(FieldError::new(
+                    format!("{at}.metricName"),
+                    format!(
+                        "capsim tracks `CPUUtilization` or `RequestCountPerTarget`, not `{}`",
+                        s.metric_name
+                    ),
+                ));
+            }
+        };
+        let policy = s.policy().map_err(|e| e.within(&at))?;
+        policies.push(AsgPolicy {
+            name: s.name.clone(),
+            metric,
+            kind: AsgPolicyKind::TargetTracking { policy },
+        });
+    }
+    Ok(())
+}
+
+/// A target tracking policy's metric (a predefined type, or a customized metric's name).
+fn tracked_metric(name: &str, path: &str) -> Result<AwsMetric, FieldError> {
+    match name {
+        "CPUUtilization" | "ASGAverageCPUUtilization" => Ok(AwsMetric::CpuUtilization),
+        "RequestCountPerTarget" | "ALBRequestCountPerTarget" => {
+            Ok(AwsMetric::RequestCountPerTarget)
+        }
+        other => Err(FieldError::new(
+            path,
+            format!(
+                "capsim tracks `ASGAverageCPUUtilization` (CPUUtilization) or `ALBRequestCountPerTarget` (RequestCountPerTarget), not `{other}`"
+            ),
+        )),
+    }
+}
+
 /// Loads the AWS files and binds groups to services and replica rules to databases.
 pub(super) fn aws(
     spec: &AwsSpec,
     model: &ModelSpec,
     stations: &[Station],
     files: &Files,
+    notes: &mut Vec<String>,
 ) -> Result<Aws, FieldError> {
-    let policies_path = files
-        .resolve(&spec.scaling_policies)
-        .map_err(|e| FieldError::new("aws.scaling_policies", e))?;
-    let text = crate::spec::read::read_text(&policies_path)
-        .map_err(|e| FieldError::new("aws.scaling_policies", e.to_string()))?;
-    let tiers = parse_scaling_policies_yaml(&policies_path, &text)
-        .map_err(|e| FieldError::new("aws.scaling_policies", e.to_string()))?;
+    let tiers = tiers_file(spec, files)?;
+    let mut set = AwsCliSet::default();
+    for (i, f) in spec.files.iter().enumerate() {
+        let parsed = aws_file(f, &format!("aws.files[{i}]"), files)?;
+        set.add(f, parsed);
+    }
     let tier = |name: &str, path: &str| {
         tiers.get(name).ok_or_else(|| {
             FieldError::new(
                 path,
-                unknown_name("tier", name, tiers.keys().map(String::as_str)),
+                if spec.scaling_policies.is_none() {
+                    format!(
+                        "tier `{name}` needs `aws.scaling_policies` (the scaling-policies file)"
+                    )
+                } else {
+                    unknown_name("tier", name, tiers.keys().map(String::as_str))
+                },
             )
         })
     };
@@ -202,68 +307,46 @@ pub(super) fn aws(
                     ),
                 )
             })?;
-        let asg_path = files
-            .resolve(&g.asg)
-            .map_err(|e| FieldError::new(join_path(&path, "asg"), e))?;
-        let json = crate::spec::read::read_text(&asg_path)
-            .map_err(|e| FieldError::new(join_path(&path, "asg"), e.to_string()))?;
-        let (_, group) = parse_asg_json(&asg_path, &json)
-            .map_err(|e| FieldError::new(join_path(&path, "asg"), e.to_string()))?;
-        let t = tier(&g.policies, &join_path(&path, "policies"))?;
+        let asg = pick_group(g, &path, files, &mut set)?;
+        let group = asg
+            .to_config()
+            .map_err(|e| e.within(&join_path(&path, "asg")))?;
         let mut policies = Vec::new();
         let group_metrics = [AwsMetric::CpuUtilization, AwsMetric::RequestCount];
-        for (side, p) in [("scaleUp", &t.scale_up), ("scaleDown", &t.scale_down)] {
-            if let Some(p) = p {
-                let metric = aws_metric(
-                    &p.metric_name,
-                    &format!("{}.{side}.metricName", g.policies),
-                    &group_metrics,
-                )?;
-                policies.push(AsgPolicy {
-                    name: format!("{}.{side}", g.policies),
-                    metric,
-                    kind: AsgPolicyKind::Simple {
-                        alarm: p.alarm_config(),
-                        policy: p.simple_policy(),
-                    },
-                });
-            }
+        if let Some(tier_name) = &g.policies {
+            let t = tier(tier_name, &join_path(&path, "policies"))?;
+            tier_policies(t, tier_name, &group_metrics, &mut policies)?;
         }
-        for (k, s) in t.step_scaling.iter().enumerate() {
-            let at = format!("{}.stepScaling[{k}]", g.policies);
-            let metric = aws_metric(&s.metric_name, &format!("{at}.metricName"), &group_metrics)?;
-            let policy = s.policy().map_err(|e| e.within(&at))?;
-            policies.push(AsgPolicy {
-                name: s.name.clone(),
-                metric,
-                kind: AsgPolicyKind::Step {
-                    alarm: s.alarm_config(),
-                    policy,
-                },
-            });
-        }
-        for (k, s) in t.target_tracking.iter().enumerate() {
-            let at = format!("{}.targetTracking[{k}]", g.policies);
-            let metric = match s.metric_name.as_str() {
-                "CPUUtilization" | "ASGAverageCPUUtilization" => AwsMetric::CpuUtilization,
-                "RequestCountPerTarget" | "ALBRequestCountPerTarget" => {
-                    AwsMetric::RequestCountPerTarget
-                }
-                other => {
-                    return Err(FieldError::new(
-                        format!("{at}.metricName"),
-                        format!(
-                            "capsim tracks `CPUUtilization` or `RequestCountPerTarget`, not `{other}`"
-                        ),
-                    ));
-                }
+        for p in set.policies_for(&group.name, notes)? {
+            let at = format!("aws.files: policy `{}`", p.name);
+            let (metric, kind) = match p.kind {
+                CliPolicyKind::Simple { alarm, policy } => (
+                    aws_metric(&p.metric_name, &format!("{at}: MetricName"), &group_metrics)?,
+                    AsgPolicyKind::Simple { alarm, policy },
+                ),
+                CliPolicyKind::Step { alarm, policy } => (
+                    aws_metric(&p.metric_name, &format!("{at}: MetricName"), &group_metrics)?,
+                    AsgPolicyKind::Step { alarm, policy },
+                ),
+                CliPolicyKind::TargetTracking { policy } => (
+                    tracked_metric(
+                        &p.metric_name,
+                        &format!("{at}: TargetTrackingConfiguration"),
+                    )?,
+                    AsgPolicyKind::TargetTracking { policy },
+                ),
             };
-            let policy = s.policy().map_err(|e| e.within(&at))?;
             policies.push(AsgPolicy {
-                name: s.name.clone(),
+                name: p.name,
                 metric,
-                kind: AsgPolicyKind::TargetTracking { policy },
+                kind,
             });
+        }
+        if policies.is_empty() {
+            notes.push(format!(
+                "group `{}` has no scaling policy (no `policies` tier, no policy in `aws.files` for it); it keeps {} instances",
+                group.name, group.desired_capacity
+            ));
         }
         if stations[station].replicas != group.desired_capacity {
             return Err(FieldError::new(
@@ -322,6 +405,9 @@ pub(super) fn aws(
                 .map(|d| d.0)
                 .unwrap_or(600 * crate::time::NANOS_PER_SEC),
         });
+    }
+    if let Some(n) = set.note() {
+        notes.push(n);
     }
     Ok(Aws {
         groups,

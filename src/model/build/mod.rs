@@ -1,12 +1,14 @@
 //! Builds a validated [`Model`] from a [`ModelSpec`]: the entry point, the order of the
 //! checks, and the number checks the parts share. The parts: [`services`] (stations,
 //! endpoints, entry balancer), [`data_tier`] (databases and caches), [`providers`],
-//! [`autoscaling`] (Kubernetes, AWS, health checks, replica resources), [`operations`]
+//! [`autoscaling`] (AWS, health checks, replica resources), [`kubernetes`]
+//! (manifests: Deployments and HPAs bound to services), [`operations`]
 //! (steps compiled to the program) and [`cycles`] (call cycles found before running).
 
 mod autoscaling;
 mod cycles;
 mod data_tier;
+mod kubernetes;
 mod operations;
 mod providers;
 mod services;
@@ -92,13 +94,20 @@ pub fn build_model_with(
     let endpoints = services::endpoints(spec)?;
     let balancer = b.balancer()?;
 
+    let mut notes = Vec::new();
     let kubernetes = match &spec.kubernetes {
-        Some(k) => Some(autoscaling::kubernetes(k, &stations, files, manifests)?),
+        Some(k) => Some(kubernetes::kubernetes(
+            k,
+            &mut stations,
+            files,
+            manifests,
+            &mut notes,
+        )?),
         None => None,
     };
 
     let aws = match &spec.aws {
-        Some(a) => Some(autoscaling::aws(a, spec, &stations, files)?),
+        Some(a) => Some(autoscaling::aws(a, spec, &stations, files, &mut notes)?),
         None => None,
     };
 
@@ -117,6 +126,7 @@ pub fn build_model_with(
         balancer,
         distributions: b.distributions,
         program: b.program,
+        notes,
     })
 }
 
