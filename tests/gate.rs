@@ -25,8 +25,10 @@ fn text(o: &Output) -> String {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("gate")
+    // Inside the work tree, wherever the target dir is: the experiments written here name
+    // the repository's models, which confinement allows only within the same project.
+    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/test-tmp/gate")
         .join(name);
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
