@@ -3,7 +3,9 @@
 use crate::error::{FieldError, join_path};
 use crate::model::Model;
 use crate::model::distribution::{self as dist, Distribution};
+use crate::model::sampled::build_sampled_flows;
 use crate::model::threshold::{Threshold, parse_threshold, required_percentiles};
+use crate::script::Recording;
 use crate::spec::confine::Files;
 use crate::spec::experiment::{CheckSpec, ExperimentSpec, FlowStepSpec};
 use crate::spec::k6_options::K6Options;
@@ -41,6 +43,8 @@ pub struct Experiment {
     pub faults: Vec<crate::model::fault::Fault>,
     /// Think-time distributions of the flows.
     pub distributions: Vec<Distribution>,
+    /// What a k6 script does that the prediction leaves out, and warnings about it.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +58,9 @@ pub struct ScenarioPlan {
 pub struct Flow {
     pub name: String,
     pub steps: Vec<FlowStep>,
+    /// A flow sampled from a k6 script: each iteration replays one of these ranges of
+    /// `steps` (`start..end`), drawn uniformly; empty for a written flow (all of `steps`).
+    pub traces: Vec<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,6 +73,11 @@ pub enum FlowStep {
     },
     Sleep {
         dist: usize,
+    },
+    /// A think time recorded from a script (`sleep(Math.random() * 2 + 1)` in one
+    /// iteration).
+    Pause {
+        nanos: Nanos,
     },
 }
 
@@ -102,12 +114,28 @@ pub fn build_experiment(
     spec: &ExperimentSpec,
     model: Model,
     k6: Option<&K6Options>,
+    script: Option<&Recording>,
     files: &Files,
     fallback_name: &str,
 ) -> Result<Experiment, FieldError> {
     let mut distributions = Vec::new();
     let mut checks = Vec::new();
     let mut flows = Vec::new();
+    let mut notes = Vec::new();
+    if let Some(rec) = script {
+        if spec.flow.is_some() || !spec.flows.is_empty() {
+            return Err(FieldError::new(
+                "k6_script",
+                "the flows come from the k6 script; remove `flow`/`flows` or `k6_script`",
+            ));
+        }
+        let (sampled, not_predicted) =
+            build_sampled_flows(rec, &model, &spec.endpoints, &mut checks)?;
+        flows = sampled;
+        notes.extend(rec.notes.iter().cloned());
+        notes.extend(not_predicted);
+    }
+    let k6 = script.map(|r| &r.options).or(k6);
     if let Some(steps) = &spec.flow {
         if spec.flows.contains_key("default") {
             return Err(FieldError::new(
@@ -149,11 +177,18 @@ pub fn build_experiment(
     if from_k6.is_some() && !spec.scenarios.is_empty() {
         return Err(FieldError::new(
             "scenarios",
-            "scenarios come from `k6_options`; remove `scenarios` or `k6_options`",
+            if script.is_some() {
+                "scenarios come from the k6 script's options; remove `scenarios` (or change \
+                 them in the script, or with --vus/--duration/--stage)"
+            } else {
+                "scenarios come from `k6_options`; remove `scenarios` or `k6_options`"
+            },
         ));
     }
     let specs = from_k6.unwrap_or(&spec.scenarios);
-    let scenario_root = if from_k6.is_some() {
+    let scenario_root = if script.is_some() {
+        "options.scenarios"
+    } else if from_k6.is_some() {
         "k6_options.scenarios"
     } else {
         "scenarios"
@@ -229,6 +264,16 @@ pub fn build_experiment(
         .collect();
     if let Some(o) = k6 {
         for (k, v) in &o.thresholds {
+            let base = k.split('{').next().unwrap_or(k);
+            if let Some((_, kind)) =
+                script.and_then(|r| r.metrics.iter().find(|(name, _)| name == base))
+            {
+                notes.push(format!(
+                    "threshold `{k}` on the script's custom {kind} `{base}` is not evaluated: \
+                     capsim does not predict this custom metric"
+                ));
+                continue;
+            }
             if !spec.thresholds.contains_key(k) {
                 written.push((k.clone(), v.iter().map(|t| t.expression.clone()).collect()));
             }
@@ -263,6 +308,7 @@ pub fn build_experiment(
         checks,
         faults: Vec::new(),
         distributions,
+        notes,
     };
     let n = exp.end_time().div_ceil(bucket);
     if n > MAX_BUCKETS {
@@ -341,5 +387,6 @@ fn build_flow(
     Ok(Flow {
         name: name.to_string(),
         steps: out,
+        traces: Vec::new(),
     })
 }

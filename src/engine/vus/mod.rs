@@ -15,6 +15,7 @@ use crate::model::experiment::{CheckCondition, Experiment, FlowStep};
 use crate::time::Nanos;
 use crate::workload::executor::Executor;
 use crate::workload::schedule::{ArrivalSchedule, VuStep};
+use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +34,8 @@ struct Vu {
     scenario: u32,
     flow: u32,
     step: u32,
+    /// End of the steps of this iteration (a sampled trace's end, else the flow's).
+    end: u32,
     /// Bumped whenever the VU stops waiting for something: stale events carry an old one.
     token: u32,
     /// Bumped whenever the VU is activated or ramped down: cancels graceful interrupts.
@@ -175,6 +178,7 @@ impl VuPool {
             scenario,
             flow,
             step: 0,
+            end: 0,
             token: 0,
             epoch: 0,
             active: false,
@@ -247,9 +251,18 @@ impl VuPool {
             }
             _ => {}
         }
+        let flow = &cx.exp.flows[self.vus[vu as usize].flow as usize];
+        // A sampled flow replays one recorded trace, drawn from the load stream; a written
+        // flow draws nothing (so its experiments' streams are unchanged).
+        let (start, end) = if flow.traces.is_empty() {
+            (0, flow.steps.len() as u32)
+        } else {
+            flow.traces[cx.rng_load.random_range(0..flow.traces.len())]
+        };
         let v = &mut self.vus[vu as usize];
         v.in_iteration = true;
-        v.step = 0;
+        v.step = start;
+        v.end = end;
         self.scenarios[s].running += 1;
         self.run_flow(vu, cx)
     }
@@ -259,7 +272,7 @@ impl VuPool {
         loop {
             let v = self.vus[vu as usize];
             let flow = &cx.exp.flows[v.flow as usize];
-            let Some(step) = flow.steps.get(v.step as usize) else {
+            let Some(step) = flow.steps.get(v.step as usize).filter(|_| v.step < v.end) else {
                 return self.iteration_complete(vu, cx);
             };
             match *step {
@@ -267,8 +280,14 @@ impl VuPool {
                     self.vus[vu as usize].endpoint = endpoint as u32;
                     return self.request(vu, cx);
                 }
-                FlowStep::Sleep { dist } => {
-                    let d = cx.exp.distributions[dist].sample_nanos(cx.rng_load);
+                FlowStep::Sleep { .. } | FlowStep::Pause { .. } => {
+                    let d = match *step {
+                        FlowStep::Sleep { dist } => {
+                            cx.exp.distributions[dist].sample_nanos(cx.rng_load)
+                        }
+                        FlowStep::Pause { nanos } => nanos,
+                        FlowStep::Request { .. } => 0,
+                    };
                     let v = &mut self.vus[vu as usize];
                     if d == 0 {
                         v.step += 1;
