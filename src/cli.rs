@@ -303,9 +303,13 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// The experiment to measure (default: the shipped benchmark experiment).
+    /// The experiment to measure (default: the shipped benchmark experiment), or a k6
+    /// script with --model.
     #[arg(default_value = "experiments/bench.yaml")]
     pub experiment: PathBuf,
+    /// k6 script options, as for `capsim run`.
+    #[command(flatten)]
+    pub k6: K6RunArgs,
     /// A folder the config's files may also be read from (repeatable). By default every
     /// path a config names must lie in the git work tree holding the file given here (else
     /// its folder): docs/security.md.

@@ -287,7 +287,7 @@ pub fn record(
             if budget.tripped.get() {
                 let (_, at) = runtime::locate(&e);
                 let place = at
-                    .map(|(f, l, c)| format!(" (stopped at {f}:{l}:{c})"))
+                    .map(|(f, l, c)| format!(" (stopped near {f}:{l}:{c})"))
                     .unwrap_or_default();
                 return js_err(
                     entry,

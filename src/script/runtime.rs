@@ -343,7 +343,7 @@ pub fn locate(text: &str) -> (String, Option<(String, usize, usize)>) {
         let (Some(c), Some(ln), Some(f)) = (parts.next(), parts.next(), parts.next()) else {
             continue;
         };
-        if f.starts_with("capsim") {
+        if f.starts_with("capsim") || f == "eval_script" {
             continue;
         }
         if let (Ok(ln), Ok(c)) = (ln.parse(), c.parse()) {

@@ -33,7 +33,7 @@
     const stack = String(new Error().stack || "").split("\n");
     for (const l of stack) {
       const m = /\((.*):(\d+):(\d+)\)\s*$/.exec(l) || /at (.*):(\d+):(\d+)\s*$/.exec(l);
-      if (m && !m[1].startsWith("capsim")) {
+      if (m && !m[1].startsWith("capsim") && m[1] !== "eval_script") {
         return m[1] + ":" + m[2] + ":" + m[3];
       }
     }
