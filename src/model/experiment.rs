@@ -3,9 +3,7 @@
 use crate::error::{FieldError, join_path};
 use crate::model::Model;
 use crate::model::distribution::{self as dist, Distribution};
-use crate::model::sampled::build_sampled_flows;
 use crate::model::threshold::{Threshold, parse_threshold, required_percentiles};
-use crate::script::Recording;
 use crate::spec::confine::Files;
 use crate::spec::experiment::{CheckSpec, ExperimentSpec, FlowStepSpec};
 use crate::spec::k6_options::K6Options;
@@ -44,6 +42,19 @@ pub struct Experiment {
     /// Think-time distributions of the flows.
     pub distributions: Vec<Distribution>,
     /// What a k6 script does that the prediction leaves out, and warnings about it.
+    pub notes: Vec<String>,
+}
+
+/// A k6 script's part of an experiment, built by `model/sampled.rs`: its options,
+/// flows with sampled traces, their checks, its custom metrics and the notes on what is
+/// not predicted.
+#[derive(Debug, Clone)]
+pub struct SampledScript {
+    pub options: K6Options,
+    pub flows: Vec<Flow>,
+    pub checks: Vec<Check>,
+    /// (name, kind) of each custom metric the script declares.
+    pub custom_metrics: Vec<(String, String)>,
     pub notes: Vec<String>,
 }
 
@@ -114,7 +125,7 @@ pub fn build_experiment(
     spec: &ExperimentSpec,
     model: Model,
     k6: Option<&K6Options>,
-    script: Option<&Recording>,
+    script: Option<&SampledScript>,
     files: &Files,
     fallback_name: &str,
 ) -> Result<Experiment, FieldError> {
@@ -129,11 +140,9 @@ pub fn build_experiment(
                 "the flows come from the k6 script; remove `flow`/`flows` or `k6_script`",
             ));
         }
-        let (sampled, not_predicted) =
-            build_sampled_flows(rec, &model, &spec.endpoints, &mut checks)?;
-        flows = sampled;
+        flows = rec.flows.clone();
+        checks = rec.checks.clone();
         notes.extend(rec.notes.iter().cloned());
-        notes.extend(not_predicted);
     }
     let k6 = script.map(|r| &r.options).or(k6);
     if let Some(steps) = &spec.flow {
@@ -266,7 +275,7 @@ pub fn build_experiment(
         for (k, v) in &o.thresholds {
             let base = k.split('{').next().unwrap_or(k);
             if let Some((_, kind)) =
-                script.and_then(|r| r.metrics.iter().find(|(name, _)| name == base))
+                script.and_then(|r| r.custom_metrics.iter().find(|(name, _)| name == base))
             {
                 notes.push(format!(
                     "threshold `{k}` on the script's custom {kind} `{base}` is not evaluated: \

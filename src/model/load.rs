@@ -5,8 +5,9 @@
 use crate::error::{FieldError, LoadError};
 use crate::model::Model;
 use crate::model::build::{build_model, build_model_with};
+use crate::model::experiment::SampledScript;
 use crate::model::experiment::{Experiment, build_experiment};
-use crate::script::Recording;
+use crate::model::sampled::build_sampled_script;
 use crate::spec::confine::Files;
 use crate::spec::experiment::ExperimentSpec;
 use crate::spec::k6_script::ScriptFiles;
@@ -177,7 +178,10 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
             let script_path = files
                 .resolve(file)
                 .map_err(|e| LoadError::invalid(path, FieldError::new("k6_script", e)))?;
-            Some(record_script(&script_path, &spec, &files, overrides)?)
+            Some(
+                record_script(&script_path, &spec, &files, overrides)
+                    .and_then(|r| sampled(&r, &spec, &model, path))?,
+            )
         }
         None => {
             if overrides.script.any() {
@@ -228,6 +232,16 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
     .map_err(|e| LoadError::invalid(path, e))
 }
 
+/// The recording against the model (its requests mapped to endpoints); errors name `file`.
+fn sampled(
+    rec: &crate::script::Recording,
+    spec: &ExperimentSpec,
+    model: &Model,
+    file: &Path,
+) -> Result<SampledScript, LoadError> {
+    build_sampled_script(rec, model, &spec.endpoints).map_err(|e| LoadError::invalid(file, e))
+}
+
 /// Records the k6 script at `script_path` under the experiment's `env`/`samples` and the
 /// command line's flags (which win).
 fn record_script(
@@ -235,7 +249,7 @@ fn record_script(
     spec: &ExperimentSpec,
     files: &Files,
     overrides: &Overrides,
-) -> Result<Recording, LoadError> {
+) -> Result<crate::script::Recording, LoadError> {
     let flags = &overrides.script;
     let mut env = spec.env.clone();
     env.extend(flags.env.iter().cloned());
@@ -289,7 +303,12 @@ fn load_bare_script(path: &Path, overrides: &Overrides) -> Result<Experiment, Lo
         model: model_path.to_string_lossy().into_owned(),
         ..ExperimentSpec::default()
     };
-    let script = record_script(path, &spec, &files, overrides)?;
+    let script = sampled(
+        &record_script(path, &spec, &files, overrides)?,
+        &spec,
+        &model,
+        path,
+    )?;
     build_experiment(&spec, model, None, Some(&script), &files, &stem(path))
         .map_err(|e| LoadError::invalid(path, e))
 }

@@ -4,7 +4,7 @@
 
 use crate::error::FieldError;
 use crate::model::Model;
-use crate::model::experiment::{Check, CheckCondition, Flow, FlowStep};
+use crate::model::experiment::{Check, CheckCondition, Flow, FlowStep, SampledScript};
 use crate::script::{CheckMeaning, Recording, RequestSite, TraceStep};
 use std::collections::BTreeMap;
 
@@ -103,21 +103,28 @@ fn list(model: &Model) -> String {
         .join(", ")
 }
 
-/// The recorded flows as [`Flow`]s with traces, their checks appended to `checks`; and
-/// the notes on what is not predicted.
-pub fn build_sampled_flows(
+/// The recording as an experiment's part: flows with traces, their checks, and the notes
+/// on what is not predicted.
+pub fn build_sampled_script(
     rec: &Recording,
     model: &Model,
     explicit: &BTreeMap<String, String>,
-    checks: &mut Vec<Check>,
-) -> Result<(Vec<Flow>, Vec<String>), FieldError> {
+) -> Result<SampledScript, FieldError> {
+    let mut checks = Vec::new();
+    let checks = &mut checks;
     let endpoints = rec
         .requests
         .iter()
         .map(|site| map_request(site, model, explicit).map(|e| e as u32))
         .collect::<Result<Vec<u32>, String>>()
         .map_err(|m| FieldError::new("k6_script", m))?;
-    let mut notes = Vec::new();
+    let mut notes = rec.notes.clone();
+    for (name, kind) in &rec.metrics {
+        notes.push(format!(
+            "custom {kind} `{name}` is not predicted: capsim predicts k6's built-in HTTP \
+             metrics and checks (docs/k6-scripts.md)"
+        ));
+    }
     for c in &rec.checks {
         if let CheckMeaning::NotPredicted(why) = &c.meaning {
             notes.push(format!(
@@ -185,7 +192,13 @@ pub fn build_sampled_flows(
             traces,
         });
     }
-    Ok((flows, notes))
+    Ok(SampledScript {
+        options: rec.options.clone(),
+        flows,
+        checks: std::mem::take(checks),
+        custom_metrics: rec.metrics.clone(),
+        notes,
+    })
 }
 
 #[cfg(test)]

@@ -472,6 +472,12 @@ pub fn record(
         for (site, i) in requests {
             request_list[i as usize] = Some(site);
         }
+        let mut metrics: Vec<(String, String)> = Vec::new();
+        for m in js_metrics {
+            if !metrics.iter().any(|(n, _)| *n == m.name) {
+                metrics.push((m.name, m.kind));
+            }
+        }
         notes.extend(warnings);
         notes.extend(shared.borrow().notes.iter().cloned());
         Ok(Recording {
@@ -480,7 +486,7 @@ pub fn record(
             requests: request_list.into_iter().flatten().collect(),
             checks,
             check_lists: lists,
-            metrics: js_metrics.into_iter().map(|m| (m.name, m.kind)).collect(),
+            metrics,
             notes,
         })
     })
