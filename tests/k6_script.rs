@@ -664,3 +664,32 @@ fn the_plans_script_predicts_what_baseline_yaml_predicts() {
     };
     assert_eq!(names(&yaml), names(&script));
 }
+
+/// Not a test: the loading-and-recording figure for docs/k6-scripts.md (run with
+/// `cargo test --test k6_script -- --ignored --nocapture record_speed`; it prints, never
+/// asserts on time). The plan's script, 2000 and 5000 recorded iterations.
+#[test]
+#[ignore]
+fn record_speed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for samples in [2000, 5000] {
+        let start = std::time::Instant::now();
+        let exp = load_with(
+            &root.join("experiments/scripts"),
+            "load-testing-framework.js",
+            ScriptFlags {
+                model: Some(root.join("models/hamballer-phase9.yaml")),
+                vus: Some(500),
+                duration: Some("10m".into()),
+                samples: Some(samples),
+                ..ScriptFlags::default()
+            },
+        )
+        .unwrap();
+        println!(
+            "load + record {samples} iterations: {:.3}s ({} steps)",
+            start.elapsed().as_secs_f64(),
+            exp.flows[0].steps.len()
+        );
+    }
+}

@@ -9,7 +9,7 @@
     warned: new Set(),
     checks: new Map(),
     metrics: [],
-    metricAdds: new Map(),
+    sites: new Map(),
     inCheck: 0,
     recording: false,
     seed: [0x9e3779b9, 0x243f6a88, 0xb7e15162, 1],
@@ -84,7 +84,15 @@
     }
     url = String(url);
     if (params && params.tags && params.tags.name != null) name = String(params.tags.name);
-    const step = { k: "r", m: String(method).toUpperCase(), u: url, c: [], at: R.site() };
+    const m = String(method).toUpperCase();
+    // Where a request is made, once per distinct request (a stack trace is not cheap).
+    const key = m + " " + url + " " + name;
+    let at = R.sites.get(key);
+    if (at === undefined) {
+      at = R.site();
+      if (R.sites.size < 10000) R.sites.set(key, at);
+    }
+    const step = { k: "r", m, u: url, c: [], at };
     if (name != null) step.n = name;
     R.trace.push(step);
     return R.response(R.trace.length - 1, step.m, url);
@@ -161,11 +169,8 @@
       this.kind = kind;
       R.metrics.push({ name: this.name, kind });
     }
-    add(value) {
-      const at = R.site();
-      const key = this.name + "@" + at;
-      if (!R.metricAdds.has(key)) R.metricAdds.set(key, { metric: this.name, kind: this.kind, at, value: typeof value === "boolean" ? (value ? 1 : 0) : Number(value) });
-    }
+    // Custom metrics are not predicted (docs/k6-scripts.md): adding records nothing.
+    add(value) {}
   }
   R.Trend = class extends Metric { constructor(n) { super(n, "trend"); } };
   R.Rate = class extends Metric { constructor(n) { super(n, "rate"); } };
