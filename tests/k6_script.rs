@@ -155,7 +155,7 @@ fn an_unmapped_request_names_the_url_and_the_endpoints_and_a_mapping_fixes_it() 
         e.contains("GET https://x.io/api/carts/1")
             && e.contains("load.js:3:")
             && e.contains("`GET /api/items`")
-            && e.contains("endpoints: {"),
+            && e.contains("k6_endpoints: {"),
         "{e}"
     );
     // An experiment maps it explicitly.
@@ -165,7 +165,7 @@ fn an_unmapped_request_names_the_url_and_the_endpoints_and_a_mapping_fixes_it() 
             ("load.js", script),
             (
                 "exp.yaml",
-                "model: model.yaml\nk6_script: load.js\nsamples: 10\nendpoints:\n  \"GET /api/carts/1\": \"GET /api/items/{id}\"\n",
+                "model: model.yaml\nk6_script: load.js\nsamples: 10\nk6_endpoints:\n  \"GET /api/carts/1\": \"GET /api/items/{id}\"\n",
             ),
         ],
     );
@@ -692,4 +692,22 @@ fn record_speed() {
             exp.flows[0].steps.len()
         );
     }
+}
+
+/// Arrival-rate executors start iterations on their own path: each replays a trace too.
+/// constant-arrival-rate 10/s for 10 s starts 100 iterations (101 if the one due at the
+/// end instant starts, as in k6), each one GET.
+#[test]
+fn arrival_rate_iterations_replay_traces() {
+    let dir = project(
+        "arrival",
+        &[(
+            "load.js",
+            "import http from 'k6/http';\nexport const options = { scenarios: { a: { executor: 'constant-arrival-rate', rate: 10, duration: '10s', preAllocatedVUs: 5 } } };\nexport default function () { http.get('http://h/api/items'); }\n",
+        )],
+    );
+    let exp = load(&dir);
+    let r = capsim::engine::run_replication(&exp, 0, Budget::default()).unwrap();
+    assert!((100..=101).contains(&r.iterations), "{}", r.iterations);
+    assert_eq!(r.accounting.sent, r.iterations);
 }

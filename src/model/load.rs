@@ -239,7 +239,7 @@ fn sampled(
     model: &Model,
     file: &Path,
 ) -> Result<SampledScript, LoadError> {
-    build_sampled_script(rec, model, &spec.endpoints).map_err(|e| LoadError::invalid(file, e))
+    build_sampled_script(rec, model, &spec.k6_endpoints).map_err(|e| LoadError::invalid(file, e))
 }
 
 /// Records the k6 script at `script_path` under the experiment's `env`/`samples` and the

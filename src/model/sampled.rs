@@ -52,7 +52,7 @@ pub fn map_request(
         if let Some(target) = explicit.get(key) {
             return model.endpoint_index(target).ok_or_else(|| {
                 format!(
-                    "`endpoints: {key}: {target}` names no endpoint of model `{}`; its \
+                    "`k6_endpoints: {key}: {target}` names no endpoint of model `{}`; its \
                      endpoints: {}",
                     model.name,
                     list(model)
@@ -80,7 +80,7 @@ pub fn map_request(
     Err(format!(
         "the script's request `{} {}` ({}) matches no endpoint of model `{}`; its endpoints: \
          {}. Name an endpoint in the request's tags (`{{tags: {{name: \"{}\"}}}}`), or map it \
-         in the experiment: `endpoints: {{\"{method_path}\": \"ENDPOINT\"}}`",
+         in the experiment: `k6_endpoints: {{\"{method_path}\": \"ENDPOINT\"}}`",
         site.method,
         crate::spec::confine::sanitize(&site.url, 120),
         site.at,

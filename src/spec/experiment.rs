@@ -35,9 +35,9 @@ pub struct ExperimentSpec {
     /// Iterations of each scenario function recorded from the script (default 2000).
     pub samples: Option<u32>,
     /// Requests of the script to endpoints of the model: a `name` tag, `METHOD /path` or
-    /// `/path` -> the endpoint.
+    /// `/path` -> the endpoint (not `endpoints`, which `--set` reads as the model's).
     #[serde(default)]
-    pub endpoints: BTreeMap<String, String>,
+    pub k6_endpoints: BTreeMap<String, String>,
     /// Calls into modules capsim does not simulate (`k6/ws`, ...) become no-ops.
     pub ignore_unsupported: Option<bool>,
     /// Global request-rate cap (k6 `--rps`).

@@ -251,20 +251,25 @@ impl VuPool {
             }
             _ => {}
         }
+        self.vus[vu as usize].in_iteration = true;
+        self.begin_steps(vu, cx);
+        self.scenarios[s].running += 1;
+        self.run_flow(vu, cx)
+    }
+
+    /// Sets the steps of the VU's new iteration: a sampled flow replays one recorded
+    /// trace, drawn from the load stream; a written flow runs all its steps and draws
+    /// nothing (so its experiments' streams are unchanged).
+    fn begin_steps(&mut self, vu: u32, cx: &mut VuCx) {
         let flow = &cx.exp.flows[self.vus[vu as usize].flow as usize];
-        // A sampled flow replays one recorded trace, drawn from the load stream; a written
-        // flow draws nothing (so its experiments' streams are unchanged).
         let (start, end) = if flow.traces.is_empty() {
             (0, flow.steps.len() as u32)
         } else {
             flow.traces[cx.rng_load.random_range(0..flow.traces.len())]
         };
         let v = &mut self.vus[vu as usize];
-        v.in_iteration = true;
         v.step = start;
         v.end = end;
-        self.scenarios[s].running += 1;
-        self.run_flow(vu, cx)
     }
 
     /// Runs the VU's flow from its current step until it must wait.
