@@ -68,8 +68,11 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The experiment file.
+    /// The experiment file, or a k6 script (`.js`, with --model).
     pub experiment: PathBuf,
+    /// k6 script options (k6 run's flags, which win over the script's options).
+    #[command(flatten)]
+    pub k6: K6RunArgs,
     /// A folder the config's files may also be read from (repeatable). By default every
     /// path a config names must lie in the git work tree holding the file given here (else
     /// its folder): docs/security.md.
@@ -123,6 +126,38 @@ pub struct RunArgs {
     /// Cap on replications under --precision (default 200).
     #[arg(long)]
     pub max_replications: Option<u32>,
+}
+
+/// `k6 run`'s flags that change a prediction, for a k6 script (docs/k6-scripts.md).
+#[derive(Debug, Args, Clone, Default)]
+pub struct K6RunArgs {
+    /// The model a k6 script runs on (`capsim run load.js --model models/x.yaml`).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// `__ENV` entry of the script (repeatable), as `k6 run -e`.
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// k6 run --vus.
+    #[arg(short = 'u', long)]
+    pub vus: Option<u64>,
+    /// k6 run --duration, e.g. 10m.
+    #[arg(short = 'd', long)]
+    pub duration: Option<String>,
+    /// k6 run --iterations.
+    #[arg(short = 'i', long)]
+    pub iterations: Option<u64>,
+    /// k6 run --stage DURATION:TARGET (repeatable).
+    #[arg(short = 's', long = "stage", value_name = "DURATION:TARGET")]
+    pub stage: Vec<String>,
+    /// k6 run --rps: the global request-rate cap.
+    #[arg(long)]
+    pub rps: Option<f64>,
+    /// Iterations of each scenario function recorded from the script (default 2000).
+    #[arg(long)]
+    pub samples: Option<u32>,
+    /// Make calls into modules capsim does not simulate (k6/ws, ...) no-ops, with a warning.
+    #[arg(long)]
+    pub ignore_unsupported: bool,
 }
 
 /// Options shared by the gate commands (check, diff, sweep).
@@ -308,9 +343,13 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// The experiment to measure (default: the shipped benchmark experiment).
+    /// The experiment to measure (default: the shipped benchmark experiment), or a k6
+    /// script with --model.
     #[arg(default_value = "experiments/bench.yaml")]
     pub experiment: PathBuf,
+    /// k6 script options, as for `capsim run`.
+    #[command(flatten)]
+    pub k6: K6RunArgs,
     /// A folder the config's files may also be read from (repeatable). By default every
     /// path a config names must lie in the git work tree holding the file given here (else
     /// its folder): docs/security.md.

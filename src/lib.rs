@@ -21,6 +21,7 @@ pub mod progress;
 pub mod replicate;
 pub mod report;
 pub mod run_folder;
+pub mod script;
 pub mod spec;
 pub mod stats;
 pub mod suggest;

@@ -19,7 +19,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("statistics", &["stats/", "theory.rs", "theory/"]),
     ("input", &["spec/"]),
-    ("controllers and workload", &["autoscale/", "workload/"]),
+    (
+        "controllers and workload",
+        &["autoscale/", "workload/", "script/"],
+    ),
     ("model", &["model/"]),
     ("engine", &["engine/"]),
     ("replications", &["replicate.rs", "aggregate/"]),

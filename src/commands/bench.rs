@@ -16,6 +16,9 @@ use std::time::Instant;
 #[derive(Debug, Serialize)]
 struct BenchReport {
     experiment: String,
+    /// Loading the experiment: reading, building and, for a k6 script, evaluating it and
+    /// recording its sampled iterations.
+    load_s: f64,
     simulated_s: f64,
     single: SingleRun,
     parallel: ParallelRun,
@@ -56,10 +59,11 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
-    let exp = load_experiment_with(
-        &args.experiment,
-        &Overrides::default().allowing(&args.allow_path),
-    )?;
+    let mut overrides = Overrides::default().allowing(&args.allow_path);
+    overrides.script = crate::commands::common::script_flags(&args.k6)?;
+    let start = Instant::now();
+    let exp = load_experiment_with(&args.experiment, &overrides)?;
+    let load_s = start.elapsed().as_secs_f64();
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -102,6 +106,7 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
     let requests_par: u64 = results.iter().map(|r| r.accounting.sent).sum();
     let report = BenchReport {
         experiment: exp.name.clone(),
+        load_s,
         simulated_s: exp.end_time() as f64 / 1e9,
         parallel: ParallelRun {
             threads,
@@ -120,6 +125,10 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
         println!(
             "capsim bench · {} · {:.0}s simulated per replication",
             report.experiment, report.simulated_s
+        );
+        println!(
+            "  load     : {:.3}s (reading, building, recording a k6 script)",
+            report.load_s
         );
         println!(
             "  one core : {:>12.0} requests/s, {:>12.0} events/s, {:.2} events/request \

@@ -33,6 +33,37 @@ pub(crate) fn parse_overrides(set: &[String], allow: &[PathBuf]) -> Result<Overr
         .allowing(allow))
 }
 
+/// `k6 run`'s flags as the loader takes them.
+pub(crate) fn script_flags(
+    args: &crate::cli::K6RunArgs,
+) -> Result<crate::spec::k6_script::ScriptFlags> {
+    use crate::spec::k6_script::{ScriptFlags, parse_env, parse_stage};
+    if let Some(d) = &args.duration {
+        crate::time::parse_duration(d).map_err(|e| anyhow!("--duration {d}: {e}"))?;
+    }
+    Ok(ScriptFlags {
+        model: args.model.clone(),
+        env: args
+            .env
+            .iter()
+            .map(|e| parse_env(e))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?,
+        vus: args.vus,
+        duration: args.duration.clone(),
+        iterations: args.iterations,
+        stages: args
+            .stage
+            .iter()
+            .map(|s| parse_stage(s))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?,
+        rps: args.rps,
+        samples: args.samples,
+        ignore_unsupported: args.ignore_unsupported,
+    })
+}
+
 fn check_replications(n: u32, flag: &str) -> Result<()> {
     ensure!(
         (1..=MAX_REPLICATIONS).contains(&n),

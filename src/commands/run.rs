@@ -41,9 +41,15 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         args.shard.is_none() || args.precision.is_none(),
         "--shard and --precision do not combine: a shard runs a fixed share of a fixed count"
     );
-    let overrides = parse_overrides(&args.set, &args.allow_path)?;
+    let mut overrides = parse_overrides(&args.set, &args.allow_path)?;
+    overrides.script = crate::commands::common::script_flags(&args.k6)?;
     let exp = load(&args.experiment, &overrides, args.replications, args.seed)?;
     let rules = alerts::load_rules(&args.experiment, &overrides, &exp)?;
+    if !args.quiet {
+        for note in &exp.notes {
+            eprintln!("note: {note}");
+        }
+    }
     let runner = Runner {
         threads: crate::commands::common::note_threads(args.threads),
         budget: Budget {

@@ -113,7 +113,7 @@ pub fn points(axes: &[Axis]) -> Result<Vec<Point>, String> {
             params,
             overrides: Overrides {
                 list,
-                allow: Vec::new(),
+                ..Overrides::default()
             },
         });
     }

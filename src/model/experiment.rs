@@ -46,6 +46,21 @@ pub struct Experiment {
     pub faults: Vec<crate::model::fault::Fault>,
     /// Think-time distributions of the flows.
     pub distributions: Vec<Distribution>,
+    /// What a k6 script does that the prediction leaves out, and warnings about it.
+    pub notes: Vec<String>,
+}
+
+/// A k6 script's part of an experiment, built by `model/sampled.rs`: its options,
+/// flows with sampled traces, their checks, its custom metrics and the notes on what is
+/// not predicted.
+#[derive(Debug, Clone)]
+pub struct SampledScript {
+    pub options: K6Options,
+    pub flows: Vec<Flow>,
+    pub checks: Vec<Check>,
+    /// (name, kind) of each custom metric the script declares.
+    pub custom_metrics: Vec<(String, String)>,
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +74,9 @@ pub struct ScenarioPlan {
 pub struct Flow {
     pub name: String,
     pub steps: Vec<FlowStep>,
+    /// A flow sampled from a k6 script: each iteration replays one of these ranges of
+    /// `steps` (`start..end`), drawn uniformly; empty for a written flow (all of `steps`).
+    pub traces: Vec<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,6 +89,11 @@ pub enum FlowStep {
     },
     Sleep {
         dist: usize,
+    },
+    /// A think time recorded from a script (`sleep(Math.random() * 2 + 1)` in one
+    /// iteration).
+    Pause {
+        nanos: Nanos,
     },
 }
 
@@ -107,12 +130,26 @@ pub fn build_experiment(
     spec: &ExperimentSpec,
     model: Model,
     k6: Option<&K6Options>,
+    script: Option<&SampledScript>,
     files: &Files,
     fallback_name: &str,
 ) -> Result<Experiment, FieldError> {
     let mut distributions = Vec::new();
     let mut checks = Vec::new();
     let mut flows = Vec::new();
+    let mut notes = Vec::new();
+    if let Some(rec) = script {
+        if spec.flow.is_some() || !spec.flows.is_empty() {
+            return Err(FieldError::new(
+                "k6_script",
+                "the flows come from the k6 script; remove `flow`/`flows` or `k6_script`",
+            ));
+        }
+        flows = rec.flows.clone();
+        checks = rec.checks.clone();
+        notes.extend(rec.notes.iter().cloned());
+    }
+    let k6 = script.map(|r| &r.options).or(k6);
     if let Some(steps) = &spec.flow {
         if spec.flows.contains_key("default") {
             return Err(FieldError::new(
@@ -154,11 +191,18 @@ pub fn build_experiment(
     if from_k6.is_some() && !spec.scenarios.is_empty() {
         return Err(FieldError::new(
             "scenarios",
-            "scenarios come from `k6_options`; remove `scenarios` or `k6_options`",
+            if script.is_some() {
+                "scenarios come from the k6 script's options; remove `scenarios` (or change \
+                 them in the script, or with --vus/--duration/--stage)"
+            } else {
+                "scenarios come from `k6_options`; remove `scenarios` or `k6_options`"
+            },
         ));
     }
     let specs = from_k6.unwrap_or(&spec.scenarios);
-    let scenario_root = if from_k6.is_some() {
+    let scenario_root = if script.is_some() {
+        "options.scenarios"
+    } else if from_k6.is_some() {
         "k6_options.scenarios"
     } else {
         "scenarios"
@@ -267,6 +311,7 @@ pub fn build_experiment(
         checks,
         faults: Vec::new(),
         distributions,
+        notes,
     };
     let n = exp.end_time().div_ceil(bucket);
     if n > MAX_BUCKETS {
@@ -305,17 +350,30 @@ fn build_thresholds(
 /// Adds the thresholds of a k6 options JSON (`k6_options`) to a built experiment, for the
 /// keys the experiment does not set itself. Errors are about the JSON file (paths
 /// `thresholds.KEY[i]` in it), so the caller names that file.
+///
+/// A threshold on one of a k6 script's custom metrics (`custom`: name and kind) is not
+/// evaluated: it gets a note saying so, never a silent pass.
 pub fn add_k6_thresholds(
     exp: &mut Experiment,
     spec: &ExperimentSpec,
     k6: &K6Options,
+    custom: &[(String, String)],
 ) -> Result<(), FieldError> {
-    let written: Vec<(String, Vec<ThresholdSpec>)> = k6
-        .thresholds
-        .iter()
-        .filter(|(k, _)| !spec.thresholds.contains_key(*k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut written: Vec<(String, Vec<ThresholdSpec>)> = Vec::new();
+    for (k, v) in &k6.thresholds {
+        if spec.thresholds.contains_key(k) {
+            continue;
+        }
+        let base = k.split('{').next().unwrap_or(k);
+        if let Some((_, kind)) = custom.iter().find(|(name, _)| name == base) {
+            exp.notes.push(format!(
+                "threshold `{k}` on the script's custom {kind} `{base}` is not evaluated: \
+                 capsim does not predict this custom metric"
+            ));
+            continue;
+        }
+        written.push((k.clone(), v.clone()));
+    }
     if written.is_empty() {
         return Ok(());
     }
@@ -402,5 +460,6 @@ fn build_flow(
     Ok(Flow {
         name: name.to_string(),
         steps: out,
+        traces: Vec::new(),
     })
 }

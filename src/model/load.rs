@@ -5,9 +5,12 @@
 use crate::error::{FieldError, LoadError};
 use crate::model::Model;
 use crate::model::build::{build_model, build_model_with};
+use crate::model::experiment::SampledScript;
 use crate::model::experiment::{Experiment, add_k6_thresholds, build_experiment};
+use crate::model::sampled::build_sampled_script;
 use crate::spec::confine::Files;
 use crate::spec::experiment::ExperimentSpec;
+use crate::spec::k6_script::ScriptFiles;
 use crate::spec::model::ModelSpec;
 use crate::spec::overrides::{Override, Overrides, Target, patch_document, patch_manifests};
 use crate::spec::read::read_text;
@@ -128,6 +131,9 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, LoadError> {
 
 /// [`load_experiment`] with `--set` overrides of the experiment, its model and its HPAs.
 pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experiment, LoadError> {
+    if path.extension().is_some_and(|e| e == "js") {
+        return load_bare_script(path, overrides);
+    }
     let text = read_text(path)?;
     if !is_experiment(path, &text)? {
         return Err(LoadError::invalid(
@@ -158,6 +164,39 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
         ));
     }
     let model = load_model_in(&model_path, &files.beside(&model_path), overrides)?;
+    let script = match &spec.k6_script {
+        Some(file) => {
+            if spec.k6_options.is_some() {
+                return Err(LoadError::invalid(
+                    path,
+                    FieldError::new(
+                        "k6_options",
+                        "the options come from `k6_script`; remove `k6_options`",
+                    ),
+                ));
+            }
+            let script_path = files
+                .resolve(file)
+                .map_err(|e| LoadError::invalid(path, FieldError::new("k6_script", e)))?;
+            let sampled_script = record_script(&script_path, &spec, &files, overrides)
+                .and_then(|r| sampled(&r, &spec, &model, path))?;
+            Some((sampled_script, script_path))
+        }
+        None => {
+            if overrides.script.any() {
+                return Err(LoadError::invalid(
+                    path,
+                    FieldError::new(
+                        "",
+                        "k6 run's flags (--vus, --duration, --iterations, --stage, --rps, -e, \
+                         --samples, --ignore-unsupported) apply to a k6 script; this experiment \
+                         has no `k6_script` (use --set scenarios.NAME.vus=N instead)",
+                    ),
+                ));
+            }
+            None
+        }
+    };
     let k6 = match &spec.k6_options {
         Some(file) => {
             let k6_path = files
@@ -186,14 +225,100 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
         &spec,
         model,
         k6.as_ref().map(|(o, _)| o),
+        script.as_ref().map(|(s, _)| s),
         &files,
         &stem(path),
     )
     .map_err(|e| LoadError::invalid(path, e))?;
-    if let Some((options, k6_path)) = &k6 {
-        add_k6_thresholds(&mut exp, &spec, options).map_err(|e| LoadError::invalid(k6_path, e))?;
+    if let Some((s, script_path)) = &script {
+        add_k6_thresholds(&mut exp, &spec, &s.options, &s.custom_metrics)
+            .map_err(|e| LoadError::invalid(script_path, e))?;
+    } else if let Some((options, k6_path)) = &k6 {
+        add_k6_thresholds(&mut exp, &spec, options, &[])
+            .map_err(|e| LoadError::invalid(k6_path, e))?;
     }
     Ok(exp)
+}
+
+/// The recording against the model (its requests mapped to endpoints); errors name `file`.
+fn sampled(
+    rec: &crate::script::Recording,
+    spec: &ExperimentSpec,
+    model: &Model,
+    file: &Path,
+) -> Result<SampledScript, LoadError> {
+    build_sampled_script(rec, model, &spec.k6_endpoints).map_err(|e| LoadError::invalid(file, e))
+}
+
+/// Records the k6 script at `script_path` under the experiment's `env`/`samples` and the
+/// command line's flags (which win).
+fn record_script(
+    script_path: &Path,
+    spec: &ExperimentSpec,
+    files: &Files,
+    overrides: &Overrides,
+) -> Result<crate::script::Recording, LoadError> {
+    let flags = &overrides.script;
+    let mut env = spec.env.clone();
+    env.extend(flags.env.iter().cloned());
+    let samples = flags
+        .samples
+        .or(spec.samples)
+        .unwrap_or(crate::script::DEFAULT_SAMPLES);
+    if samples == 0 || samples > crate::script::MAX_SAMPLES {
+        return Err(LoadError::invalid(
+            script_path,
+            FieldError::new(
+                "samples",
+                format!(
+                    "{samples} recorded iterations; allowed: 1 to {}",
+                    crate::script::MAX_SAMPLES
+                ),
+            ),
+        ));
+    }
+    let mut flags = flags.clone();
+    flags.ignore_unsupported |= spec.ignore_unsupported.unwrap_or(false);
+    crate::script::record(
+        script_path,
+        &ScriptFiles::new(files.beside(script_path)),
+        &flags,
+        &env,
+        samples,
+        parse_k6_options,
+    )
+}
+
+/// `capsim run load.js --model m.yaml`: the script is the experiment, on the model given.
+fn load_bare_script(path: &Path, overrides: &Overrides) -> Result<Experiment, LoadError> {
+    let Some(model_path) = overrides.script.model.clone() else {
+        return Err(LoadError::invalid(
+            path,
+            FieldError::new(
+                "",
+                "a k6 script runs on a model: add --model models/NAME.yaml (or write an \
+                 experiment with `k6_script:` and `model:`)",
+            ),
+        ));
+    };
+    let files = Files::for_file(path, &overrides.allow);
+    let model = load_model_in(
+        &model_path,
+        &Files::for_file(&model_path, &overrides.allow),
+        overrides,
+    )?;
+    let spec = ExperimentSpec {
+        model: model_path.to_string_lossy().into_owned(),
+        ..ExperimentSpec::default()
+    };
+    let script = sampled(
+        &record_script(path, &spec, &files, overrides)?,
+        &spec,
+        &model,
+        path,
+    )?;
+    build_experiment(&spec, model, None, Some(&script), &files, &stem(path))
+        .map_err(|e| LoadError::invalid(path, e))
 }
 
 /// Things in a valid experiment that are probably mistakes but do not stop it running:
@@ -202,7 +327,7 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
 /// executes. `capsim validate` prints them.
 pub fn experiment_warnings(exp: &Experiment) -> Vec<String> {
     use crate::model::experiment::FlowStep;
-    let mut warnings = Vec::new();
+    let mut warnings = exp.notes.clone();
     let executed: Vec<bool> = (0..exp.flows.len())
         .map(|f| exp.scenarios.iter().any(|s| s.flow == f))
         .collect();
@@ -289,12 +414,13 @@ pub fn experiment_from_str(
         &spec,
         model,
         k6.as_ref(),
+        None,
         &Files::for_file(path, &[]),
         &stem(path),
     )
     .map_err(|e| LoadError::invalid(path, e))?;
     if let (Some(options), Some(file)) = (&k6, &spec.k6_options) {
-        add_k6_thresholds(&mut exp, &spec, options).map_err(|e| LoadError::invalid(file, e))?;
+        add_k6_thresholds(&mut exp, &spec, options, &[]).map_err(|e| LoadError::invalid(file, e))?;
     }
     Ok(exp)
 }

@@ -7,6 +7,7 @@ pub mod experiment;
 pub mod fault;
 pub mod load;
 pub mod program;
+pub mod sampled;
 pub mod threshold;
 pub mod threshold_filter;
 

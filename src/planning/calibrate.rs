@@ -262,7 +262,7 @@ impl Evaluator<'_> {
         }
         Ok(self.base.chain(&Overrides {
             list,
-            allow: Vec::new(),
+            ..Overrides::default()
         }))
     }
 

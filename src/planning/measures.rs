@@ -20,9 +20,12 @@ pub fn flow_shape(exp: &Experiment) -> (f64, f64) {
         match s {
             FlowStep::Request { .. } => k += 1.0,
             FlowStep::Sleep { dist } => z += exp.distributions[*dist].mean_secs(),
+            FlowStep::Pause { nanos } => z += *nanos as f64 / 1e9,
         }
     }
-    (k, z)
+    // A sampled flow's steps are all its traces: the mean over them.
+    let n = flow.traces.len().max(1) as f64;
+    (k / n, z / n)
 }
 
 /// The experiment's own `p(95)<X` (ms) and `rate<Y` thresholds on all requests.

@@ -6,7 +6,7 @@ use crate::time::Duration;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentSpec {
     pub name: Option<String>,
@@ -25,6 +25,21 @@ pub struct ExperimentSpec {
     /// The JSON that `k6 inspect script.js` prints, relative to this file: its scenarios,
     /// `rps` and thresholds are used as they are.
     pub k6_options: Option<String>,
+    /// A k6 script (`.js`), relative to this file: its options, and its scenario functions
+    /// recorded as sampled flows (docs/k6-scripts.md). Replaces `flow`, `flows`,
+    /// `scenarios` and `k6_options`.
+    pub k6_script: Option<String>,
+    /// `__ENV` of the script (`-e KEY=VALUE` on the command line adds and wins).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Iterations of each scenario function recorded from the script (default 2000).
+    pub samples: Option<u32>,
+    /// Requests of the script to endpoints of the model: a `name` tag, `METHOD /path` or
+    /// `/path` -> the endpoint (not `endpoints`, which `--set` reads as the model's).
+    #[serde(default)]
+    pub k6_endpoints: BTreeMap<String, String>,
+    /// Calls into modules capsim does not simulate (`k6/ws`, ...) become no-ops.
+    pub ignore_unsupported: Option<bool>,
     /// Global request-rate cap (k6 `--rps`).
     pub rps: Option<f64>,
     /// k6's per-request timeout (default 60s).

@@ -44,6 +44,8 @@ pub struct Override {
 pub struct Overrides {
     pub list: Vec<Override>,
     pub allow: Vec<std::path::PathBuf>,
+    /// `k6 run`'s flags and the recording settings, for an experiment on a k6 script.
+    pub script: crate::spec::k6_script::ScriptFlags,
 }
 
 impl Overrides {
@@ -55,7 +57,7 @@ impl Overrides {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Overrides {
             list,
-            allow: Vec::new(),
+            ..Overrides::default()
         })
     }
 
@@ -69,7 +71,11 @@ impl Overrides {
         list.extend(more.list.iter().cloned());
         let mut allow = self.allow.clone();
         allow.extend(more.allow.iter().cloned());
-        Overrides { list, allow }
+        Overrides {
+            list,
+            allow,
+            script: self.script.clone(),
+        }
     }
 
     /// These overrides with `allow` added to the confinement roots (`--allow-path`).

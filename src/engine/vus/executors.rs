@@ -229,8 +229,7 @@ impl VuPool {
                 v.active = true;
                 v.stopping = false;
                 v.in_iteration = true;
-                v.iteration_start = cx.now;
-                v.step = 0;
+                self.begin_steps(vu, cx);
                 self.scenarios[s].running += 1;
                 cx.rec.vus.add(cx.now, 1.0);
                 cx.rec.vus_peak = cx.rec.vus_peak.max(cx.rec.vus.value as u64);

@@ -15,6 +15,7 @@ use crate::model::experiment::{CheckCondition, Experiment, FlowStep};
 use crate::time::Nanos;
 use crate::workload::executor::Executor;
 use crate::workload::schedule::{ArrivalSchedule, VuStep};
+use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +34,8 @@ struct Vu {
     scenario: u32,
     flow: u32,
     step: u32,
+    /// End of the steps of this iteration (a sampled trace's end, else the flow's).
+    end: u32,
     /// Bumped whenever the VU stops waiting for something: stale events carry an old one.
     token: u32,
     /// Bumped whenever the VU is activated or ramped down: cancels graceful interrupts.
@@ -188,6 +191,7 @@ impl VuPool {
             scenario,
             flow,
             step: 0,
+            end: 0,
             token: 0,
             epoch: 0,
             active: false,
@@ -261,12 +265,26 @@ impl VuPool {
             }
             _ => {}
         }
-        let v = &mut self.vus[vu as usize];
-        v.in_iteration = true;
-        v.iteration_start = cx.now;
-        v.step = 0;
+        self.vus[vu as usize].in_iteration = true;
+        self.begin_steps(vu, cx);
         self.scenarios[s].running += 1;
         self.run_flow(vu, cx)
+    }
+
+    /// Sets the steps of the VU's new iteration: a sampled flow replays one recorded
+    /// trace, drawn from the load stream; a written flow runs all its steps and draws
+    /// nothing (so its experiments' streams are unchanged).
+    fn begin_steps(&mut self, vu: u32, cx: &mut VuCx) {
+        let flow = &cx.exp.flows[self.vus[vu as usize].flow as usize];
+        let (start, end) = if flow.traces.is_empty() {
+            (0, flow.steps.len() as u32)
+        } else {
+            flow.traces[cx.rng_load.random_range(0..flow.traces.len())]
+        };
+        let v = &mut self.vus[vu as usize];
+        v.iteration_start = cx.now;
+        v.step = start;
+        v.end = end;
     }
 
     /// Runs the VU's flow from its current step until it must wait.
@@ -274,7 +292,7 @@ impl VuPool {
         loop {
             let v = self.vus[vu as usize];
             let flow = &cx.exp.flows[v.flow as usize];
-            let Some(step) = flow.steps.get(v.step as usize) else {
+            let Some(step) = flow.steps.get(v.step as usize).filter(|_| v.step < v.end) else {
                 return self.iteration_complete(vu, cx);
             };
             match *step {
@@ -282,8 +300,14 @@ impl VuPool {
                     self.vus[vu as usize].endpoint = endpoint as u32;
                     return self.request(vu, cx);
                 }
-                FlowStep::Sleep { dist } => {
-                    let d = cx.exp.distributions[dist].sample_nanos(cx.rng_load);
+                FlowStep::Sleep { .. } | FlowStep::Pause { .. } => {
+                    let d = match *step {
+                        FlowStep::Sleep { dist } => {
+                            cx.exp.distributions[dist].sample_nanos(cx.rng_load)
+                        }
+                        FlowStep::Pause { nanos } => nanos,
+                        FlowStep::Request { .. } => 0,
+                    };
                     let v = &mut self.vus[vu as usize];
                     if d == 0 {
                         v.step += 1;
