@@ -7,6 +7,13 @@ use crate::stats::interval::Domain;
 
 /// The metric's value in one replication (NaN when undefined, e.g. no requests).
 pub fn observe(threshold: &Threshold, r: &ReplicationResult, percentiles: &[f64]) -> f64 {
+    if let Some(k) = threshold.stage {
+        return r
+            .stages
+            .get(k)
+            .map(|w| crate::aggregate::windows::observe_window(threshold, w, percentiles))
+            .unwrap_or(f64::NAN);
+    }
     let secs = r.duration as f64 / 1e9;
     let ratio = |a: u64, b: u64| {
         if b == 0 {
@@ -77,6 +84,28 @@ pub fn observe(threshold: &Threshold, r: &ReplicationResult, percentiles: &[f64]
         }
         Metric::Vus => r.vus_peak as f64,
         Metric::VusMax => r.vus_max as f64,
+    }
+}
+
+/// The (count, trials) behind a threshold on a proportion in one replication: failed
+/// requests of all requests for http_req_failed, passed checks of all checks for checks;
+/// `None` for other metrics.
+pub fn proportion_counts(threshold: &Threshold, r: &ReplicationResult) -> Option<(u64, u64)> {
+    match threshold.metric {
+        Metric::HttpReqFailed => Some(match (threshold.stage, threshold.endpoint) {
+            (Some(k), _) => r
+                .stages
+                .get(k)
+                .map(|w| (w.failures, w.requests))
+                .unwrap_or((0, 0)),
+            (None, Some(e)) => (r.endpoints[e].failures, r.endpoints[e].requests),
+            (None, None) => (r.failures, r.requests),
+        }),
+        Metric::Checks => {
+            let (p, f) = r.checks.iter().fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
+            Some((p, p + f))
+        }
+        _ => None,
     }
 }
 

@@ -20,6 +20,8 @@ pub mod sim;
 pub mod station;
 mod task;
 mod vus;
+pub mod window_result;
+mod windows;
 
 pub use budget::{Budget, RunError};
 pub use outcome::Cause;

@@ -6,6 +6,7 @@ use crate::engine::result::{
     Accounting, BucketRow, CostBreakdown, DatabaseResult, EndpointResult, ReplicationResult,
     ScaleRecord, StationResult, distribution_percentiles,
 };
+use crate::engine::windows::Windows;
 use crate::stats::latency::{BucketLatency, LatencyHistogram};
 use crate::time::{Nanos, nanos_to_millis};
 
@@ -158,6 +159,8 @@ pub struct Recorder {
     pub accounting: Accounting,
     /// Every scaling decision of the autoscalers, in time order.
     pub decisions: Vec<ScaleRecord>,
+    /// Stages, fault windows and the steady state (set up by the simulation).
+    pub windows: Windows,
 }
 
 impl Recorder {
@@ -234,6 +237,7 @@ impl Recorder {
             buckets: Vec::with_capacity(n_buckets),
             accounting: Accounting::default(),
             decisions: Vec::new(),
+            windows: Windows::default(),
         }
     }
 
@@ -266,6 +270,7 @@ impl Recorder {
         self.bucket_latency.record(duration);
         self.requests += 1;
         self.bucket_requests += 1;
+        self.windows.response(duration, error.is_some());
         let e = &mut self.endpoints[endpoint];
         e.hist.record(duration);
         e.requests += 1;
@@ -287,6 +292,7 @@ impl Recorder {
     /// Closes every bucket that ends at or before `now`.
     #[inline]
     pub fn advance_to(&mut self, now: Nanos) {
+        self.windows.advance_to(now);
         while now >= self.bucket_end && self.buckets.len() < self.n_buckets {
             self.close_bucket(self.bucket_end);
         }
@@ -444,6 +450,7 @@ impl Recorder {
         self.accounting.in_flight_at_end = in_request;
         let stations = self.station_results(end, in_flight);
         let databases = self.database_results(end);
+        let (stages, fault_windows, steady) = self.windows.results(end, percentiles);
         ReplicationResult {
             index,
             duration: end,
@@ -466,6 +473,9 @@ impl Recorder {
             cost: self.cost,
             buckets: std::mem::take(&mut self.buckets),
             decisions: std::mem::take(&mut self.decisions),
+            stages,
+            fault_windows,
+            steady,
         }
     }
 

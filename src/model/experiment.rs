@@ -41,6 +41,10 @@ pub struct Experiment {
     pub faults: Vec<crate::model::fault::Fault>,
     /// Think-time distributions of the flows.
     pub distributions: Vec<Distribution>,
+    /// The start left out of the steady-state section.
+    pub warmup: crate::model::windows::Warmup,
+    /// Every stage of every scenario's profile, scenario by scenario.
+    pub stages: Vec<crate::model::windows::StageWindow>,
 }
 
 #[derive(Debug, Clone)]
@@ -263,6 +267,8 @@ pub fn build_experiment(
         checks,
         faults: Vec::new(),
         distributions,
+        warmup: crate::model::windows::Warmup::None,
+        stages: Vec::new(),
     };
     let n = exp.end_time().div_ceil(bucket);
     if n > MAX_BUCKETS {
@@ -275,7 +281,11 @@ pub fn build_experiment(
         ));
     }
     let faults = crate::model::fault::build_faults(&spec.faults, &exp.model, exp.end_time())?;
+    let plain: Vec<_> = exp.scenarios.iter().map(|p| p.scenario.clone()).collect();
+    crate::model::windows::check_stage_thresholds(&exp.thresholds, &plain)?;
     let mut exp = exp;
+    exp.stages = crate::model::windows::stage_windows(&plain);
+    exp.warmup = crate::model::windows::build_warmup(spec.warmup.as_deref(), exp.end_time())?;
     exp.faults = faults;
     Ok(exp)
 }

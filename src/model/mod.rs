@@ -8,6 +8,7 @@ pub mod fault;
 pub mod load;
 pub mod program;
 pub mod threshold;
+pub mod windows;
 
 pub use distribution::Distribution;
 pub use program::{Instr, Program};

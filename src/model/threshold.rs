@@ -96,6 +96,9 @@ pub struct Threshold {
     pub metric: Metric,
     /// Endpoint index for `{endpoint:NAME}` (or k6's `{name:NAME}`).
     pub endpoint: Option<usize>,
+    /// Stage of the profile for `{stage:N}` (a capsim extension; 0-based, in the order
+    /// of `stages:`), checked against the scenario by `model::windows`.
+    pub stage: Option<usize>,
     pub aggregation: Aggregation,
     pub operator: Operator,
     pub value: f64,
@@ -214,8 +217,10 @@ pub fn parse_threshold(
             crate::suggest::unknown_name("metric", name, names.iter().copied())
         })?;
     let mut endpoint = None;
+    let mut stage = None;
     for (tag, value) in tags {
         match tag {
+            "stage" => stage = Some(parse_stage(key, value, metric)?),
             "endpoint" | "name"
                 if matches!(
                     metric,
@@ -237,6 +242,11 @@ pub fn parse_threshold(
             }
         }
     }
+    if stage.is_some() && endpoint.is_some() {
+        return Err(format!(
+            "`{key}`: a stage filter cannot be combined with an endpoint filter; keep one"
+        ));
+    }
     let (aggregation, operator, value) = parse_expression(expression)?;
     if !metric.accepts(aggregation) {
         return Err(format!(
@@ -249,9 +259,25 @@ pub fn parse_threshold(
         expression: expression.to_string(),
         metric,
         endpoint,
+        stage,
         aggregation,
         operator,
         value,
+    })
+}
+
+/// `{stage:N}`: a stage index (0-based) on a metric that per-stage results carry.
+fn parse_stage(key: &str, value: &str, metric: Metric) -> Result<usize, String> {
+    if !matches!(
+        metric,
+        Metric::HttpReqDuration | Metric::HttpReqFailed | Metric::HttpReqs | Metric::Iterations
+    ) {
+        return Err(format!(
+            "`{key}`: `stage` filters http_req_duration, http_req_failed, http_reqs and iterations only"
+        ));
+    }
+    value.parse().map_err(|_| {
+        format!("`{key}`: `stage:{value}` needs a stage number counted from 0, e.g. `{{stage:0}}`")
     })
 }
 
@@ -342,6 +368,25 @@ mod tests {
                 .contains("did you mean")
         );
         assert!(parse_threshold("http_req_duration{scenario:x}", "avg<1", &eps()).is_err());
+    }
+
+    #[test]
+    fn sub_metrics_by_stage() {
+        let t = parse_threshold("http_req_duration{stage:2}", "p(95)<300", &eps()).unwrap();
+        assert_eq!((t.stage, t.endpoint), (Some(2), None));
+        let t = parse_threshold("http_req_failed{stage:0}", "rate<0.01", &eps()).unwrap();
+        assert_eq!(t.stage, Some(0));
+        assert!(parse_threshold("http_req_duration{stage:x}", "avg<1", &eps()).is_err());
+        assert!(parse_threshold("http_req_duration{stage:-1}", "avg<1", &eps()).is_err());
+        assert!(parse_threshold("vus{stage:1}", "value<1", &eps()).is_err());
+        assert!(
+            parse_threshold(
+                "http_req_duration{stage:1,endpoint:GET /a}",
+                "avg<1",
+                &eps()
+            )
+            .is_err()
+        );
     }
 
     #[test]

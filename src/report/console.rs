@@ -459,6 +459,7 @@ fn by_name(by: DecidedBy) -> &'static str {
         DecidedBy::Both => "count and values",
         DecidedBy::Values => "values",
         DecidedBy::Count => "count",
+        DecidedBy::Pooled => "pooled counts",
         DecidedBy::Neither | DecidedBy::Disagree => "neither",
     }
 }

@@ -33,6 +33,9 @@ pub struct ExperimentSpec {
     pub seed: Option<u64>,
     /// Width of a time-series bucket (default 10s).
     pub bucket: Option<Duration>,
+    /// Start of the test left out of the steady-state section: a duration (`2m`) or
+    /// `auto` (MSER-5). The whole-test view always includes it, as k6 does.
+    pub warmup: Option<String>,
     /// k6 thresholds: metric (optionally with a `{tag:value}` filter) -> expressions.
     #[serde(default)]
     pub thresholds: BTreeMap<String, Vec<String>>,

@@ -85,6 +85,7 @@ impl<'a> Simulation<'a> {
             exp.checks.len(),
             model,
         );
+        rec.windows = crate::engine::windows::Windows::new(exp);
         let mut queue = EventQueue::with_capacity(1024, lanes::count(model));
         // The first events, in this order: scenarios, HPAs, AWS, balancer checks, faults.
         let vus = VuPool::new(exp, &mut queue, &mut rec);

@@ -439,6 +439,7 @@ impl VuPool {
 
     fn iteration_complete(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
         cx.rec.iterations += 1;
+        cx.rec.windows.iteration();
         let v = &mut self.vus[vu as usize];
         v.in_iteration = false;
         v.iterations_done += 1;
