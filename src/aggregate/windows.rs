@@ -8,7 +8,8 @@ use crate::engine::result::{ReplicationResult, WindowResult};
 use crate::model::experiment::Experiment;
 use crate::model::threshold::{Aggregation, Metric, Threshold};
 use crate::model::windows::Warmup;
-use crate::stats::interval::{Domain, Estimate, quantile};
+use crate::stats::interval::{Domain, Estimate};
+use crate::stats::mser::mser;
 use serde::Serialize;
 
 /// k6's HTTP and iteration metrics inside one window.
@@ -48,18 +49,15 @@ pub struct FaultWindowSummary {
 /// The test after its warm-up.
 #[derive(Debug, Clone, Serialize)]
 pub struct SteadyStateSummary {
-    /// `fixed` (`warmup: 2m`) or `mser-5` (`warmup: auto`, chosen per replication).
+    /// `fixed` (`warmup: 2m`) or `mser-5` (`warmup: auto`: MSER-5 on the series averaged
+    /// over the replications, one cut for all).
     pub method: &'static str,
-    /// End of the warm-up, seconds: mean over replications, median and largest.
-    pub warmup_s: Estimate,
-    pub warmup_s_median: f64,
-    pub warmup_s_max: f64,
-    /// Replications too short for their warm-up (MSER-5 at the edge of the first half,
-    /// or a fixed warm-up of half the run or more).
-    pub too_short: usize,
-    /// Replications with too few responses for MSER-5 (nothing was cut).
-    pub undetermined: usize,
-    /// What to do when some replication was too short.
+    /// End of the warm-up, seconds.
+    pub warmup_s: f64,
+    /// The run is too short for its warm-up: MSER-5 found its minimum at the edge of the
+    /// first half (or had too few batches), or a fixed warm-up is half the run or more.
+    pub too_short: bool,
+    /// What to do when the run is too short.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     #[serde(flatten)]
@@ -143,59 +141,78 @@ pub fn fault_windows(exp: &Experiment, results: &[ReplicationResult]) -> Vec<Fau
         .collect()
 }
 
-/// The steady state after the warm-up (`None` without `warmup:`).
-pub fn steady_state(exp: &Experiment, results: &[ReplicationResult]) -> Option<SteadyStateSummary> {
-    let method = match exp.warmup {
-        Warmup::None => return None,
-        Warmup::Fixed(_) => "fixed",
-        Warmup::Auto => "mser-5",
-    };
-    let cuts: Vec<f64> = results
+/// MSER-5 on the batch means averaged over the replications (each replication's batch
+/// mean latency, over the replications with responses in that batch): the cut in
+/// batches, and whether the run is too short to show the end of the transient.
+pub fn mser_cut(results: &[ReplicationResult]) -> (usize, bool) {
+    let len = results
         .iter()
         .filter_map(|r| r.steady.as_ref())
-        .map(|s| s.warmup as f64 / 1e9)
-        .collect();
-    let too_short = results
-        .iter()
-        .filter(|r| r.steady.as_ref().is_some_and(|s| s.too_short))
-        .count();
-    let undetermined = results
-        .iter()
-        .filter(|r| r.steady.as_ref().is_some_and(|s| s.undetermined))
-        .count();
-    let n = results.len();
-    let warning = if too_short > 0 {
-        Some(match exp.warmup {
-            Warmup::Auto => format!(
-                "MSER-5 put the end of the warm-up at the edge of the first half of the run in {too_short} of {n} replications: \
-                 the run is too short to show the end of its transient; make the test at least twice as long, or set a fixed `warmup:`"
-            ),
-            _ => format!(
-                "the warm-up is half or more of the run in {too_short} of {n} replications; make the test longer or the warm-up shorter"
-            ),
+        .map(|s| s.series.len())
+        .max()
+        .unwrap_or(0);
+    let means: Vec<f64> = (0..len)
+        .map(|j| {
+            let v: Vec<f64> = results
+                .iter()
+                .filter_map(|r| r.steady.as_ref()?.series.get(j))
+                .filter(|b| b.1 > 0)
+                .map(|b| b.0 / b.1 as f64)
+                .collect();
+            v.iter().sum::<f64>() / v.len() as f64
         })
-    } else if undetermined > 0 {
-        Some(format!(
-            "too few responses for MSER-5 (fewer than 10 batches) in {undetermined} of {n} replications: nothing was cut there; \
-             make the test longer or set a fixed `warmup:`"
-        ))
-    } else {
-        None
-    };
-    Some(SteadyStateSummary {
-        method,
-        warmup_s: crate::stats::interval::estimate_in(&cuts, Domain::NonNegative),
-        warmup_s_median: if cuts.is_empty() {
-            f64::NAN
-        } else {
-            quantile(&cuts, 0.5)
-        },
-        warmup_s_max: cuts.iter().copied().fold(f64::NAN, f64::max),
-        too_short,
-        undetermined,
-        warning,
-        window: window_summary(results, &|r| r.steady.as_ref().map(|s| &s.window)),
-    })
+        .filter(|m| m.is_finite())
+        .collect();
+    match mser(&means) {
+        Some(t) => (t.batches, t.at_edge),
+        None => (0, true),
+    }
+}
+
+/// The steady state after the warm-up (`None` without `warmup:`).
+pub fn steady_state(exp: &Experiment, results: &[ReplicationResult]) -> Option<SteadyStateSummary> {
+    match exp.warmup {
+        Warmup::None => None,
+        Warmup::Fixed(w) => {
+            let n = results.len();
+            let short = results
+                .iter()
+                .filter(|r| r.steady.as_ref().is_some_and(|s| s.too_short))
+                .count();
+            Some(SteadyStateSummary {
+                method: "fixed",
+                warmup_s: w as f64 / 1e9,
+                too_short: short > 0,
+                warning: (short > 0).then(|| {
+                    format!(
+                        "the warm-up is half or more of the run in {short} of {n} replications (they ended early); \
+                         make the test longer or the warm-up shorter"
+                    )
+                }),
+                window: window_summary(results, &|r| r.steady.as_ref().map(|s| &s.window)),
+            })
+        }
+        Warmup::Auto => {
+            let (cut, too_short) = mser_cut(results);
+            let batch = results
+                .iter()
+                .find_map(|r| r.steady.as_ref().map(|s| s.batch))
+                .unwrap_or(0);
+            Some(SteadyStateSummary {
+                method: "mser-5",
+                warmup_s: (cut as u64 * batch) as f64 / 1e9,
+                too_short,
+                warning: too_short.then(|| {
+                    "MSER-5 found no end of the warm-up in the first half of the run: the run is too short \
+                     to show the end of its transient; make the test at least twice as long, or set a fixed `warmup:`"
+                        .to_string()
+                }),
+                window: window_summary(results, &|r| {
+                    r.steady.as_ref().and_then(|s| s.candidates.get(cut))
+                }),
+            })
+        }
+    }
 }
 
 /// A threshold's metric inside one window (`{stage:N}` thresholds).

@@ -26,15 +26,24 @@ impl WindowResult {
     }
 }
 
-/// The steady state of one replication: what follows its warm-up.
+/// The steady state of one replication: what follows its warm-up. A fixed warm-up gives
+/// the window after it; `warmup: auto` gives the MSER-5 series and the window after each
+/// candidate cut, and the cut is chosen across replications.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SteadyResult {
-    /// Where the warm-up ended (fixed, or chosen by MSER-5).
+    /// Where the fixed warm-up ends (0 for `auto`).
     pub warmup: Nanos,
-    /// MSER-5 found its minimum at the end of the first half: the run is too short to
-    /// show the end of the transient (always false for a fixed warm-up).
+    /// A fixed warm-up of half the run or more.
     pub too_short: bool,
-    /// MSER-5 had too few observations to choose (the warm-up is then 0).
-    pub undetermined: bool,
+    /// The window after the fixed warm-up.
     pub window: WindowResult,
+    /// `auto`: width of one MSER-5 batch (5 time slices).
+    #[serde(default)]
+    pub batch: Nanos,
+    /// `auto`: per batch, the latency sum (ms) and count of the responses in it.
+    #[serde(default)]
+    pub series: Vec<(f64, u64)>,
+    /// `auto`: the window `[k·batch, end)` for each candidate cut `k` (first half).
+    #[serde(default)]
+    pub candidates: Vec<WindowResult>,
 }

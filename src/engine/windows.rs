@@ -3,14 +3,15 @@
 //! histogram and counters, allocated when the replication starts; a response or an
 //! iteration goes to the segment of its time (O(1), no allocation). At the end, a window
 //! is the merge of its segments. For `warmup: auto` the first half of the test is also cut
-//! at every MSER-5 batch boundary, and the mean latency of each of [`SLICES`] equal time
-//! slices is kept as the series MSER-5 reads.
+//! at every MSER-5 batch boundary (5 of [`SLICES`] equal time slices); the replication
+//! keeps its latency series per batch and the window after every candidate cut, and the
+//! cut is chosen across replications.
 
 use crate::engine::window_result::{SteadyResult, WindowResult};
 use crate::model::experiment::Experiment;
 use crate::model::windows::Warmup;
 use crate::stats::latency::{BucketLatency, TrendStats};
-use crate::stats::mser::{BATCH, mser};
+use crate::stats::mser::BATCH;
 use crate::time::Nanos;
 
 /// Equal time slices of the planned test whose mean latencies form the MSER-5 series
@@ -62,7 +63,20 @@ impl Windows {
             Warmup::None => {}
             Warmup::Fixed(w) => bounds.push(w),
             Warmup::Auto => {
-                slice = end.div_ceil(SLICES as Nanos).max(1);
+                // The series covers the regular load (until the last scenario stops
+                // starting iterations), not the drain after it.
+                let horizon = exp
+                    .scenarios
+                    .iter()
+                    .map(|s| {
+                        s.scenario
+                            .start_time
+                            .saturating_add(s.scenario.regular_duration())
+                    })
+                    .max()
+                    .unwrap_or(end)
+                    .clamp(1, end.max(1));
+                slice = horizon.div_ceil(SLICES as Nanos).max(1);
                 bounds.extend((1..=CANDIDATES).map(|k| k as Nanos * BATCH as Nanos * slice));
             }
         }
@@ -109,10 +123,11 @@ impl Windows {
     /// A response arrived now.
     #[inline]
     pub fn response(&mut self, duration: Nanos, failed: bool) {
-        if self.slice > 0 {
-            let i = ((self.now / self.slice) as usize).min(SLICES - 1);
-            self.slices[i].0 += duration as f64 / 1e6;
-            self.slices[i].1 += 1;
+        if self.slice > 0
+            && let Some(s) = self.slices.get_mut((self.now / self.slice) as usize)
+        {
+            s.0 += duration as f64 / 1e6;
+            s.1 += 1;
         }
         if let Some(s) = self.segment() {
             s.hist.record(duration);
@@ -170,43 +185,60 @@ impl Windows {
             Warmup::Fixed(w) => Some(SteadyResult {
                 warmup: w,
                 too_short: w.saturating_mul(2) >= end,
-                undetermined: false,
                 window: self.window(w, end, end, percentiles),
+                ..SteadyResult::default()
             }),
-            Warmup::Auto => {
-                let (cut, too_short, undetermined) = self.mser_cut(end);
-                Some(SteadyResult {
-                    warmup: cut,
-                    too_short,
-                    undetermined,
-                    window: self.window(cut, end, end, percentiles),
-                })
-            }
+            Warmup::Auto => Some(self.auto(end, percentiles)),
         };
         (of(&self.stages), of(&self.faults), steady)
     }
 
-    /// MSER-5 on the slice series up to `end`: (warm-up end, too short, undetermined).
-    fn mser_cut(&self, end: Nanos) -> (Nanos, bool, bool) {
+    /// `warmup: auto`: the MSER-5 series of this replication (latency sum and count per
+    /// batch of 5 slices) and the window after every candidate cut; the cut itself is
+    /// chosen across replications (`aggregate::windows`).
+    fn auto(&self, end: Nanos, percentiles: &[f64]) -> SteadyResult {
         let used = (end.div_ceil(self.slice) as usize).min(SLICES);
-        // Batch means of 5 slices (mean latency of the responses in them); a batch
-        // without responses carries no observation and is left out of the series.
-        let batches: Vec<(usize, f64)> = self.slices[..used]
+        let series: Vec<(f64, u64)> = self.slices[..used]
             .chunks_exact(BATCH)
-            .enumerate()
-            .filter_map(|(k, c)| {
-                let (sum, n) = c.iter().fold((0.0, 0u64), |a, s| (a.0 + s.0, a.1 + s.1));
-                (n > 0).then(|| (k, sum / n as f64))
-            })
+            .map(|c| c.iter().fold((0.0, 0u64), |a, s| (a.0 + s.0, a.1 + s.1)))
             .collect();
-        let means: Vec<f64> = batches.iter().map(|b| b.1).collect();
-        let Some(t) = mser(&means) else {
-            return (0, false, true);
-        };
-        let first_kept = batches.get(t.batches).map(|b| b.0).unwrap_or(0);
-        let beyond = first_kept > CANDIDATES;
-        let cut = first_kept.min(CANDIDATES) as Nanos * BATCH as Nanos * self.slice;
-        (cut, t.at_edge || beyond, false)
+        let batch = BATCH as Nanos * self.slice;
+        // The windows [k·batch, end) for k = 0..=CANDIDATES, merged from the last back.
+        let mut hist = BucketLatency::new();
+        let (mut requests, mut failures, mut iterations) = (0, 0, 0);
+        let mut candidates = vec![WindowResult::default(); CANDIDATES + 1];
+        let mut next = self.segments.len();
+        for k in (0..=CANDIDATES).rev() {
+            let from = k as Nanos * batch;
+            while next > 0 && self.starts[next - 1] >= from {
+                next -= 1;
+                let seg = &self.segments[next];
+                hist.merge(&seg.hist);
+                requests += seg.requests;
+                failures += seg.failures;
+                iterations += seg.iterations;
+            }
+            candidates[k] = WindowResult {
+                start: from.min(end),
+                end,
+                latency: trend(&hist),
+                quantiles: percentiles
+                    .iter()
+                    .map(|p| hist.quantile_ms(p / 100.0).unwrap_or(f64::NAN))
+                    .collect(),
+                requests,
+                failures,
+                iterations,
+            };
+        }
+        SteadyResult {
+            warmup: 0,
+            too_short: false,
+            window: WindowResult::default(),
+            batch,
+            series,
+            candidates,
+        }
     }
 }
 

@@ -433,6 +433,8 @@ pub fn render_width(s: &Summary, width: usize) -> String {
             p.wrap("    ", &line, "      ");
         }
     }
+    p.text
+        .push_str(&crate::report::console_windows::windows_text(s));
     let a = &s.accounting;
     p.blank();
     p.heading("REQUEST ACCOUNTING (mean per replication)");

@@ -209,6 +209,8 @@ pub struct Threshold {
     pub verdict: String,
     /// P(pass) from the metric's values (absent in older files or when not used).
     pub values: Option<ValuesRule>,
+    /// P(pass) from the pooled counts (proportions only; absent in older files).
+    pub pooled: Option<ValuesRule>,
     pub decided_by: Option<String>,
 }
 
@@ -291,6 +293,10 @@ pub struct RunSummary {
     pub errors: BTreeMap<String, Est>,
     pub accounting: Accounting,
     pub cost: Cost,
+    /// Per stage, per fault window and after the warm-up (absent in older files).
+    pub stages: Vec<crate::report::data_windows::StageData>,
+    pub fault_windows: Vec<crate::report::data_windows::FaultWindowData>,
+    pub steady_state: Option<crate::report::data_windows::SteadyData>,
 }
 
 /// One column of the time series: mean and 5-95% band across replications (NaN where empty).

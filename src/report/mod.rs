@@ -3,7 +3,9 @@
 //! Reports never compute: they format what [`crate::aggregate`] produced.
 
 pub mod console;
+mod console_windows;
 pub mod data;
+pub mod data_windows;
 pub mod describe;
 pub mod document;
 pub mod figures;
