@@ -5,7 +5,6 @@
 pub mod console;
 mod console_windows;
 pub mod data;
-pub mod data_windows;
 pub mod describe;
 pub mod document;
 pub mod figures;

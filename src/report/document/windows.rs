@@ -2,7 +2,7 @@
 //! the steady state after the warm-up (with the warning when a run was too short).
 
 use crate::report::data::RunSummary;
-use crate::report::data_windows::WindowData;
+use crate::report::data::WindowData;
 use crate::report::document::blocks::Block;
 use crate::report::document::cells::{pm, pm_pct};
 use crate::report::figures::fmt_num;
