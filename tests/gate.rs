@@ -95,15 +95,15 @@ fn a_4x_margin_is_decided_with_the_default_8_replications() {
 
 #[test]
 fn undecided_fails_the_gate() {
-    // 5 replications and no more: the error rate (0 in each, at its bound) is left to the
-    // count, and 5 of 5 cannot show 0.9.
+    // 1 replication and no more: no rule can show 0.9 (the count's 1 of 1, no values
+    // rule below 5 replications, no pooled rule below 2).
     let o = capsim(&[
         "check",
         "experiments/mm1.yaml",
         "-n",
-        "5",
+        "1",
         "--max-replications",
-        "5",
+        "1",
     ]);
     assert_eq!(code(&o), 1, "{}", text(&o));
     assert!(text(&o).contains("UNDECIDED"), "{}", text(&o));
@@ -250,10 +250,11 @@ fn junit_and_markdown_reports() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["thresholds"].as_array().unwrap().len(), 2);
     // p(95) ~60 ms against 80: the values decide what 10 of 10 could not; the error
-    // rate (0 everywhere, at its bound) is left to the count and stays undecided.
+    // rate (0 everywhere, at its bound) is decided by the pooled counts.
     assert_eq!(v["thresholds"][0]["verdict"], "pass");
     assert_eq!(v["thresholds"][0]["decided_by"], "values");
-    assert_eq!(v["thresholds"][1]["verdict"], "undecided");
+    assert_eq!(v["thresholds"][1]["verdict"], "pass");
+    assert_eq!(v["thresholds"][1]["decided_by"], "pooled");
     assert!(
         v["thresholds"][1]["values_not_used"]
             .as_str()
