@@ -9,6 +9,7 @@ pub mod observe;
 pub mod series;
 pub mod summary;
 pub mod thresholds;
+pub mod windows;
 
 pub use distribution::{DistributionRow, latency_distribution};
 pub use estimate::{CounterEstimate, GaugeEstimate, RateEstimate, TrendEstimate};

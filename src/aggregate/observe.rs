@@ -30,6 +30,13 @@ fn of_trend(
 
 /// The metric's value in one replication (NaN when undefined, e.g. no requests).
 pub fn observe(threshold: &Threshold, r: &ReplicationResult, percentiles: &[f64]) -> f64 {
+    if let Some(k) = threshold.stage {
+        return r
+            .stages
+            .get(k)
+            .map(|w| crate::aggregate::windows::observe_window(threshold, w, percentiles))
+            .unwrap_or(f64::NAN);
+    }
     let secs = r.duration as f64 / 1e9;
     let ratio = |a: u64, b: u64| {
         if b == 0 {
@@ -59,7 +66,7 @@ pub fn observe(threshold: &Threshold, r: &ReplicationResult, percentiles: &[f64]
             }
             m if m.always_zero() => zero_trend(s.count),
             Metric::HttpReqFailed => ratio(s.bad, s.count),
-            Metric::Checks => ratio(s.count - s.bad, s.count),
+            Metric::Checks => ratio(s.count.saturating_sub(s.bad), s.count),
             Metric::HttpReqs | Metric::Iterations | Metric::DroppedIterations => {
                 count_or_rate(s.count)
             }
@@ -91,6 +98,36 @@ pub fn observe(threshold: &Threshold, r: &ReplicationResult, percentiles: &[f64]
 /// every aggregation when there are samples.
 fn zero_trend(samples: u64) -> f64 {
     if samples == 0 { f64::NAN } else { 0.0 }
+}
+
+/// The (count, trials) behind a threshold on a proportion in one replication: failed
+/// requests of all requests for http_req_failed, passed checks of all checks for checks;
+/// `None` for other metrics.
+pub fn proportion_counts(threshold: &Threshold, r: &ReplicationResult) -> Option<(u64, u64)> {
+    match threshold.metric {
+        Metric::HttpReqFailed => Some(match (threshold.stage, threshold.sub) {
+            (Some(k), _) => r
+                .stages
+                .get(k)
+                .map(|w| (w.failures, w.requests))
+                .unwrap_or((0, 0)),
+            (None, Some(k)) => r.submetrics.get(k).map(|s| (s.bad, s.count)).unwrap_or((0, 0)),
+            (None, None) => (r.failures, r.requests),
+        }),
+        Metric::Checks => {
+            if let Some(k) = threshold.sub {
+                return Some(
+                    r.submetrics
+                        .get(k)
+                        .map(|s| (s.count.saturating_sub(s.bad), s.count))
+                        .unwrap_or((0, 0)),
+                );
+            }
+            let (p, f) = r.checks.iter().fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
+            Some((p, p + f))
+        }
+        _ => None,
+    }
 }
 
 /// The set the threshold's metric lies in: a fraction for error and check rates, at or

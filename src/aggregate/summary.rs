@@ -6,6 +6,7 @@ use crate::aggregate::estimate::{
 };
 use crate::aggregate::faults::{FaultSummary, faults};
 use crate::aggregate::thresholds::{DEFAULT_PASS_LEVEL, ThresholdSummary, thresholds};
+use crate::aggregate::windows::{self, FaultWindowSummary, StageSummary, SteadyStateSummary};
 use crate::engine::result::ReplicationResult;
 use crate::model::experiment::Experiment;
 use crate::stats::interval::{Domain, Estimate};
@@ -150,6 +151,14 @@ pub struct Summary {
     pub cost: CostSummary,
     /// Events processed per replication (a measure of the work, not of wall time).
     pub events: Estimate,
+    /// Each stage of each scenario's profile (a capsim extension; stages count from 0).
+    pub stages: Vec<StageSummary>,
+    /// Each fault's window, from the fault to its end (or the test end).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fault_windows: Vec<FaultWindowSummary>,
+    /// The test after its warm-up (`warmup:`); the sections above cover the whole test.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steady_state: Option<SteadyStateSummary>,
 }
 pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
     let model = &exp.model;
@@ -379,5 +388,8 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
             }),
         },
         events: est(results, Domain::NonNegative, |r| r.events as f64),
+        stages: windows::stages(exp, results),
+        fault_windows: windows::fault_windows(exp, results),
+        steady_state: windows::steady_state(exp, results),
     }
 }

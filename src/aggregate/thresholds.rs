@@ -1,13 +1,17 @@
 //! Thresholds across replications: each threshold's observed value and its probability of
 //! passing in one run by two rules (the count of replications that passed, with a Wilson
 //! interval; and the metric's values under a normal model, see `stats::predictive`), the
-//! verdict of each rule against the required level, and which rule decided.
+//! verdict of each rule against the required level, and which rule decided. Thresholds on
+//! a proportion (http_req_failed, checks) also get P(pass) from the counts pooled over
+//! the replications (`stats::pooled`), which decides a zero-error run with few
+//! replications.
 
-use crate::aggregate::observe::{domain, observe};
+use crate::aggregate::observe::{domain, observe, proportion_counts};
 use crate::engine::result::ReplicationResult;
 use crate::model::experiment::Experiment;
 use crate::model::threshold::{Operator, Threshold};
 use crate::stats::interval::{Estimate, estimate_in, wilson_interval};
+use crate::stats::pooled::pooled_pass;
 use crate::stats::predictive::{Side, not_normal_reason, values_pass};
 use serde::Serialize;
 
@@ -47,6 +51,9 @@ pub enum DecidedBy {
     Values,
     /// The count decided; the values rule was undecided or not used.
     Count,
+    /// The pooled counts decided (a proportion's threshold); the count and the values
+    /// were undecided or not used.
+    Pooled,
     /// Neither rule decided.
     Neither,
     /// The rules decided opposite ways: no verdict is given.
@@ -59,6 +66,19 @@ pub struct ValuesRule {
     /// Predictive probability that one more replication passes.
     pub pass_probability: f64,
     /// Interval on the probability that a replication passes (noncentral t).
+    pub ci: [f64; 2],
+    pub verdict: Verdict,
+}
+
+/// P(pass) from the pooled counts (see `stats::pooled`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PooledRule {
+    /// Pooled proportion over all replications, with its Clopper-Pearson interval.
+    pub rate: f64,
+    pub rate_ci: [f64; 2],
+    /// Between-replication dispersion (1 = independent requests).
+    pub dispersion: f64,
+    pub pass_probability: f64,
     pub ci: [f64; 2],
     pub verdict: Verdict,
 }
@@ -82,6 +102,10 @@ pub struct ThresholdSummary {
     /// Why the values rule was not used (`null` when it was).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values_not_used: Option<String>,
+    /// Pooled-counts rule (http_req_failed and checks): P(pass) from the errors and
+    /// requests of all replications together, quasi-binomial (absent for other metrics).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooled: Option<PooledRule>,
     pub required: f64,
     pub verdict: Verdict,
     pub decided_by: DecidedBy,
@@ -130,6 +154,18 @@ fn side(t: &Threshold) -> Option<Side> {
 /// Judges one threshold from its metric's values (one per replication) at `required`,
 /// with intervals at `confidence`.
 pub fn judge(t: &Threshold, values: &[f64], required: f64, confidence: f64) -> ThresholdSummary {
+    judge_with_counts(t, values, None, required, confidence)
+}
+
+/// [`judge`] with, for a threshold on a proportion, each replication's (count, trials)
+/// for the pooled rule.
+pub fn judge_with_counts(
+    t: &Threshold,
+    values: &[f64],
+    counts: Option<&[(u64, u64)]>,
+    required: f64,
+    confidence: f64,
+) -> ThresholdSummary {
     let passes = values.iter().filter(|&&v| t.passes(v)).count();
     let n = values.len();
     let wilson = {
@@ -158,7 +194,25 @@ pub fn judge(t: &Threshold, values: &[f64], required: f64, confidence: f64) -> T
             },
         },
     };
-    let (verdict, decided_by) = combine(count_verdict, values_rule.as_ref().map(|v| v.verdict));
+    let pooled = match (side(t), counts) {
+        (Some(side), Some(c)) => {
+            let inclusive = matches!(t.operator, Operator::Le | Operator::Ge);
+            pooled_pass(c, side, t.value, inclusive, confidence).map(|p| PooledRule {
+                rate: p.rate,
+                rate_ci: p.rate_ci,
+                dispersion: p.dispersion,
+                pass_probability: p.pass.pass_probability,
+                ci: p.pass.ci,
+                verdict: Verdict::of(p.pass.ci, required),
+            })
+        }
+        _ => None,
+    };
+    let (verdict, decided_by) = combine_all(
+        count_verdict,
+        values_rule.as_ref().map(|v| v.verdict),
+        pooled.as_ref().map(|p| p.verdict),
+    );
     ThresholdSummary {
         metric: t.key.clone(),
         threshold: t.expression.clone(),
@@ -174,6 +228,7 @@ pub fn judge(t: &Threshold, values: &[f64], required: f64, confidence: f64) -> T
         count_verdict,
         values: values_rule,
         values_not_used,
+        pooled,
         required,
         verdict,
         decided_by,
@@ -192,6 +247,48 @@ pub fn combine(count: Verdict, values: Option<Verdict>) -> (Verdict, DecidedBy) 
         (c, Some(v)) if c == v => (c, DecidedBy::Both),
         _ => (U, DecidedBy::Disagree),
     }
+}
+
+/// [`combine`] with the pooled rule: the values and the pooled counts form one model
+/// rule (whichever decides; opposite decisions give no verdict), then the count checks it.
+pub fn combine_all(
+    count: Verdict,
+    values: Option<Verdict>,
+    pooled: Option<Verdict>,
+) -> (Verdict, DecidedBy) {
+    use Verdict::Inconclusive as U;
+    let decided = |v: Option<Verdict>| v.filter(|&v| v != U);
+    match (decided(values), decided(pooled)) {
+        (Some(a), Some(b)) if a != b => (U, DecidedBy::Disagree),
+        (None, Some(b)) => match combine(count, Some(b)) {
+            (v, DecidedBy::Values) => (v, DecidedBy::Pooled),
+            other => other,
+        },
+        _ => combine(count, values.or(pooled)),
+    }
+}
+
+/// Every replication's (count, trials) of a threshold on a proportion (`None` otherwise).
+pub fn counts_of(t: &Threshold, results: &[ReplicationResult]) -> Option<Vec<(u64, u64)>> {
+    results.iter().map(|r| proportion_counts(t, r)).collect()
+}
+
+/// Judges a threshold on the replications' results (values, and counts where pooled).
+pub fn judge_results(
+    exp: &Experiment,
+    t: &Threshold,
+    results: &[ReplicationResult],
+    required: f64,
+    confidence: f64,
+) -> ThresholdSummary {
+    let counts = counts_of(t, results);
+    judge_with_counts(
+        t,
+        &values_of(exp, t, results),
+        counts.as_deref(),
+        required,
+        confidence,
+    )
 }
 
 /// The threshold's metric in every replication, in replication order.
@@ -213,7 +310,7 @@ pub fn thresholds(
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let mut s = judge(t, &values_of(exp, t, results), required, 0.95);
+            let mut s = judge_results(exp, t, results, required, 0.95);
             if t.abort_on_fail {
                 s.aborted = Some(abort_summary(i, results));
             }
@@ -253,6 +350,65 @@ mod tests {
             &[],
         )
         .unwrap()
+    }
+
+    #[test]
+    fn the_pooled_rule_joins_the_values_rule() {
+        assert_eq!(combine_all(U, None, Some(Pass)), (Pass, DecidedBy::Pooled));
+        assert_eq!(
+            combine_all(U, Some(U), Some(Fail)),
+            (Fail, DecidedBy::Pooled)
+        );
+        assert_eq!(
+            combine_all(U, Some(Pass), Some(U)),
+            (Pass, DecidedBy::Values)
+        );
+        assert_eq!(
+            combine_all(U, Some(Pass), Some(Fail)),
+            (U, DecidedBy::Disagree)
+        );
+        assert_eq!(
+            combine_all(Fail, None, Some(Pass)),
+            (U, DecidedBy::Disagree)
+        );
+        assert_eq!(
+            combine_all(Pass, Some(Pass), Some(Pass)),
+            (Pass, DecidedBy::Both)
+        );
+        assert_eq!(combine_all(U, None, None), (U, DecidedBy::Neither));
+    }
+
+    fn failed_below(bound: f64) -> Threshold {
+        crate::model::threshold::parse_threshold("http_req_failed", &format!("rate<{bound}"), &[])
+            .unwrap()
+    }
+
+    #[test]
+    fn zero_errors_pass_with_8_replications_and_the_boundary_stays_undecided() {
+        // 8 replications of ~10,000 requests with no error: the count alone (8 of 8)
+        // cannot show 0.9, the values give no spread, the pooled counts decide.
+        let counts: Vec<(u64, u64)> = (0..8).map(|i| (0, 9_900 + 30 * i)).collect();
+        let values: Vec<f64> = counts.iter().map(|c| c.0 as f64 / c.1 as f64).collect();
+        let j = judge_with_counts(&failed_below(0.01), &values, Some(&counts), 0.9, 0.95);
+        assert_eq!(j.count_verdict, U);
+        assert!(j.values.is_none());
+        assert_eq!(
+            (j.verdict, j.decided_by),
+            (Pass, DecidedBy::Pooled),
+            "{j:?}"
+        );
+        // At the boundary: ~0.87 % errors with binomial spread (sd ~9 errors per run),
+        // where a run of 10,000 stays under 1 % with probability ~0.9; every run
+        // passes, yet nothing decides.
+        let counts = [78, 95, 87, 80, 99, 86, 74, 92].map(|x| (x, 10_000));
+        let values: Vec<f64> = counts.iter().map(|c| c.0 as f64 / c.1 as f64).collect();
+        let j = judge_with_counts(&failed_below(0.01), &values, Some(&counts), 0.9, 0.95);
+        assert_eq!(j.passes, 8);
+        assert_eq!(j.verdict, U, "{j:?}");
+        // Far above the bound: fail.
+        let counts = [(300, 10_000); 8];
+        let j = judge_with_counts(&failed_below(0.01), &[0.03; 8], Some(&counts), 0.9, 0.95);
+        assert_eq!(j.verdict, Fail, "{j:?}");
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub mod station;
 pub mod submetrics;
 mod task;
 mod vus;
+pub mod window_result;
+mod windows;
 
 pub use budget::{Budget, RunError};
 pub use outcome::Cause;

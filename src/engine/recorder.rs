@@ -6,6 +6,7 @@ use crate::engine::result::{
     Accounting, BucketRow, CostBreakdown, DatabaseResult, EndpointResult, ReplicationResult,
     ScaleRecord, StationResult, distribution_percentiles,
 };
+use crate::engine::windows::Windows;
 use crate::stats::latency::{BucketLatency, LatencyHistogram};
 use crate::time::{Nanos, nanos_to_millis};
 
@@ -160,6 +161,8 @@ pub struct Recorder {
     pub decisions: Vec<ScaleRecord>,
     /// The thresholds' sub-metrics (set by the loop from the experiment).
     pub subs: crate::engine::submetrics::Submetrics,
+    /// Stages, fault windows and the steady state (set up by the simulation).
+    pub windows: Windows,
 }
 
 impl Recorder {
@@ -237,6 +240,7 @@ impl Recorder {
             accounting: Accounting::default(),
             decisions: Vec::new(),
             subs: Default::default(),
+            windows: Windows::default(),
         }
     }
 
@@ -269,6 +273,7 @@ impl Recorder {
         self.bucket_latency.record(duration);
         self.requests += 1;
         self.bucket_requests += 1;
+        self.windows.response(duration, error.is_some());
         let e = &mut self.endpoints[endpoint];
         e.hist.record(duration);
         e.requests += 1;
@@ -290,6 +295,7 @@ impl Recorder {
     /// Closes every bucket that ends at or before `now`.
     #[inline]
     pub fn advance_to(&mut self, now: Nanos) {
+        self.windows.advance_to(now);
         while now >= self.bucket_end && self.buckets.len() < self.n_buckets {
             self.close_bucket(self.bucket_end);
         }
@@ -452,6 +458,7 @@ impl Recorder {
         self.accounting.in_flight_at_end = in_request;
         let stations = self.station_results(end, in_flight);
         let databases = self.database_results(end);
+        let (stages, fault_windows, steady) = self.windows.results(end, percentiles);
         ReplicationResult {
             index,
             duration: end,
@@ -477,6 +484,9 @@ impl Recorder {
             submetrics: self.subs.results(percentiles),
             aborted_at: None,
             aborted_by: None,
+            stages,
+            fault_windows,
+            steady,
         }
     }
 

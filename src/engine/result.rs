@@ -3,6 +3,7 @@
 //! Small and self-contained (no histograms), so thousands of replications fit in memory.
 
 use crate::engine::outcome::CauseCounts;
+pub use crate::engine::window_result::{SteadyResult, WindowResult};
 use crate::stats::latency::TrendStats;
 use crate::time::Nanos;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,15 @@ pub struct ReplicationResult {
     /// The threshold (index in the experiment's) that aborted it.
     #[serde(default)]
     pub aborted_by: Option<usize>,
+    /// Each stage of each scenario's profile, in `Experiment::stages` order.
+    #[serde(default)]
+    pub stages: Vec<WindowResult>,
+    /// Each fault's window (from `at` to its end, or to the test end), in fault order.
+    #[serde(default)]
+    pub fault_windows: Vec<WindowResult>,
+    /// After the warm-up (`None` without `warmup:`).
+    #[serde(default)]
+    pub steady: Option<SteadyResult>,
 }
 
 /// One sub-metric of one replication: its samples' durations (trends), count and failed ones.

@@ -5,7 +5,7 @@
 //! opposite. An *undecided* threshold fails the gate: CI must not merge on a coin toss.
 //! `sequential` adds replications while one is undecided.
 
-use crate::aggregate::thresholds::{DecidedBy, ValuesRule, Verdict, judge, values_of};
+use crate::aggregate::thresholds::{DecidedBy, PooledRule, ValuesRule, Verdict, judge_results};
 use crate::engine::result::ReplicationResult;
 use crate::gate::metrics::fmt_num;
 use crate::model::experiment::Experiment;
@@ -65,6 +65,9 @@ pub struct GateRow {
     pub values: Option<ValuesRule>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values_not_used: Option<String>,
+    /// P(pass) from the pooled counts (http_req_failed and checks only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooled: Option<PooledRule>,
     pub decided_by: DecidedBy,
     pub verdict: GateVerdict,
     /// Why, in one sentence.
@@ -102,7 +105,7 @@ pub fn evaluate(
         .thresholds
         .iter()
         .map(|t| {
-            let j = judge(t, &values_of(exp, t, results), opts.level, opts.confidence);
+            let j = judge_results(exp, t, results, opts.level, opts.confidence);
             let (passes, n) = (j.passes, j.replications);
             let [lo, hi] = j.pass_probability_ci95;
             let conf = format!("{:.0}%", opts.confidence * 100.0);
@@ -116,6 +119,13 @@ pub fn evaluate(
                 ),
                 (None, Some(why)) => format!("values rule not used: {why}"),
                 (None, None) => "values rule not used".into(),
+            };
+            let values = match &j.pooled {
+                Some(p) => format!(
+                    "{values}; from the pooled counts P(pass) = {:.3} [{:.3}, {:.3}]",
+                    p.pass_probability, p.ci[0], p.ci[1]
+                ),
+                None => values,
             };
             let level = opts.level;
             let verdict = match j.verdict {
@@ -151,6 +161,7 @@ pub fn evaluate(
                 pass_probability_ci: j.pass_probability_ci95,
                 values: j.values,
                 values_not_used: j.values_not_used,
+                pooled: j.pooled,
                 decided_by: j.decided_by,
                 verdict,
                 reason,
@@ -178,6 +189,7 @@ fn by_words(by: DecidedBy) -> &'static str {
         DecidedBy::Both => "both the count and the values",
         DecidedBy::Values => "the values (normal model)",
         DecidedBy::Count => "the count of passing replications",
+        DecidedBy::Pooled => "the pooled counts (quasi-binomial)",
         DecidedBy::Neither | DecidedBy::Disagree => "neither rule",
     }
 }
@@ -194,6 +206,7 @@ fn by_word(by: DecidedBy) -> &'static str {
         DecidedBy::Both => "both",
         DecidedBy::Values => "values",
         DecidedBy::Count => "count",
+        DecidedBy::Pooled => "pooled",
         DecidedBy::Neither => "-",
         DecidedBy::Disagree => "disagree",
     }

@@ -9,7 +9,7 @@ use crate::engine::result::ReplicationResult;
 use crate::gate::Runner;
 use crate::gate::metrics::{fmt_num, fmt_signed, key_metrics};
 use crate::model::experiment::Experiment;
-use crate::stats::interval::{Estimate, estimate, paired_difference};
+use crate::stats::interval::{Estimate, estimate_in, paired_difference};
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -132,8 +132,8 @@ pub fn compare(
             Some(DiffRow {
                 metric: da.name.clone(),
                 unit: da.unit.to_string(),
-                a: estimate(&va),
-                b: estimate(&vb),
+                a: estimate_in(&va, da.domain()),
+                b: estimate_in(&vb, db.domain()),
                 paired: paired_difference(&vb, &va),
                 unpaired_ci95: welch_interval(&va, &vb),
             })

@@ -3,6 +3,7 @@
 
 use crate::engine::result::ReplicationResult;
 use crate::model::experiment::Experiment;
+use crate::stats::interval::{Domain, Estimate, estimate_in};
 
 type Getter = Box<dyn Fn(&ReplicationResult) -> f64 + Send + Sync>;
 
@@ -28,6 +29,21 @@ impl MetricDef {
     /// The metric in each replication (NaN where undefined).
     pub fn values(&self, results: &[ReplicationResult]) -> Vec<f64> {
         results.iter().map(|r| (self.get)(r)).collect()
+    }
+
+    /// Where the metric lives: the error rate in [0, 1], every other key metric (times,
+    /// rates, counts, money, replicas) at or above 0.
+    pub fn domain(&self) -> Domain {
+        if self.name == "http_req_failed.rate" {
+            Domain::Proportion
+        } else {
+            Domain::NonNegative
+        }
+    }
+
+    /// The mean across replications with its 95% interval, kept inside the domain.
+    pub fn estimate(&self, results: &[ReplicationResult]) -> Estimate {
+        estimate_in(&self.values(results), self.domain())
     }
 }
 

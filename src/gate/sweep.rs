@@ -11,7 +11,7 @@ use crate::gate::metrics::{fmt_num, key_metrics};
 use crate::model::experiment::Experiment;
 use crate::model::load::{load_experiment_spec_with, load_experiment_with};
 use crate::spec::overrides::{Overrides, parse_override};
-use crate::stats::interval::{estimate, wilson_interval};
+use crate::stats::interval::wilson_interval;
 use anyhow::{Context, anyhow, ensure};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -159,7 +159,7 @@ pub fn row(index: usize, exp: &Experiment, results: &[ReplicationResult]) -> Row
     let mut cells = vec![n.to_string()];
     let mut cost = f64::NAN;
     for d in key_metrics(exp) {
-        let e = estimate(&d.values(results));
+        let e = d.estimate(results);
         if d.name == "cost.total_usd" {
             cost = e.mean;
         }

@@ -48,6 +48,10 @@ pub struct Experiment {
     pub distributions: Vec<Distribution>,
     /// What a k6 script does that the prediction leaves out, and warnings about it.
     pub notes: Vec<String>,
+    /// The start left out of the steady-state section.
+    pub warmup: crate::model::windows::Warmup,
+    /// Every stage of every scenario's profile, scenario by scenario.
+    pub stages: Vec<crate::model::windows::StageWindow>,
 }
 
 /// A k6 script's part of an experiment, built by `model/sampled.rs`: its options,
@@ -312,6 +316,8 @@ pub fn build_experiment(
         faults: Vec::new(),
         distributions,
         notes,
+        warmup: crate::model::windows::Warmup::None,
+        stages: Vec::new(),
     };
     let n = exp.end_time().div_ceil(bucket);
     if n > MAX_BUCKETS {
@@ -324,7 +330,11 @@ pub fn build_experiment(
         ));
     }
     let faults = crate::model::fault::build_faults(&spec.faults, &exp.model, exp.end_time())?;
+    let plain: Vec<_> = exp.scenarios.iter().map(|p| p.scenario.clone()).collect();
+    crate::model::windows::check_stage_thresholds(&exp.thresholds, &plain)?;
     let mut exp = exp;
+    exp.stages = crate::model::windows::stage_windows(&plain);
+    exp.warmup = crate::model::windows::build_warmup(spec.warmup.as_deref(), exp.end_time())?;
     exp.faults = faults;
     Ok(exp)
 }

@@ -10,6 +10,7 @@ pub mod program;
 pub mod sampled;
 pub mod threshold;
 pub mod threshold_filter;
+pub mod windows;
 
 pub use distribution::Distribution;
 pub use program::{Instr, Program};

@@ -208,6 +208,9 @@ pub struct Threshold {
     /// the experiment's `submetrics`; `None` for a whole metric
     /// the replication keeps anyway.
     pub sub: Option<usize>,
+    /// Stage of the profile for `{stage:N}` (a capsim extension; 0-based, in the order
+    /// of `stages:`), checked against the scenario by `model::windows`.
+    pub stage: Option<usize>,
     pub aggregation: Aggregation,
     pub operator: Operator,
     pub value: f64,
@@ -319,7 +322,7 @@ pub fn parse_threshold_in(
     expression: &str,
     cx: &ThresholdContext,
 ) -> Result<Threshold, String> {
-    let (name, tags) = parse_key(key)?;
+    let (name, mut tags) = parse_key(key)?;
     let metric = match Metric::NAMES.iter().find(|(n, _)| *n == name) {
         Some((_, m)) => *m,
         None => {
@@ -333,6 +336,18 @@ pub fn parse_threshold_in(
             ));
         }
     };
+    // `{stage:N}` is capsim's own key, read beside k6's tags (the last one wins, as for
+    // a repeated tag in k6) and never combined with them.
+    let mut stage = None;
+    if let Some(i) = tags.iter().rposition(|(t, _)| t == "stage") {
+        stage = Some(parse_stage(key, &tags[i].1, metric)?);
+        tags.retain(|(t, _)| t != "stage");
+        if !tags.is_empty() {
+            return Err(format!(
+                "`{key}`: a stage filter cannot be combined with other tag filters; keep one"
+            ));
+        }
+    }
     let (carried, carried_text) = metric.tags();
     let filter =
         resolve(name, &tags, carried, carried_text, cx).map_err(|m| format!("`{key}`: {m}"))?;
@@ -349,6 +364,7 @@ pub fn parse_threshold_in(
         metric,
         filter,
         sub: None,
+        stage,
         aggregation,
         operator,
         value,
@@ -379,6 +395,21 @@ pub fn assign_submetrics(thresholds: &mut [Threshold]) -> Vec<SubmetricPlan> {
         });
     }
     plans
+}
+
+/// `{stage:N}`: a stage index (0-based) on a metric that per-stage results carry.
+fn parse_stage(key: &str, value: &str, metric: Metric) -> Result<usize, String> {
+    if !matches!(
+        metric,
+        Metric::HttpReqDuration | Metric::HttpReqFailed | Metric::HttpReqs | Metric::Iterations
+    ) {
+        return Err(format!(
+            "`{key}`: `stage` filters http_req_duration, http_req_failed, http_reqs and iterations only"
+        ));
+    }
+    value.parse().map_err(|_| {
+        format!("`{key}`: `stage:{value}` needs a stage number counted from 0, e.g. `{{stage:0}}`")
+    })
 }
 
 /// Every percentile the thresholds ask for (0..=100), sorted and deduplicated.
@@ -497,6 +528,25 @@ mod tests {
         assert_eq!(plans.len(), 3);
         assert_eq!(plans[0].family, Family::Http);
         assert_eq!(plans[2].filter.scenario, Some(0));
+    }
+
+    #[test]
+    fn sub_metrics_by_stage() {
+        let t = parse_threshold("http_req_duration{stage:2}", "p(95)<300", &eps()).unwrap();
+        assert_eq!((t.stage, t.filter.is_empty()), (Some(2), true));
+        let t = parse_threshold("http_req_failed{stage:0}", "rate<0.01", &eps()).unwrap();
+        assert_eq!(t.stage, Some(0));
+        assert!(parse_threshold("http_req_duration{stage:x}", "avg<1", &eps()).is_err());
+        assert!(parse_threshold("http_req_duration{stage:-1}", "avg<1", &eps()).is_err());
+        assert!(parse_threshold("vus{stage:1}", "value<1", &eps()).is_err());
+        assert!(
+            parse_threshold(
+                "http_req_duration{stage:1,endpoint:GET /a}",
+                "avg<1",
+                &eps()
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -422,7 +422,7 @@ pub fn calibrate(
     let mut achieved = Vec::new();
     for t in targets {
         let d = find(&defs, &t.metric).map_err(|e| anyhow!("--target: {e}"))?;
-        achieved.push(estimate(&d.values(&results)));
+        achieved.push(d.estimate(&results));
     }
     let within = achieved
         .iter()

@@ -446,6 +446,8 @@ pub fn render_width(s: &Summary, width: usize) -> String {
             p.wrap("    ", &line, "      ");
         }
     }
+    p.text
+        .push_str(&crate::report::console_windows::windows_text(s));
     let a = &s.accounting;
     p.blank();
     p.heading("REQUEST ACCOUNTING (mean per replication)");
@@ -472,6 +474,7 @@ fn by_name(by: DecidedBy) -> &'static str {
         DecidedBy::Both => "count and values",
         DecidedBy::Values => "values",
         DecidedBy::Count => "count",
+        DecidedBy::Pooled => "pooled counts",
         DecidedBy::Neither | DecidedBy::Disagree => "neither",
     }
 }

@@ -209,6 +209,8 @@ pub struct Threshold {
     pub verdict: String,
     /// P(pass) from the metric's values (absent in older files or when not used).
     pub values: Option<ValuesRule>,
+    /// P(pass) from the pooled counts (proportions only; absent in older files).
+    pub pooled: Option<ValuesRule>,
     pub decided_by: Option<String>,
 }
 
@@ -291,6 +293,52 @@ pub struct RunSummary {
     pub errors: BTreeMap<String, Est>,
     pub accounting: Accounting,
     pub cost: Cost,
+    /// Per stage, per fault window and after the warm-up (absent in older files).
+    pub stages: Vec<StageData>,
+    pub fault_windows: Vec<FaultWindowData>,
+    pub steady_state: Option<SteadyData>,
+}
+
+// The per-window sections (stages, fault windows, steady state after the warm-up).
+/// k6's HTTP and iteration metrics inside one window.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WindowData {
+    pub start_s: f64,
+    pub end_s: f64,
+    pub http_req_duration: Trend,
+    pub http_req_failed: Rate,
+    pub http_reqs: Counter,
+    pub iterations: Counter,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct StageData {
+    pub scenario: String,
+    pub stage: usize,
+    pub target: Option<u64>,
+    #[serde(flatten)]
+    pub window: WindowData,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FaultWindowData {
+    pub fault: String,
+    #[serde(flatten)]
+    pub window: WindowData,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SteadyData {
+    pub method: String,
+    pub warmup_s: Option<f64>,
+    pub too_short: bool,
+    pub warning: Option<String>,
+    #[serde(flatten)]
+    pub window: WindowData,
 }
 
 /// One column of the time series: mean and 5-95% band across replications (NaN where empty).

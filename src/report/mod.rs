@@ -3,6 +3,7 @@
 //! Reports never compute: they format what [`crate::aggregate`] produced.
 
 pub mod console;
+mod console_windows;
 pub mod data;
 pub mod describe;
 pub mod document;

@@ -48,6 +48,9 @@ pub struct ExperimentSpec {
     pub seed: Option<u64>,
     /// Width of a time-series bucket (default 10s).
     pub bucket: Option<Duration>,
+    /// Start of the test left out of the steady-state section: a duration (`2m`) or
+    /// `auto` (MSER-5). The whole-test view always includes it, as k6 does.
+    pub warmup: Option<String>,
     /// k6 thresholds: metric (optionally with `{tag:value}` filters) -> expressions, each a
     /// string or `{threshold, abortOnFail, delayAbortEval}` as in k6.
     #[serde(default)]

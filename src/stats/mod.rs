@@ -4,11 +4,14 @@
 //! latency histograms (HDR), [`gauge`] time-weighted and online moments, and
 //! [`interval`] the statistics across replications (Student-t intervals, k6
 //! quantiles, Wilson intervals, paired differences, domains), and [`predictive`] P(pass)
-//! from a metric's values under a normal model.
+//! from a metric's values under a normal model, [`mser`] the MSER-5 warm-up rule and
+//! [`pooled`] P(pass) of an error-rate threshold from the pooled counts.
 
 pub mod gauge;
 pub mod interval;
 pub mod latency;
+pub mod mser;
+pub mod pooled;
 pub mod predictive;
 
 pub use gauge::{TimeWeighted, Welford};

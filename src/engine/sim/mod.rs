@@ -89,6 +89,7 @@ impl<'a> Simulation<'a> {
             model,
         );
         rec.subs = crate::engine::submetrics::Submetrics::new(exp);
+        rec.windows = crate::engine::windows::Windows::new(exp);
         let mut queue = EventQueue::with_capacity(1024, lanes::count(model));
         // The first events, in this order: scenarios, HPAs, AWS, balancer checks, faults.
         let vus = VuPool::new(exp, &mut queue, &mut rec);

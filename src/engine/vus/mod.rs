@@ -482,6 +482,7 @@ impl VuPool {
 
     fn iteration_complete(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
         cx.rec.iterations += 1;
+        cx.rec.windows.iteration();
         let v = &mut self.vus[vu as usize];
         cx.rec
             .subs

@@ -4,7 +4,7 @@
 use crate::planning::Ran;
 use crate::planning::plan::{CriterionSpec, PlanSpec};
 use crate::planning::verdicts::probability::{Probability, find, num, probability};
-use crate::stats::interval::{Estimate, estimate};
+use crate::stats::interval::{Domain, Estimate, estimate_in};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,7 +72,7 @@ pub(crate) fn criteria(
                 experiment: name.clone(),
                 metric: c.metric.clone(),
                 condition,
-                value: estimate(&values),
+                value: estimate_in(&values, Domain::NonNegative),
                 undefined: values.iter().filter(|v| v.is_nan()).count(),
                 probability: probability(&held, plan.level),
             });

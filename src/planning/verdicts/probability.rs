@@ -3,7 +3,7 @@
 
 use crate::planning::Ran;
 use crate::planning::measures::Measures;
-use crate::stats::interval::{Estimate, estimate, wilson_interval};
+use crate::stats::interval::{Domain, Estimate, estimate_in, wilson_interval};
 use serde::Serialize;
 
 /// How often a condition held across replications, and what that says.
@@ -45,7 +45,8 @@ pub(crate) fn find<'a>(runs: &'a [Ran], name: &str) -> Option<&'a Ran> {
 }
 
 pub(crate) fn est(run: &Ran, f: impl Fn(&Measures) -> f64) -> Estimate {
-    estimate(&run.values(f))
+    // Every measure (rates, times, counts, money) is at or above 0.
+    estimate_in(&run.values(f), Domain::NonNegative)
 }
 
 /// A number without needless decimals.

@@ -5,7 +5,12 @@ use crate::planning::Ran;
 use crate::planning::measures::scaled_stations;
 use crate::planning::plan::{Expected, PlanSpec, RowSpec, ScalingExpected, SpikeExpected};
 use crate::planning::verdicts::probability::{Probability, est, find, probability};
-use crate::stats::interval::{Estimate, estimate};
+use crate::stats::interval::{Domain, Estimate, estimate, estimate_in};
+
+/// Replica counts are at or above 0.
+fn estimate_nn(v: &[f64]) -> Estimate {
+    estimate_in(v, Domain::NonNegative)
+}
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -158,13 +163,13 @@ pub(crate) fn scaling_report(plan: &PlanSpec, runs: &[Ran]) -> Option<ScalingRep
             .iter()
             .map(|&i| ServiceScaling {
                 service: run.exp.model.stations[i].name.clone(),
-                max_replicas: estimate(
+                max_replicas: estimate_nn(
                     &run.results
                         .iter()
                         .map(|r| r.stations[i].replicas_max)
                         .collect::<Vec<_>>(),
                 ),
-                pre_spike_replicas: estimate(
+                pre_spike_replicas: estimate_nn(
                     &run.results
                         .iter()
                         .map(|r| {

@@ -205,6 +205,8 @@ pub(super) fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptio
         out.extend(fig("thresholds"));
     }
 
+    out.extend(super::windows::window_blocks(s));
+
     // Response time.
     out.push(Block::H2("Response time".into()));
     out.extend(fig("latency"));
@@ -444,11 +446,18 @@ pub(super) fn footer(data: &RunData) -> String {
 
 /// The values rule's P(pass) and interval, or a dash when it was not used.
 fn values_cell(t: &crate::report::data::Threshold) -> String {
-    match t.values.as_ref().map(|v| (v.pass_probability, v.ci)) {
-        Some((Some(p), Some([Some(a), Some(b)]))) => {
-            format!("{} ({} to {})", fmt_pct(p), fmt_pct(a), fmt_pct(b))
-        }
-        _ => "–".into(),
+    let cell =
+        |v: Option<&crate::report::data::ValuesRule>| match v.map(|v| (v.pass_probability, v.ci)) {
+            Some((Some(p), Some([Some(a), Some(b)]))) => {
+                Some(format!("{} ({} to {})", fmt_pct(p), fmt_pct(a), fmt_pct(b)))
+            }
+            _ => None,
+        };
+    match (cell(t.values.as_ref()), cell(t.pooled.as_ref())) {
+        (Some(v), Some(p)) => format!("{v}; pooled {p}"),
+        (Some(v), None) => v,
+        (None, Some(p)) => format!("pooled {p}"),
+        (None, None) => "–".into(),
     }
 }
 
@@ -458,6 +467,7 @@ fn decided_cell(t: &crate::report::data::Threshold) -> String {
         Some("disagree") => "rules disagree".into(),
         Some("both") => "count and values".into(),
         Some(by @ ("values" | "count")) => by.into(),
+        Some("pooled") => "pooled counts".into(),
         _ => "–".into(),
     }
 }

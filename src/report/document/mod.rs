@@ -10,6 +10,7 @@ mod blocks;
 mod cells;
 mod html;
 mod markdown;
+mod windows;
 
 pub use blocks::RenderedFigure;
 pub use html::html;
