@@ -150,6 +150,9 @@ pub struct Summary {
     pub cost: CostSummary,
     /// Events processed per replication (a measure of the work, not of wall time).
     pub events: Estimate,
+    /// What saturates first, every resource that can queue or refuse, and the
+    /// operational-law bounds (aggregate/bottleneck.rs).
+    pub bottlenecks: crate::aggregate::BottleneckSummary,
 }
 pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
     let model = &exp.model;
@@ -379,5 +382,6 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
             }),
         },
         events: est(results, Domain::NonNegative, |r| r.events as f64),
+        bottlenecks: crate::aggregate::bottlenecks(exp, results),
     }
 }

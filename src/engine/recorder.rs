@@ -3,8 +3,8 @@
 
 use crate::engine::outcome::{Cause, CauseCounts};
 use crate::engine::result::{
-    Accounting, BucketRow, CostBreakdown, DatabaseResult, EndpointResult, ReplicationResult,
-    ScaleRecord, StationResult, distribution_percentiles,
+    Accounting, BucketRow, CostBreakdown, DatabaseResult, EndpointResult, ProviderResult,
+    ReplicationResult, ScaleRecord, ScenarioPoolResult, StationResult, distribution_percentiles,
 };
 use crate::stats::latency::{BucketLatency, LatencyHistogram};
 use crate::time::{Nanos, nanos_to_millis};
@@ -106,6 +106,45 @@ pub struct StationCounters {
     pub extra_cost: f64,
     /// Replicas killed by faults.
     pub killed: u64,
+    /// 1 while every available worker is busy (or none is available), else 0.
+    pub full: Gauge,
+}
+
+impl StationCounters {
+    /// Busy workers change by `delta` (keeps the all-busy gauge).
+    #[inline]
+    pub fn add_busy(&mut self, now: Nanos, delta: f64) {
+        self.busy.add(now, delta);
+        self.track_full(now);
+    }
+
+    /// Available workers change by `delta` (keeps the all-busy gauge).
+    #[inline]
+    pub fn add_capacity(&mut self, now: Nanos, delta: f64) {
+        self.capacity.add(now, delta);
+        self.track_full(now);
+    }
+
+    #[inline]
+    fn track_full(&mut self, now: Nanos) {
+        let full = if self.busy.value >= self.capacity.value {
+            1.0
+        } else {
+            0.0
+        };
+        if full != self.full.value {
+            self.full.set(now, full);
+        }
+    }
+}
+
+/// Sets a 0/1 gauge to whether `used >= capacity`.
+#[inline]
+fn track_at_capacity(gauge: &mut Gauge, now: Nanos, used: f64, capacity: f64) {
+    let full = if used >= capacity { 1.0 } else { 0.0 };
+    if full != gauge.value {
+        gauge.set(now, full);
+    }
 }
 
 /// Per database (primary and read replicas together).
@@ -124,6 +163,70 @@ pub struct DbCounters {
     /// Read replicas that exist (being created included), for cost.
     pub replicas: Gauge,
     pub replica_price_per_hour: f64,
+    /// The primary alone: connections in use and busy cores, each with its capacity and a
+    /// 0/1 gauge of being at capacity (the bottleneck analysis).
+    pub primary_in_use: Gauge,
+    pub primary_pool: f64,
+    pub primary_pool_full: Gauge,
+    pub primary_busy_cores: Gauge,
+    pub primary_cores: f64,
+    pub primary_cores_full: Gauge,
+    pub replica_cores: f64,
+}
+
+impl DbCounters {
+    /// Connections in use on the primary change by `delta`.
+    #[inline]
+    pub fn primary_in_use_change(&mut self, now: Nanos, delta: f64) {
+        self.primary_in_use.add(now, delta);
+        let (used, cap) = (self.primary_in_use.value, self.primary_pool);
+        track_at_capacity(&mut self.primary_pool_full, now, used, cap);
+    }
+
+    /// Busy cores of the primary change by `delta`.
+    #[inline]
+    pub fn primary_busy_cores_change(&mut self, now: Nanos, delta: f64) {
+        self.primary_busy_cores.add(now, delta);
+        let (used, cap) = (self.primary_busy_cores.value, self.primary_cores);
+        track_at_capacity(&mut self.primary_cores_full, now, used, cap);
+    }
+}
+
+/// Per external provider: attempts made and those its rate limit refused.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProviderCounters {
+    pub attempts: u64,
+    pub rate_limited: u64,
+}
+
+/// Per scenario: its VU pool (iterations running against `maxVUs`) and the arrival-rate
+/// iterations that found every VU busy with the pool at `maxVUs`.
+#[derive(Debug, Default)]
+pub struct ScenarioCounters {
+    pub running: Gauge,
+    pub full: Gauge,
+    pub max_vus: f64,
+    /// Arrival-rate iterations due, and those dropped with the pool at `maxVUs`.
+    pub due: u64,
+    pub refused_at_max: u64,
+}
+
+impl ScenarioCounters {
+    pub fn new(max_vus: u64) -> Self {
+        ScenarioCounters {
+            max_vus: max_vus as f64,
+            full: Gauge::starting_at(if max_vus == 0 { 1.0 } else { 0.0 }),
+            ..ScenarioCounters::default()
+        }
+    }
+
+    /// Iterations running change by `delta`.
+    #[inline]
+    pub fn running_change(&mut self, now: Nanos, delta: f64) {
+        self.running.add(now, delta);
+        let (used, cap) = (self.running.value, self.max_vus);
+        track_at_capacity(&mut self.full, now, used, cap);
+    }
 }
 
 #[derive(Debug)]
@@ -145,6 +248,9 @@ pub struct Recorder {
     pub vus: Gauge,
     pub stations: Vec<StationCounters>,
     pub databases: Vec<DbCounters>,
+    pub providers: Vec<ProviderCounters>,
+    /// Filled by the VU pool when it is built, one per scenario.
+    pub scenarios: Vec<ScenarioCounters>,
     /// USD per hour that does not change: database primaries and cache nodes.
     fixed_per_hour: f64,
     pub cost: CostBreakdown,
@@ -196,8 +302,10 @@ impl Recorder {
                 .iter()
                 .map(|s| {
                     let n = s.replicas as f64;
+                    let workers = n * s.workers as f64;
                     StationCounters {
-                        capacity: Gauge::starting_at(n * s.workers as f64),
+                        capacity: Gauge::starting_at(workers),
+                        full: Gauge::starting_at(if workers <= 0.0 { 1.0 } else { 0.0 }),
                         desired: Gauge::starting_at(n),
                         ready: Gauge::starting_at(n),
                         billed: Gauge::starting_at(n),
@@ -213,9 +321,19 @@ impl Recorder {
                     cores: (d.primary.cores + d.read_replicas * d.replica.cores) as f64,
                     replicas: Gauge::starting_at(d.read_replicas as f64),
                     replica_price_per_hour: d.replica_price_per_hour,
+                    primary_pool: d.primary.pool_size as f64,
+                    primary_pool_full: Gauge::starting_at(if d.primary.pool_size == 0 {
+                        1.0
+                    } else {
+                        0.0
+                    }),
+                    primary_cores: d.primary.cores as f64,
+                    replica_cores: d.replica.cores as f64,
                     ..DbCounters::default()
                 })
                 .collect(),
+            providers: vec![ProviderCounters::default(); model.providers.len()],
+            scenarios: Vec::new(),
             fixed_per_hour: model
                 .databases
                 .iter()
@@ -387,6 +505,8 @@ impl Recorder {
                 let busy = s.busy.mean_until(end);
                 let cap = s.capacity.mean_until(end);
                 StationResult {
+                    saturated: s.full.mean_until(end),
+                    queue_wait_total_ms: nanos_to_millis(1) * s.queue_wait_sum,
                     arrivals: s.arrivals,
                     succeeded: s.succeeded,
                     causes: s.causes,
@@ -444,6 +564,25 @@ impl Recorder {
         self.accounting.in_flight_at_end = in_request;
         let stations = self.station_results(end, in_flight);
         let databases = self.database_results(end);
+        let providers = self
+            .providers
+            .iter()
+            .map(|p| ProviderResult {
+                attempts: p.attempts,
+                rate_limited: p.rate_limited,
+            })
+            .collect();
+        let scenarios = self
+            .scenarios
+            .iter_mut()
+            .map(|s| ScenarioPoolResult {
+                max_vus: s.max_vus as u64,
+                mean_running: s.running.mean_until(end),
+                saturated: s.full.mean_until(end),
+                due: s.due,
+                refused_at_max: s.refused_at_max,
+            })
+            .collect();
         ReplicationResult {
             index,
             duration: end,
@@ -463,6 +602,8 @@ impl Recorder {
             accounting: self.accounting,
             stations,
             databases,
+            providers,
+            scenarios,
             cost: self.cost,
             buckets: std::mem::take(&mut self.buckets),
             decisions: std::mem::take(&mut self.decisions),
@@ -473,6 +614,27 @@ impl Recorder {
         self.databases
             .iter_mut()
             .map(|d| DatabaseResult {
+                pool_wait_total_ms: d.wait_sum / 1e6,
+                primary_pool_utilization: if d.primary_pool > 0.0 {
+                    d.primary_in_use.mean_until(end) / d.primary_pool
+                } else {
+                    0.0
+                },
+                primary_pool_saturated: d.primary_pool_full.mean_until(end),
+                primary_cpu_utilization: if d.primary_cores > 0.0 {
+                    d.primary_busy_cores.mean_until(end) / d.primary_cores
+                } else {
+                    0.0
+                },
+                primary_cores_saturated: d.primary_cores_full.mean_until(end),
+                replica_cpu_utilization: {
+                    let replica_cores = d.replicas.mean_until(end) * d.replica_cores;
+                    (replica_cores > 0.0).then(|| {
+                        (d.busy_cores.mean_until(end) - d.primary_busy_cores.mean_until(end))
+                            .max(0.0)
+                            / replica_cores
+                    })
+                },
                 mean_connections_in_use: d.in_use.mean_until(end),
                 cpu_utilization: if d.cores > 0.0 {
                     d.busy_cores.mean_until(end) / d.cores

@@ -291,6 +291,8 @@ pub struct RunSummary {
     pub errors: BTreeMap<String, Est>,
     pub accounting: Accounting,
     pub cost: Cost,
+    /// Absent in summaries written before the bottleneck analysis.
+    pub bottlenecks: Option<crate::report::bottleneck_view::BottleneckView>,
 }
 
 /// One column of the time series: mean and 5-95% band across replications (NaN where empty).

@@ -14,5 +14,6 @@ pub mod k8s;
 pub mod model;
 pub mod overrides;
 pub mod read;
+pub mod scale;
 pub mod scenario;
 pub mod yaml;

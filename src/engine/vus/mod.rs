@@ -157,6 +157,8 @@ impl VuPool {
                 state.idle = state.vus.iter().rev().copied().collect();
             }
             pool.scenarios.push(state);
+            rec.scenarios
+                .push(crate::engine::recorder::ScenarioCounters::new(max_vus));
             queue.push(start, Event::ScenarioStart { scenario: i as u32 });
             queue.push(
                 start + sc.executor.regular_duration(),
@@ -251,6 +253,7 @@ impl VuPool {
         v.in_iteration = true;
         v.step = 0;
         self.scenarios[s].running += 1;
+        cx.rec.scenarios[s].running_change(cx.now, 1.0);
         self.run_flow(vu, cx)
     }
 
@@ -444,6 +447,7 @@ impl VuPool {
         v.iterations_done += 1;
         let (s, stopping) = (v.scenario as usize, v.stopping);
         self.scenarios[s].running -= 1;
+        cx.rec.scenarios[s].running_change(cx.now, -1.0);
         let mut due = None;
         if self.scenarios[s].arrival.is_some() {
             self.deactivate(vu, cx);
