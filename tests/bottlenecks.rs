@@ -51,11 +51,19 @@ fn close(what: &str, e: &Estimate, theory: f64, floor: f64) {
     );
 }
 
-fn resource<'a>(b: &'a BottleneckSummary, name: &str) -> &'a capsim::aggregate::bottleneck_findings::ResourceSummary {
+fn resource<'a>(
+    b: &'a BottleneckSummary,
+    name: &str,
+) -> &'a capsim::aggregate::bottleneck_findings::ResourceSummary {
     b.resources
         .iter()
         .find(|r| r.name == name)
-        .unwrap_or_else(|| panic!("no resource {name}: {:?}", b.resources.iter().map(|r| &r.name).collect::<Vec<_>>()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no resource {name}: {:?}",
+                b.resources.iter().map(|r| &r.name).collect::<Vec<_>>()
+            )
+        })
 }
 
 fn open_experiment(rate: f64, flow: &str, replications: u32, seed: u64) -> String {
@@ -87,7 +95,9 @@ fn mmc_station_utilization_saturation_and_wait_share() {
     let share = wq / (wq + 1.0 / mu);
     close(
         "wait share of the response",
-        r.response_share.as_ref().expect("workers have a wait share"),
+        r.response_share
+            .as_ref()
+            .expect("workers have a wait share"),
         share,
         0.01,
     );
@@ -105,7 +115,12 @@ fn mmc_station_utilization_saturation_and_wait_share() {
         1e-9,
     );
     assert_eq!(b.first.as_deref(), Some("server workers"), "{}", b.headline);
-    assert!(b.headline.starts_with("First to saturate: server workers: 90 % busy"), "{}", b.headline);
+    assert!(
+        b.headline
+            .starts_with("First to saturate: server workers: 90 % busy"),
+        "{}",
+        b.headline
+    );
     assert!(b.departures.is_empty(), "{:?}", b.departures);
 }
 
@@ -118,7 +133,8 @@ fn light_load_names_no_bottleneck() {
     );
     assert_eq!(b.first, None);
     assert!(
-        b.headline.starts_with("No resource saturates; the busiest is server workers at 40 % busy"),
+        b.headline
+            .starts_with("No resource saturates; the busiest is server workers at 40 % busy"),
         "{}",
         b.headline
     );
@@ -138,8 +154,18 @@ fn tandem_names_the_slower_station() {
             213,
         ),
     );
-    close("a utilization", &resource(&b, "a workers").utilization, 0.75, 0.015);
-    close("b utilization", &resource(&b, "b workers").utilization, 0.9, 0.018);
+    close(
+        "a utilization",
+        &resource(&b, "a workers").utilization,
+        0.75,
+        0.015,
+    );
+    close(
+        "b utilization",
+        &resource(&b, "b workers").utilization,
+        0.9,
+        0.018,
+    );
     assert_eq!(b.first.as_deref(), Some("b workers"), "{}", b.headline);
     assert_eq!(b.bounds.bound_set_by.as_deref(), Some("b workers"));
     // Half the requests go to b: D_b = 6 ms per request, so X <= 1/0.006 = 166.7 req/s
@@ -153,8 +179,18 @@ fn tandem_names_the_slower_station() {
     // Each station's share is its M/M/1 wait over the mean response of all requests:
     // Wq = rho S / (1 - rho): a 30 ms, b 108 ms; mean response (40 + 120) / 2 = 80 ms.
     let share = |name: &str| resource(&b, name).response_share.expect("share").mean;
-    close("a wait share", &resource(&b, "a workers").response_share.expect("share"), 15.0 / 80.0, 0.02);
-    close("b wait share", &resource(&b, "b workers").response_share.expect("share"), 54.0 / 80.0, 0.02);
+    close(
+        "a wait share",
+        &resource(&b, "a workers").response_share.expect("share"),
+        15.0 / 80.0,
+        0.02,
+    );
+    close(
+        "b wait share",
+        &resource(&b, "b workers").response_share.expect("share"),
+        54.0 / 80.0,
+        0.02,
+    );
     assert!(share("b workers") > share("a workers"));
 }
 
@@ -177,7 +213,12 @@ fn closed_flow_follows_mva_below_the_knee_and_the_bound_above() {
     let b = run(CLOSED, &closed_experiment(12, 214));
     let closed = b.bounds.closed.as_ref().expect("a closed flow");
     let x_mva = mva_multiserver(12, 0.2, &station).expect("mva").throughput;
-    close("throughput at N = 12", &b.bounds.throughput_per_s, x_mva, 0.02 * x_mva);
+    close(
+        "throughput at N = 12",
+        &b.bounds.throughput_per_s,
+        x_mva,
+        0.02 * x_mva,
+    );
     close("knee", &closed.knee_vus, 24.0, 0.03 * 24.0);
     close("think time", &closed.think_time_s, 0.2, 0.02 * 0.2);
     assert!(!closed.above_knee);
@@ -188,8 +229,18 @@ fn closed_flow_follows_mva_below_the_knee_and_the_bound_above() {
     assert!(closed.above_knee);
     let x_mva = mva_multiserver(60, 0.2, &station).expect("mva").throughput;
     assert!((x_mva - 100.0).abs() < 0.1, "MVA at 60 users: {x_mva}");
-    close("throughput at N = 60", &b.bounds.throughput_per_s, 100.0, 2.0);
-    close("bound at N = 60", &closed.throughput_bound_per_s, 100.0, 1e-9);
+    close(
+        "throughput at N = 60",
+        &b.bounds.throughput_per_s,
+        100.0,
+        2.0,
+    );
+    close(
+        "bound at N = 60",
+        &closed.throughput_bound_per_s,
+        100.0,
+        1e-9,
+    );
     assert_eq!(b.first.as_deref(), Some("server workers"));
 }
 
@@ -202,7 +253,10 @@ const POOL: &str = "name: pool\nendpoints:\n  \"GET /\": {service: api, operatio
 #[test]
 fn database_pool_is_named_and_its_wait_dominates() {
     let (lambda, mu, c) = (230.0, 50.0, 5u32);
-    let b = run(POOL, &open_experiment(lambda, "  - request: {endpoint: \"GET /\"}", 8, 216));
+    let b = run(
+        POOL,
+        &open_experiment(lambda, "  - request: {endpoint: \"GET /\"}", 8, 216),
+    );
     let pool = resource(&b, "orders pool");
     let rho = lambda / (c as f64 * mu);
     close("pool utilization", &pool.utilization, rho, 0.02 * rho);
@@ -218,9 +272,18 @@ fn database_pool_is_named_and_its_wait_dominates() {
     );
     assert!(pool.response_share.expect("share").mean > 0.5);
     let api = resource(&b, "api workers");
-    assert!(api.response_share.expect("share").mean < 0.001, "{:?}", api.response_share);
+    assert!(
+        api.response_share.expect("share").mean < 0.001,
+        "{:?}",
+        api.response_share
+    );
     // Cores: at most 5 queries on 8 cores, so 4.6 of 8 busy and never all.
-    close("primary cores", &resource(&b, "orders primary cores").utilization, 4.6 / 8.0, 0.02);
+    close(
+        "primary cores",
+        &resource(&b, "orders primary cores").utilization,
+        4.6 / 8.0,
+        0.02,
+    );
     assert_eq!(b.first.as_deref(), Some("orders pool"), "{}", b.headline);
     assert!(b.headline.contains("pool wait is"), "{}", b.headline);
     // The api's workers are busier than their own demand: they hold while waiting for

@@ -42,9 +42,9 @@ fn stages(path: &str, set: &[&str]) -> (u64, Vec<u64>) {
     let sets: Vec<String> = set.iter().map(|s| s.to_string()).collect();
     let exp = load_experiment_with(&root().join(path), &Overrides::parse(&sets).unwrap()).unwrap();
     match &exp.scenarios[0].scenario.executor {
-        Executor::RampingVus { start_vus, stages, .. } => {
-            (*start_vus, stages.iter().map(|s| s.target).collect())
-        }
+        Executor::RampingVus {
+            start_vus, stages, ..
+        } => (*start_vus, stages.iter().map(|s| s.target).collect()),
         other => panic!("{other:?}"),
     }
 }
@@ -77,8 +77,16 @@ fn scale_multiplies_every_stage_target_at_once() {
         &twice.scenarios[0].scenario.executor,
     ) {
         (
-            Executor::PoissonArrivalRate { rate: r1, max_vus: m1, .. },
-            Executor::PoissonArrivalRate { rate: r2, max_vus: m2, .. },
+            Executor::PoissonArrivalRate {
+                rate: r1,
+                max_vus: m1,
+                ..
+            },
+            Executor::PoissonArrivalRate {
+                rate: r2,
+                max_vus: m2,
+                ..
+            },
         ) => {
             assert_eq!((*r1, *r2), (50.0, 100.0));
             assert_eq!((*m1, *m2), (1000, 2000));
@@ -135,7 +143,10 @@ fn unpriced_sweep_costs_replica_seconds_and_names_full_knobs() {
     );
     // One replica for about 60 s at every point: cost does not separate them.
     assert!(!out.contains("recommended: point"), "{out}");
-    assert!(out.contains("no recommendation: points 0, 1, 2, 3"), "{out}");
+    assert!(
+        out.contains("no recommendation: points 0, 1, 2, 3"),
+        "{out}"
+    );
     let csv = std::fs::read_to_string(d.join("sweep.csv")).unwrap();
     let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let col = |name: &str| head.iter().position(|h| *h == name).unwrap();

@@ -21,7 +21,7 @@ use serde::Serialize;
 pub enum ResourceKind {
     /// A service's workers (all replicas).
     Workers,
-    /// A service's waiting rooms (`queue_capacity` per replica).
+    /// A service's waiting rooms (`queue_capacity` per replica) or a job queue's queue.
     WaitingRoom,
     /// A job queue's workers.
     JobWorkers,
@@ -110,21 +110,39 @@ impl BottleneckModel {
         for (i, s) in m.stations.iter().enumerate() {
             match s.kind {
                 StationKind::Service => {
-                    add(format!("{} workers", s.name), ResourceKind::Workers, i);
-                    if s.queue_capacity != u32::MAX {
-                        add(format!("{} waiting room", s.name), ResourceKind::WaitingRoom, i);
-                    }
+                    add(format!("{} workers", s.name), ResourceKind::Workers, i)
                 }
-                StationKind::JobQueue => {
-                    add(format!("{} job workers", s.name), ResourceKind::JobWorkers, i)
-                }
+                StationKind::JobQueue => add(
+                    format!("{} job workers", s.name),
+                    ResourceKind::JobWorkers,
+                    i,
+                ),
+            }
+            if s.queue_capacity != u32::MAX {
+                add(
+                    format!("{} waiting room", s.name),
+                    ResourceKind::WaitingRoom,
+                    i,
+                );
             }
         }
         for (i, d) in m.databases.iter().enumerate() {
             add(format!("{} pool", d.name), ResourceKind::Pool, i);
-            add(format!("{} primary cores", d.name), ResourceKind::PrimaryCores, i);
-            if d.read_replicas > 0 || m.aws.as_ref().is_some_and(|a| a.read_replicas.iter().any(|r| r.database == i)) {
-                add(format!("{} replica cores", d.name), ResourceKind::ReplicaCores, i);
+            add(
+                format!("{} primary cores", d.name),
+                ResourceKind::PrimaryCores,
+                i,
+            );
+            if d.read_replicas > 0
+                || m.aws
+                    .as_ref()
+                    .is_some_and(|a| a.read_replicas.iter().any(|r| r.database == i))
+            {
+                add(
+                    format!("{} replica cores", d.name),
+                    ResourceKind::ReplicaCores,
+                    i,
+                );
             }
         }
         for (i, p) in m.providers.iter().enumerate() {
@@ -210,7 +228,11 @@ impl BottleneckModel {
                         o.little = Some((
                             s.mean_in_flight,
                             operational::little(
-                                if secs > 0.0 { s.arrivals as f64 / secs } else { 0.0 },
+                                if secs > 0.0 {
+                                    s.arrivals as f64 / secs
+                                } else {
+                                    0.0
+                                },
                                 s.mean_response_ms / 1e3,
                             ),
                         ));

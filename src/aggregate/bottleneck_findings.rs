@@ -299,10 +299,9 @@ fn evidence(r: &ResourceSummary) -> String {
             percent(r.utilization.mean),
             percent(at_cap)
         ),
-        ResourceKind::RateLimit => format!(
-            "{busy}; {} of its calls refused (429)",
-            percent(at_cap)
-        ),
+        ResourceKind::RateLimit => {
+            format!("{busy}; {} of its calls refused (429)", percent(at_cap))
+        }
         ResourceKind::VuPool => format!(
             "{busy}; at maxVUs {} of the time, {:.0} iterations dropped there",
             percent(at_cap),
@@ -359,7 +358,9 @@ fn departures(
             continue;
         };
         let u = r.utilization.mean;
-        if !(pred.is_finite() && u.is_finite()) || (u - pred).abs() <= f64::max(DEPARTURE_POINTS, DEPARTURE_SHARE * pred) {
+        if !(pred.is_finite() && u.is_finite())
+            || (u - pred).abs() <= f64::max(DEPARTURE_POINTS, DEPARTURE_SHARE * pred)
+        {
             continue;
         }
         let mut why: Vec<String> = Vec::new();
@@ -389,10 +390,16 @@ fn departures(
         if r.kind == ResourceKind::Pool && u > pred {
             let cores = resources.iter().find(|c| {
                 c.kind == ResourceKind::PrimaryCores
-                    && model.resources.iter().any(|m| m.name == c.name && m.owner == owner)
+                    && model
+                        .resources
+                        .iter()
+                        .any(|m| m.name == c.name && m.owner == owner)
             });
             if cores.is_some_and(|c| c.saturated.mean > 0.05) {
-                why.push("queries share the primary's cores, which stretches them beyond their demand".into());
+                why.push(
+                    "queries share the primary's cores, which stretches them beyond their demand"
+                        .into(),
+                );
             }
         }
         if why.is_empty() {
@@ -418,7 +425,10 @@ fn departures(
                 .map(|k| resources[k].name.as_str())
                 .collect();
             if !scaled.is_empty() {
-                why.push(format!("autoscaling added capacity ({})", scaled.join(", ")));
+                why.push(format!(
+                    "autoscaling added capacity ({})",
+                    scaled.join(", ")
+                ));
             }
             for r in resources.iter().filter(|r| r.refused.mean > 0.0) {
                 why.push(format!(

@@ -9,6 +9,7 @@ pub mod database;
 pub mod event;
 mod external;
 mod faults;
+pub mod gauges;
 mod lb_health;
 pub mod outcome;
 pub mod ps;

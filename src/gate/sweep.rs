@@ -142,8 +142,7 @@ fn cell(x: f64) -> String {
 pub fn priced(exp: &Experiment) -> bool {
     let m = &exp.model;
     m.stations.iter().any(|s| s.price_per_hour > 0.0)
-        || m
-            .databases
+        || m.databases
             .iter()
             .any(|d| d.price_per_hour > 0.0 || d.replica_price_per_hour > 0.0)
         || m.caches.iter().any(|c| c.price_per_hour > 0.0)
@@ -321,13 +320,23 @@ pub fn table(
     let p95 = header
         .iter()
         .position(|h| h == "http_req_duration.p(95)_mean");
-    let replica_s = header.iter().any(|h| h == &format!("{REPLICA_SECONDS}_mean"));
+    let replica_s = header
+        .iter()
+        .any(|h| h == &format!("{REPLICA_SECONDS}_mean"));
     let unit = if replica_s { "replica-s" } else { "USD" };
     let marks = pareto(rows);
     let mut s = String::new();
     let mut head: Vec<String> = vec!["point".into()];
     head.extend(axes.iter().map(|a| a.path.clone()));
-    head.extend(["p(95) ms", "SLO attainment", &format!("cost {unit}"), "pareto"].map(String::from));
+    head.extend(
+        [
+            "p(95) ms",
+            "SLO attainment",
+            &format!("cost {unit}"),
+            "pareto",
+        ]
+        .map(String::from),
+    );
     let mut lines: Vec<Vec<String>> = Vec::new();
     for (r, mark) in rows.iter().zip(&marks) {
         let mut l = vec![r.index.to_string()];

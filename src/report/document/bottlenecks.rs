@@ -9,7 +9,10 @@ use crate::report::document::blocks::{Align, Block};
 pub(super) fn callout(v: Option<&BottleneckView>) -> Option<Block> {
     let v = v?;
     let class = if v.first.is_some() { "unsure" } else { "pass" };
-    Some(Block::Callout(class, format!("**Bottleneck.** {}", v.headline)))
+    Some(Block::Callout(
+        class,
+        format!("**Bottleneck.** {}", v.headline),
+    ))
 }
 
 /// The section: table, bounds and departures.
@@ -35,7 +38,8 @@ pub(super) fn section(v: Option<&BottleneckView>) -> Vec<Block> {
     }
     if v.departures.is_empty() {
         out.push(Block::Para(
-            "The simulated utilizations agree with the operational laws (within 2 points or 10 %).".into(),
+            "The simulated utilizations agree with the operational laws (within 2 points or 10 %)."
+                .into(),
         ));
     } else {
         out.push(Block::Para(format!(
