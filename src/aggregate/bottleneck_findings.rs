@@ -320,7 +320,23 @@ fn evidence(r: &ResourceSummary) -> String {
 
 fn headline(resources: &[ResourceSummary], first: Option<usize>) -> String {
     if let Some(k) = first {
-        return format!("First to saturate: {}.", evidence(&resources[k]));
+        let r = &resources[k];
+        let mut text = evidence(r);
+        // Saturated cores show in the response time as the pool wait of their database.
+        if r.kind == ResourceKind::PrimaryCores
+            && let Some(stem) = r.name.strip_suffix(" primary cores")
+            && let Some(share) = resources
+                .iter()
+                .find(|p| p.kind == ResourceKind::Pool && p.name == format!("{stem} pool"))
+                .and_then(|p| p.response_share)
+                .filter(|e| e.mean.is_finite())
+        {
+            text.push_str(&format!(
+                "; pool wait is {} of the response time",
+                percent(share.mean)
+            ));
+        }
+        return format!("First to saturate: {text}.");
     }
     let busiest = resources
         .iter()

@@ -10,7 +10,7 @@ use crate::report::figures::style::{
 use crate::report::sweep_figures::legend::{Swatch, header};
 use crate::report::sweep_figures::line_chart::line_chart;
 use crate::report::sweep_figures::metric::{Metric, extent};
-use crate::report::sweep_figures::table::{DEFAULT_METRIC, SweepRow, SweepTable};
+use crate::report::sweep_figures::table::{DEFAULT_METRIC, SweepRow, SweepTable, short_names};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -76,8 +76,18 @@ fn grid<'a>(table: &'a SweepTable, names: &[String], keep: impl Fn(&SweepRow) ->
         xs,
         ys,
         cells,
-        x_name: names[0].clone(),
-        y_name: names[1].clone(),
+        // The axes carry the knobs' full paths (`scenarios.ramp.stages[1].target`, not
+        // `1.target`): the figure is read away from the command that made it.
+        x_name: table
+            .params
+            .first()
+            .cloned()
+            .unwrap_or_else(|| names[0].clone()),
+        y_name: table
+            .params
+            .get(1)
+            .cloned()
+            .unwrap_or_else(|| names[1].clone()),
     }
 }
 
@@ -226,9 +236,7 @@ pub(super) fn draw_heatmap<DB: DrawingBackend>(
     opts: &SweepFigureOptions,
     root: &DrawingArea<DB, Shift>,
 ) -> Result<(), DrawError> {
-    // Axes and panels carry the knobs' full paths (`scenarios.ramp.stages[1].target`, not
-    // `1.target`): the figure is read away from the command that made it.
-    let names = table.params.clone();
+    let names = short_names(&table.params);
     let reps = table.replications_text();
     let Some(m) = table.metric(&opts.metric) else {
         let body = header(root, "Sweep", "sweep.csv has no metric columns", &[])?;
