@@ -1,6 +1,9 @@
 //! Across replications: turns per-replication results into the summary (k6 metric names,
 //! each statistic a mean with its 95% interval) and the time series (mean and 5-95% band).
 
+pub mod bottleneck;
+pub mod bottleneck_findings;
+pub mod demands;
 pub mod distribution;
 pub mod estimate;
 pub mod faults;
@@ -11,6 +14,8 @@ pub mod summary;
 pub mod thresholds;
 pub mod windows;
 
+pub use bottleneck::BottleneckModel;
+pub use bottleneck_findings::{BottleneckFold, BottleneckSummary, bottlenecks};
 pub use distribution::{DistributionRow, latency_distribution};
 pub use estimate::{CounterEstimate, GaugeEstimate, RateEstimate, TrendEstimate};
 pub use faults::{FaultSummary, faults};

@@ -159,6 +159,9 @@ pub struct Summary {
     /// The test after its warm-up (`warmup:`); the sections above cover the whole test.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steady_state: Option<SteadyStateSummary>,
+    /// What saturates first, every resource that can queue or refuse, and the
+    /// operational-law bounds (aggregate/bottleneck.rs).
+    pub bottlenecks: crate::aggregate::BottleneckSummary,
 }
 pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
     let model = &exp.model;
@@ -391,5 +394,6 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
         stages: windows::stages(exp, results),
         fault_windows: windows::fault_windows(exp, results),
         steady_state: windows::steady_state(exp, results),
+        bottlenecks: crate::aggregate::bottlenecks(exp, results),
     }
 }

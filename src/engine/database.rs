@@ -35,6 +35,8 @@ pub struct DbNodeState {
     /// Time integral of `in_use` (ns x connections), for the DatabaseConnections metric.
     pub in_use_integral: f64,
     in_use_last: u64,
+    /// The database's primary (the bottleneck analysis tracks it apart).
+    pub primary: bool,
 }
 
 impl DbNodeState {
@@ -50,6 +52,7 @@ impl DbNodeState {
             in_use_integral: 0.0,
             in_use_last: 0,
             retired: false,
+            primary: false,
         }
     }
 
@@ -116,11 +119,9 @@ impl Databases {
         for (i, d) in model.databases.iter().enumerate() {
             let first = nodes.len();
             of.push((first..=first + d.read_replicas as usize).collect::<Vec<usize>>());
-            nodes.push(DbNodeState::new(
-                i as u32,
-                d.primary.cores,
-                d.primary.pool_size,
-            ));
+            let mut primary = DbNodeState::new(i as u32, d.primary.cores, d.primary.pool_size);
+            primary.primary = true;
+            nodes.push(primary);
             for _ in 0..d.read_replicas {
                 nodes.push(DbNodeState::new(
                     i as u32,

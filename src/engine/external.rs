@@ -61,11 +61,13 @@ impl Providers {
         rec: &mut Recorder,
     ) -> Attempt {
         let p = &model.providers[provider];
+        rec.providers[provider].attempts += 1;
         if let (Some((rate, burst)), Some(bucket)) = (p.rate_limit, self.buckets[provider].as_mut())
         {
             bucket.tokens = (bucket.tokens + (now - bucket.last) as f64 * 1e-9 * rate).min(burst);
             bucket.last = now;
             if bucket.tokens < 1.0 {
+                rec.providers[provider].rate_limited += 1;
                 return Attempt::RateLimited;
             }
             bucket.tokens -= 1.0;

@@ -10,6 +10,7 @@ pub mod database;
 pub mod event;
 mod external;
 mod faults;
+pub mod gauges;
 mod lb_health;
 pub mod memory;
 pub mod outcome;

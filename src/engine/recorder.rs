@@ -1,73 +1,15 @@
 //! Streaming measurement of one replication: histograms, counters and time-weighted gauges,
 //! closed into fixed-width time buckets as simulated time passes. O(1) per update.
 
+pub use crate::engine::gauges::{Gauge, ProviderCounters, ScenarioCounters, track_at_capacity};
 use crate::engine::outcome::{Cause, CauseCounts};
 use crate::engine::result::{
-    Accounting, BucketRow, CostBreakdown, DatabaseResult, EndpointResult, ReplicationResult,
-    ScaleRecord, StationResult, distribution_percentiles,
+    Accounting, BucketRow, CostBreakdown, DatabaseResult, EndpointResult, ProviderResult,
+    ReplicationResult, ScaleRecord, ScenarioPoolResult, StationResult, distribution_percentiles,
 };
 use crate::engine::windows::Windows;
 use crate::stats::latency::{BucketLatency, LatencyHistogram};
 use crate::time::{Nanos, nanos_to_millis};
-
-/// A piecewise-constant quantity integrated over time, per bucket and overall.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Gauge {
-    pub value: f64,
-    last_t: Nanos,
-    bucket_integral: f64,
-    total_integral: f64,
-    pub min: f64,
-    pub max: f64,
-}
-
-impl Gauge {
-    #[inline]
-    fn integrate(&mut self, now: Nanos) {
-        let dt = now.saturating_sub(self.last_t) as f64;
-        self.bucket_integral += self.value * dt;
-        self.total_integral += self.value * dt;
-        self.last_t = now;
-    }
-
-    pub fn starting_at(value: f64) -> Self {
-        Gauge {
-            value,
-            min: value,
-            max: value,
-            ..Gauge::default()
-        }
-    }
-
-    #[inline]
-    pub fn add(&mut self, now: Nanos, delta: f64) {
-        self.integrate(now);
-        self.value += delta;
-        self.min = self.min.min(self.value);
-        self.max = self.max.max(self.value);
-    }
-
-    pub fn set(&mut self, now: Nanos, value: f64) {
-        self.add(now, value - self.value);
-    }
-
-    /// Mean over the bucket that ends at `end` (of width `width`), then starts the next.
-    fn close_bucket(&mut self, end: Nanos, width: Nanos) -> f64 {
-        self.integrate(end);
-        let mean = self.bucket_integral / width as f64;
-        self.bucket_integral = 0.0;
-        mean
-    }
-
-    fn mean_until(&mut self, end: Nanos) -> f64 {
-        self.integrate(end);
-        if end == 0 {
-            0.0
-        } else {
-            self.total_integral / end as f64
-        }
-    }
-}
 
 #[derive(Debug)]
 struct EndpointCounters {
@@ -107,6 +49,36 @@ pub struct StationCounters {
     pub extra_cost: f64,
     /// Replicas killed by faults.
     pub killed: u64,
+    /// 1 while every available worker is busy (or none is available), else 0.
+    pub full: Gauge,
+}
+
+impl StationCounters {
+    /// Busy workers change by `delta` (keeps the all-busy gauge).
+    #[inline]
+    pub fn add_busy(&mut self, now: Nanos, delta: f64) {
+        self.busy.add(now, delta);
+        self.track_full(now);
+    }
+
+    /// Available workers change by `delta` (keeps the all-busy gauge).
+    #[inline]
+    pub fn add_capacity(&mut self, now: Nanos, delta: f64) {
+        self.capacity.add(now, delta);
+        self.track_full(now);
+    }
+
+    #[inline]
+    fn track_full(&mut self, now: Nanos) {
+        let full = if self.busy.value >= self.capacity.value {
+            1.0
+        } else {
+            0.0
+        };
+        if full != self.full.value {
+            self.full.set(now, full);
+        }
+    }
 }
 
 /// Per database (primary and read replicas together).
@@ -125,6 +97,33 @@ pub struct DbCounters {
     /// Read replicas that exist (being created included), for cost.
     pub replicas: Gauge,
     pub replica_price_per_hour: f64,
+    /// The primary alone: connections in use and busy cores, each with its capacity and a
+    /// 0/1 gauge of being at capacity (the bottleneck analysis).
+    pub primary_in_use: Gauge,
+    pub primary_pool: f64,
+    pub primary_pool_full: Gauge,
+    pub primary_busy_cores: Gauge,
+    pub primary_cores: f64,
+    pub primary_cores_full: Gauge,
+    pub replica_cores: f64,
+}
+
+impl DbCounters {
+    /// Connections in use on the primary change by `delta`.
+    #[inline]
+    pub fn primary_in_use_change(&mut self, now: Nanos, delta: f64) {
+        self.primary_in_use.add(now, delta);
+        let (used, cap) = (self.primary_in_use.value, self.primary_pool);
+        track_at_capacity(&mut self.primary_pool_full, now, used, cap);
+    }
+
+    /// Busy cores of the primary change by `delta`.
+    #[inline]
+    pub fn primary_busy_cores_change(&mut self, now: Nanos, delta: f64) {
+        self.primary_busy_cores.add(now, delta);
+        let (used, cap) = (self.primary_busy_cores.value, self.primary_cores);
+        track_at_capacity(&mut self.primary_cores_full, now, used, cap);
+    }
 }
 
 #[derive(Debug)]
@@ -146,6 +145,9 @@ pub struct Recorder {
     pub vus: Gauge,
     pub stations: Vec<StationCounters>,
     pub databases: Vec<DbCounters>,
+    pub providers: Vec<ProviderCounters>,
+    /// Filled by the VU pool when it is built, one per scenario.
+    pub scenarios: Vec<ScenarioCounters>,
     /// USD per hour that does not change: database primaries and cache nodes.
     fixed_per_hour: f64,
     pub cost: CostBreakdown,
@@ -201,8 +203,10 @@ impl Recorder {
                 .iter()
                 .map(|s| {
                     let n = s.replicas as f64;
+                    let workers = n * s.workers as f64;
                     StationCounters {
-                        capacity: Gauge::starting_at(n * s.workers as f64),
+                        capacity: Gauge::starting_at(workers),
+                        full: Gauge::starting_at(if workers <= 0.0 { 1.0 } else { 0.0 }),
                         desired: Gauge::starting_at(n),
                         ready: Gauge::starting_at(n),
                         billed: Gauge::starting_at(n),
@@ -218,9 +222,19 @@ impl Recorder {
                     cores: (d.primary.cores + d.read_replicas * d.replica.cores) as f64,
                     replicas: Gauge::starting_at(d.read_replicas as f64),
                     replica_price_per_hour: d.replica_price_per_hour,
+                    primary_pool: d.primary.pool_size as f64,
+                    primary_pool_full: Gauge::starting_at(if d.primary.pool_size == 0 {
+                        1.0
+                    } else {
+                        0.0
+                    }),
+                    primary_cores: d.primary.cores as f64,
+                    replica_cores: d.replica.cores as f64,
                     ..DbCounters::default()
                 })
                 .collect(),
+            providers: vec![ProviderCounters::default(); model.providers.len()],
+            scenarios: Vec::new(),
             fixed_per_hour: model
                 .databases
                 .iter()
@@ -401,6 +415,8 @@ impl Recorder {
                 let busy = s.busy.mean_until(end);
                 let cap = s.capacity.mean_until(end);
                 StationResult {
+                    saturated: s.full.mean_until(end),
+                    queue_wait_total_ms: nanos_to_millis(1) * s.queue_wait_sum,
                     arrivals: s.arrivals,
                     succeeded: s.succeeded,
                     causes: s.causes,
@@ -459,6 +475,25 @@ impl Recorder {
         let stations = self.station_results(end, in_flight);
         let databases = self.database_results(end);
         let (stages, fault_windows, steady) = self.windows.results(end, percentiles);
+        let providers = self
+            .providers
+            .iter()
+            .map(|p| ProviderResult {
+                attempts: p.attempts,
+                rate_limited: p.rate_limited,
+            })
+            .collect();
+        let scenarios = self
+            .scenarios
+            .iter_mut()
+            .map(|s| ScenarioPoolResult {
+                max_vus: s.max_vus as u64,
+                mean_running: s.running.mean_until(end),
+                saturated: s.full.mean_until(end),
+                due: s.due,
+                refused_at_max: s.refused_at_max,
+            })
+            .collect();
         ReplicationResult {
             index,
             duration: end,
@@ -478,6 +513,8 @@ impl Recorder {
             accounting: self.accounting,
             stations,
             databases,
+            providers,
+            scenarios,
             cost: self.cost,
             buckets: std::mem::take(&mut self.buckets),
             decisions: std::mem::take(&mut self.decisions),
@@ -494,6 +531,27 @@ impl Recorder {
         self.databases
             .iter_mut()
             .map(|d| DatabaseResult {
+                pool_wait_total_ms: d.wait_sum / 1e6,
+                primary_pool_utilization: if d.primary_pool > 0.0 {
+                    d.primary_in_use.mean_until(end) / d.primary_pool
+                } else {
+                    0.0
+                },
+                primary_pool_saturated: d.primary_pool_full.mean_until(end),
+                primary_cpu_utilization: if d.primary_cores > 0.0 {
+                    d.primary_busy_cores.mean_until(end) / d.primary_cores
+                } else {
+                    0.0
+                },
+                primary_cores_saturated: d.primary_cores_full.mean_until(end),
+                replica_cpu_utilization: {
+                    let replica_cores = d.replicas.mean_until(end) * d.replica_cores;
+                    (replica_cores > 0.0).then(|| {
+                        (d.busy_cores.mean_until(end) - d.primary_busy_cores.mean_until(end))
+                            .max(0.0)
+                            / replica_cores
+                    })
+                },
                 mean_connections_in_use: d.in_use.mean_until(end),
                 cpu_utilization: if d.cores > 0.0 {
                     d.busy_cores.mean_until(end) / d.cores

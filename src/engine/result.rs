@@ -32,6 +32,12 @@ pub struct ReplicationResult {
     pub accounting: Accounting,
     pub stations: Vec<StationResult>,
     pub databases: Vec<DatabaseResult>,
+    /// Per external provider, in model order.
+    #[serde(default)]
+    pub providers: Vec<ProviderResult>,
+    /// Per scenario: its VU pool, in experiment order.
+    #[serde(default)]
+    pub scenarios: Vec<ScenarioPoolResult>,
     pub cost: CostBreakdown,
     pub buckets: Vec<BucketRow>,
     /// Every scaling decision of the autoscalers, in time order.
@@ -159,6 +165,12 @@ pub struct StationResult {
     pub first_scale_up_s: Option<f64>,
     /// Replica-seconds billed x price.
     pub cost_usd: f64,
+    /// Share of the time every available worker was busy (or none was available).
+    #[serde(default)]
+    pub saturated: f64,
+    /// Total time tasks waited for a worker, ms (all tasks together).
+    #[serde(default)]
+    pub queue_wait_total_ms: f64,
 }
 
 impl StationResult {
@@ -181,6 +193,43 @@ pub struct DatabaseResult {
     /// Wait for a connection, zero waits included.
     pub mean_pool_wait_ms: f64,
     pub pool_timeouts: u64,
+    /// Total wait for connections, ms (all queries together).
+    #[serde(default)]
+    pub pool_wait_total_ms: f64,
+    /// The primary alone: connections in use over its pool, share of the time its pool
+    /// was full, busy cores over its cores, share of the time every core was busy.
+    #[serde(default)]
+    pub primary_pool_utilization: f64,
+    #[serde(default)]
+    pub primary_pool_saturated: f64,
+    #[serde(default)]
+    pub primary_cpu_utilization: f64,
+    #[serde(default)]
+    pub primary_cores_saturated: f64,
+    /// Busy cores of the read replicas over their cores (None without read replicas).
+    #[serde(default)]
+    pub replica_cpu_utilization: Option<f64>,
+}
+
+/// One external provider in one replication.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct ProviderResult {
+    pub attempts: u64,
+    /// Attempts its rate limit refused (429).
+    pub rate_limited: u64,
+}
+
+/// One scenario's VU pool in one replication.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct ScenarioPoolResult {
+    pub max_vus: u64,
+    /// Time-averaged iterations running.
+    pub mean_running: f64,
+    /// Share of the time every VU up to `maxVUs` was running an iteration.
+    pub saturated: f64,
+    /// Arrival-rate iterations due, and those dropped with the pool at `maxVUs`.
+    pub due: u64,
+    pub refused_at_max: u64,
 }
 
 /// One time bucket of one replication.

@@ -11,7 +11,7 @@ use crate::gate::metrics::{fmt_num, key_metrics};
 use crate::model::experiment::Experiment;
 use crate::model::load::{load_experiment_spec_with, load_experiment_with};
 use crate::spec::overrides::{Overrides, parse_override};
-use crate::stats::interval::wilson_interval;
+use crate::stats::interval::{Domain, estimate_in, wilson_interval};
 use anyhow::{Context, anyhow, ensure};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -138,6 +138,28 @@ fn cell(x: f64) -> String {
     }
 }
 
+/// Whether anything in the model has a price; without one a sweep's cost is replica-seconds.
+pub fn priced(exp: &Experiment) -> bool {
+    let m = &exp.model;
+    m.stations.iter().any(|s| s.price_per_hour > 0.0)
+        || m.databases
+            .iter()
+            .any(|d| d.price_per_hour > 0.0 || d.replica_price_per_hour > 0.0)
+        || m.caches.iter().any(|c| c.price_per_hour > 0.0)
+        || m.providers.iter().any(|p| p.cost_per_call > 0.0)
+}
+
+/// The cost column of an unpriced sweep: ready replicas of every service and job queue
+/// times seconds, per replication.
+pub const REPLICA_SECONDS: &str = "cost.replica_s";
+
+/// Relative difference below which two points' costs are the same.
+pub const COST_TIE: f64 = 0.005;
+
+fn replica_seconds(r: &ReplicationResult) -> f64 {
+    r.stations.iter().map(|s| s.replicas_avg).sum::<f64>() * r.duration as f64 / 1e9
+}
+
 /// Column names after the parameters (must match [`row`]).
 pub fn metric_header(exp: &Experiment) -> Vec<String> {
     let mut h = vec!["replications".to_string()];
@@ -145,6 +167,9 @@ pub fn metric_header(exp: &Experiment) -> Vec<String> {
         for s in ["mean", "lo", "hi"] {
             h.push(format!("{}_{s}", d.name));
         }
+    }
+    if !priced(exp) {
+        h.extend(["mean", "lo", "hi"].map(|s| format!("{REPLICA_SECONDS}_{s}")));
     }
     for t in &exp.thresholds {
         h.push(format!("P({}: {})", t.key, t.expression));
@@ -163,6 +188,13 @@ pub fn row(index: usize, exp: &Experiment, results: &[ReplicationResult]) -> Row
         if d.name == "cost.total_usd" {
             cost = e.mean;
         }
+        let [lo, hi] = e.ci95.unwrap_or([f64::NAN, f64::NAN]);
+        cells.extend([cell(e.mean), cell(lo), cell(hi)]);
+    }
+    if !priced(exp) {
+        let values: Vec<f64> = results.iter().map(replica_seconds).collect();
+        let e = estimate_in(&values, Domain::NonNegative);
+        cost = e.mean;
         let [lo, hi] = e.ci95.unwrap_or([f64::NAN, f64::NAN]);
         cells.extend([cell(e.mean), cell(lo), cell(hi)]);
     }
@@ -288,11 +320,23 @@ pub fn table(
     let p95 = header
         .iter()
         .position(|h| h == "http_req_duration.p(95)_mean");
+    let replica_s = header
+        .iter()
+        .any(|h| h == &format!("{REPLICA_SECONDS}_mean"));
+    let unit = if replica_s { "replica-s" } else { "USD" };
     let marks = pareto(rows);
     let mut s = String::new();
     let mut head: Vec<String> = vec!["point".into()];
     head.extend(axes.iter().map(|a| a.path.clone()));
-    head.extend(["p(95) ms", "SLO attainment", "cost USD", "pareto"].map(String::from));
+    head.extend(
+        [
+            "p(95) ms",
+            "SLO attainment",
+            &format!("cost {unit}"),
+            "pareto",
+        ]
+        .map(String::from),
+    );
     let mut lines: Vec<Vec<String>> = Vec::new();
     for (r, mark) in rows.iter().zip(&marks) {
         let mut l = vec![r.index.to_string()];
@@ -324,11 +368,35 @@ pub fn table(
     for l in &lines {
         s.push_str(&fmt(l));
     }
-    let best = rows
+    if replica_s {
+        s.push_str("\n  no prices in the model: cost is replica-seconds (ready replicas of every service and job queue x seconds), not USD\n");
+    }
+    let meeting: Vec<&Row> = rows.iter().filter(|r| r.attainment >= level).collect();
+    let best = meeting
         .iter()
-        .filter(|r| r.attainment >= level)
+        .copied()
         .min_by(|a, b| a.cost.total_cmp(&b.cost).then(a.index.cmp(&b.index)));
+    // Points within half a percent of the cheapest cost the same: run lengths vary a
+    // little between points, and without prices that is all that separates them.
+    let tied: Vec<&Row> = match best {
+        Some(b) => meeting
+            .iter()
+            .copied()
+            .filter(|r| r.cost <= b.cost + COST_TIE * b.cost.abs() + 1e-12)
+            .collect(),
+        None => Vec::new(),
+    };
+    let same_cost = tied.len() > 1;
     match best {
+        Some(b) if same_cost => {
+            let list: Vec<String> = tied.iter().map(|r| r.index.to_string()).collect();
+            s.push_str(&format!(
+                "\n  no recommendation: points {} reach SLO attainment >= {level} and cost the same within {}% ({} {unit}), so cost does not separate them\n",
+                list.join(", "),
+                COST_TIE * 100.0,
+                fmt_num(b.cost)
+            ));
+        }
         Some(r) => {
             let params: Vec<String> = axes
                 .iter()
@@ -336,7 +404,7 @@ pub fn table(
                 .map(|(a, v)| format!("{}={v}", a.path))
                 .collect();
             s.push_str(&format!(
-                "\n  recommended: point {} ({}): the cheapest with SLO attainment >= {level} ({:.3}, cost {} USD)\n",
+                "\n  recommended: point {} ({}): the cheapest with SLO attainment >= {level} ({:.3}, cost {} {unit})\n",
                 r.index,
                 params.join(", "),
                 r.attainment,

@@ -201,6 +201,11 @@ pub fn render_width(s: &Summary, width: usize) -> String {
         "  ",
     );
     p.blank();
+    let bottlenecks = crate::report::bottleneck_view::BottleneckView::of(&s.bottlenecks);
+    if let Some(b) = &bottlenecks {
+        p.wrap("  ", &b.headline, "  ");
+        p.blank();
+    }
     if !s.thresholds.is_empty() {
         p.heading(&format!(
             "THRESHOLDS (P(pass) by count [95% Wilson] and by values [95% normal model]; required >= {:.0}%)",
@@ -421,6 +426,17 @@ pub fn render_width(s: &Summary, width: usize) -> String {
             ],
             &rows,
         );
+    }
+    if let Some(b) = bottlenecks.as_ref().filter(|b| !b.resources.is_empty()) {
+        use crate::report::bottleneck_view as view;
+        p.blank();
+        p.heading("BOTTLENECKS (means across replications; see docs/bottlenecks.md)");
+        p.table(&view::HEADER, &view::rows(b));
+        p.wrap("    ", view::LEGEND, "      ");
+        p.blank();
+        for line in view::bound_lines(b).iter().chain(&b.departures) {
+            p.wrap("    ", line, "      ");
+        }
     }
     if !s.faults.is_empty() {
         p.blank();

@@ -297,6 +297,8 @@ pub struct RunSummary {
     pub stages: Vec<StageData>,
     pub fault_windows: Vec<FaultWindowData>,
     pub steady_state: Option<SteadyData>,
+    /// Absent in summaries written before the bottleneck analysis.
+    pub bottlenecks: Option<crate::report::bottleneck_view::BottleneckView>,
 }
 
 // The per-window sections (stages, fault windows, steady state after the warm-up).

@@ -2,6 +2,7 @@
 //! the figures of a run and of a sweep, and report.md / report.html.
 //! Reports never compute: they format what [`crate::aggregate`] produced.
 
+pub mod bottleneck_view;
 pub mod console;
 mod console_windows;
 pub mod data;

@@ -17,5 +17,6 @@ pub mod k8s_manifests;
 pub mod model;
 pub mod overrides;
 pub mod read;
+pub mod scale;
 pub mod scenario;
 pub mod yaml;

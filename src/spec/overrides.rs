@@ -369,6 +369,9 @@ pub fn apply(
     path: &[Seg],
     value: Value,
 ) -> Result<Option<Added>, String> {
+    if let Some(name) = scale_knob(target, path) {
+        return crate::spec::scale::apply_scale(doc, name, &value).map(|()| None);
+    }
     let mut node = doc;
     let mut added = None;
     for (i, seg) in path.iter().enumerate() {
@@ -440,6 +443,18 @@ fn kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "a mapping",
+    }
+}
+
+/// The scenario a `scenarios.NAME.scale` knob scales ([`crate::spec::scale`]).
+fn scale_knob<'p>(target: &Target, path: &'p [Seg]) -> Option<&'p str> {
+    match (target, path) {
+        (Target::Experiment, [Seg::Key(s), Seg::Key(name), Seg::Key(k)])
+            if s == "scenarios" && k == crate::spec::scale::SCALE_KEY =>
+        {
+            Some(name)
+        }
+        _ => None,
     }
 }
 

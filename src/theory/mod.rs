@@ -19,13 +19,14 @@
 //!   Chains*, 2nd ed. (Wiley, 2006), section 8.2 (MVA with multiple-server stations).
 //!
 //! Files by family: `mmc` (Erlang B/C, M/M/c, M/M/c/K), `jackson` (tandem lines and open
-//! Jackson networks), `mva` (exact MVA, multi-server MVA, bounds); [`TheoryError`] in
-//! `error`.
+//! Jackson networks), `mva` (exact MVA, multi-server MVA, bounds), `operational` (utilization, bottleneck
+//! and Little's laws, closed-flow bounds and knee); [`TheoryError`] in `error`.
 
 mod error;
 mod jackson;
 mod mmc;
 mod mva;
+pub mod operational;
 
 pub use error::TheoryError;
 pub use jackson::{JacksonResult, jackson_open, jackson_tandem};

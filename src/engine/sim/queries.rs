@@ -64,6 +64,9 @@ impl Simulation<'_> {
         let now = self.now;
         let db = &mut self.rec.databases[self.dbs.nodes[node].database as usize];
         db.in_use.add(now, 1.0);
+        if self.dbs.nodes[node].primary {
+            db.primary_in_use_change(now, 1.0);
+        }
         db.waits += 1;
         db.wait_sum += (now - self.tasks[task].since) as f64;
         self.tasks[task].since = now;
@@ -75,9 +78,11 @@ impl Simulation<'_> {
         let n = &self.dbs.nodes[node];
         let delta = n.busy_cores_change(before);
         if delta != 0.0 {
-            self.rec.databases[n.database as usize]
-                .busy_cores
-                .add(self.now, delta);
+            let db = &mut self.rec.databases[n.database as usize];
+            db.busy_cores.add(self.now, delta);
+            if n.primary {
+                db.primary_busy_cores_change(self.now, delta);
+            }
         }
     }
 
@@ -112,6 +117,9 @@ impl Simulation<'_> {
         db.queries += 1;
         db.query_sum += (self.now - self.tasks[task].since) as f64;
         db.in_use.add(self.now, -1.0);
+        if self.dbs.nodes[node].primary {
+            db.primary_in_use_change(self.now, -1.0);
+        }
         // The connection goes back to the pool, or straight to the first live waiter.
         self.dbs.nodes[node].change_in_use(self.now, -1);
         let tasks = &self.tasks;

@@ -61,7 +61,7 @@ impl Simulation<'_> {
         self.stations[station].replicas[replica].ready = routable;
         let workers = self.model.stations[station].workers as f64;
         let c = &mut self.rec.stations[station];
-        c.capacity.add(now, workers);
+        c.add_capacity(now, workers);
         c.ready.add(now, 1.0);
         self.aws.instance_ready(station, replica, now);
     }
@@ -72,7 +72,7 @@ impl Simulation<'_> {
         let r = &mut self.stations[station].replicas[replica];
         if r.retire() {
             let c = &mut self.rec.stations[station];
-            c.capacity.add(now, -workers);
+            c.add_capacity(now, -workers);
             c.ready.add(now, -1.0);
         }
         let epoch = r.epoch;
@@ -136,7 +136,7 @@ impl Simulation<'_> {
         let (was_ready, epoch) = self.stations[station].replicas[replica].kill();
         let c = &mut self.rec.stations[station];
         if was_ready {
-            c.capacity.add(now, -workers);
+            c.add_capacity(now, -workers);
             c.ready.add(now, -1.0);
         }
         c.billed.add(now, -1.0);

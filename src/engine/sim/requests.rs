@@ -66,7 +66,7 @@ impl Simulation<'_> {
         counters.in_flight.add(now, 1.0);
         if start_now {
             r.busy += 1;
-            counters.busy.add(now, 1.0);
+            counters.add_busy(now, 1.0);
             counters.queue_waits += 1;
         } else {
             r.queued += 1;
@@ -342,7 +342,7 @@ impl Simulation<'_> {
         if t.holds_worker {
             let r = &mut self.stations[station].replicas[t.replica as usize];
             r.busy -= 1;
-            self.rec.stations[station].busy.add(now, -1.0);
+            self.rec.stations[station].add_busy(now, -1.0);
             // Hand the worker to the first live waiter.
             let tasks = &self.tasks;
             if let Some(w) = r.next_waiter(|w| tasks.still_queued(w)) {
@@ -352,7 +352,7 @@ impl Simulation<'_> {
                 wt.phase = Phase::Running;
                 wt.holds_worker = true;
                 let c = &mut self.rec.stations[station];
-                c.busy.add(now, 1.0);
+                c.add_busy(now, 1.0);
                 c.queue_wait_sum += (now - wt.arrived) as f64;
                 c.queue_waits += 1;
                 c.queued_starts += 1;

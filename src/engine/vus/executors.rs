@@ -144,6 +144,7 @@ impl VuPool {
         vm.in_iteration = false;
         let s = vm.scenario as usize;
         self.scenarios[s].running -= 1;
+        cx.rec.scenarios[s].running_change(cx.now, -1.0);
         self.deactivate(vu, cx);
         self.check_finished(s, cx.exp);
         detach
@@ -223,6 +224,7 @@ impl VuPool {
     /// An arrival-rate iteration is due: an idle VU runs it, or it is dropped (and one more
     /// VU is initialised while `maxVUs` allows, k6's `TryRunIteration` path).
     pub fn start_arrival(&mut self, s: usize, cx: &mut VuCx) -> Option<EntryDue> {
+        cx.rec.scenarios[s].due += 1;
         match self.scenarios[s].idle.pop() {
             Some(vu) => {
                 let v = &mut self.vus[vu as usize];
@@ -231,6 +233,7 @@ impl VuPool {
                 v.in_iteration = true;
                 self.begin_steps(vu, cx);
                 self.scenarios[s].running += 1;
+                cx.rec.scenarios[s].running_change(cx.now, 1.0);
                 cx.rec.vus.add(cx.now, 1.0);
                 cx.rec.vus_peak = cx.rec.vus_peak.max(cx.rec.vus.value as u64);
                 self.run_flow(vu, cx)
@@ -238,6 +241,9 @@ impl VuPool {
             None => {
                 cx.rec.dropped_iterations += 1;
                 cx.rec.subs.dropped(s, 1);
+                if self.scenarios[s].vus.len() as u64 >= self.scenarios[s].max_vus {
+                    cx.rec.scenarios[s].refused_at_max += 1;
+                }
                 if (self.scenarios[s].vus.len() as u64) < self.scenarios[s].max_vus {
                     let flow = cx.exp.scenarios[s].flow as u32;
                     let id = self.new_vu(s as u32, flow, cx.rec);

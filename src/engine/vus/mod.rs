@@ -173,6 +173,8 @@ impl VuPool {
                 state.idle = state.vus.iter().rev().copied().collect();
             }
             pool.scenarios.push(state);
+            rec.scenarios
+                .push(crate::engine::recorder::ScenarioCounters::new(max_vus));
             queue.push(start, Event::ScenarioStart { scenario: i as u32 });
             queue.push(
                 start + sc.executor.regular_duration(),
@@ -268,6 +270,7 @@ impl VuPool {
         self.vus[vu as usize].in_iteration = true;
         self.begin_steps(vu, cx);
         self.scenarios[s].running += 1;
+        cx.rec.scenarios[s].running_change(cx.now, 1.0);
         self.run_flow(vu, cx)
     }
 
@@ -491,6 +494,7 @@ impl VuPool {
         v.iterations_done += 1;
         let (s, stopping) = (v.scenario as usize, v.stopping);
         self.scenarios[s].running -= 1;
+        cx.rec.scenarios[s].running_change(cx.now, -1.0);
         let mut due = None;
         if self.scenarios[s].arrival.is_some() {
             self.deactivate(vu, cx);

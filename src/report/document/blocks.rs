@@ -13,7 +13,7 @@ pub struct RenderedFigure {
 
 /// Alignment of a table column.
 #[derive(Clone, Copy, PartialEq)]
-pub(super) enum Align {
+pub(crate) enum Align {
     Left,
     Right,
 }
@@ -26,7 +26,7 @@ fn label_then_numbers(columns: usize) -> Vec<Align> {
 }
 
 /// One piece of a report, written as Markdown or HTML.
-pub(super) enum Block {
+pub(crate) enum Block {
     H2(String),
     Para(String),
     /// A highlighted paragraph: (css class, text).
@@ -95,6 +95,7 @@ pub(super) fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptio
         };
         out.push(Block::Callout(class, text));
     }
+    out.extend(super::bottlenecks::callout(s.bottlenecks.as_ref()));
 
     // Summary.
     out.push(Block::H2("Summary".into()));
@@ -371,6 +372,8 @@ pub(super) fn blocks(data: &RunData, figs: &[RenderedFigure], opts: &FigureOptio
                 .collect(),
         });
     }
+
+    out.extend(super::bottlenecks::section(s.bottlenecks.as_ref()));
 
     // Cost.
     if figs.iter().any(|f| f.spec.stem == "cost") {

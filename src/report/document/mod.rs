@@ -7,6 +7,7 @@
 //! data URIs, no scripts and no network references.
 
 mod blocks;
+mod bottlenecks;
 mod cells;
 mod html;
 mod markdown;

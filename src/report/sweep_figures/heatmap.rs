@@ -76,8 +76,18 @@ fn grid<'a>(table: &'a SweepTable, names: &[String], keep: impl Fn(&SweepRow) ->
         xs,
         ys,
         cells,
-        x_name: names[0].clone(),
-        y_name: names[1].clone(),
+        // The axes carry the knobs' full paths (`scenarios.ramp.stages[1].target`, not
+        // `1.target`): the figure is read away from the command that made it.
+        x_name: table
+            .params
+            .first()
+            .cloned()
+            .unwrap_or_else(|| names[0].clone()),
+        y_name: table
+            .params
+            .get(1)
+            .cloned()
+            .unwrap_or_else(|| names[1].clone()),
     }
 }
 

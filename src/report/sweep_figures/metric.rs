@@ -14,6 +14,7 @@ impl Metric {
     pub(super) fn new(name: &str) -> Metric {
         let (label, unit) = match name.strip_prefix("http_req_duration.") {
             Some(stat) => (stat.to_string(), "ms"),
+            None if name == "cost.replica_s" => (name.to_string(), "replica-s"),
             None if name.starts_with("cost.") => (name.to_string(), "USD"),
             None => (name.to_string(), ""),
         };

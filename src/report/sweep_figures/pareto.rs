@@ -83,7 +83,11 @@ pub(super) fn draw_pareto<DB: DrawingBackend>(
         .map(|p| {
             let mut l = vec![p.row.point.to_string()];
             l.extend(p.row.params.iter().cloned());
-            l.push(format!("${}", fmt_num(p.cost)));
+            l.push(if table.replica_seconds() {
+                format!("{} replica-s", fmt_num(p.cost))
+            } else {
+                format!("${}", fmt_num(p.cost))
+            });
             l.push(fmt_pct(p.att));
             l
         })
@@ -176,7 +180,11 @@ pub(super) fn draw_pareto<DB: DrawingBackend>(
         .axis_desc_style(font(17.0))
         .x_labels(8)
         .y_labels(8)
-        .x_desc("Cost per run (USD, mean)")
+        .x_desc(if table.replica_seconds() {
+            "Cost per run (replica-seconds, mean: the model has no prices)"
+        } else {
+            "Cost per run (USD, mean)"
+        })
         .y_desc("SLO attainment")
         .x_label_formatter(&|v: &f64| format!("${v:.dec$}"))
         .y_label_formatter(&|v: &f64| {

@@ -139,7 +139,16 @@ impl SweepTable {
     }
 
     pub(super) fn cost(&self, row: &SweepRow) -> f64 {
-        self.value(row, "cost.total_usd_mean")
+        if self.replica_seconds() {
+            self.value(row, "cost.replica_s_mean")
+        } else {
+            self.value(row, "cost.total_usd_mean")
+        }
+    }
+
+    /// The sweep had no prices: its cost is replica-seconds, not USD.
+    pub fn replica_seconds(&self) -> bool {
+        self.has("cost.replica_s_mean")
     }
 
     /// The metric to draw: `wanted` when the table has `<wanted>_mean`, else the default,

@@ -1,0 +1,110 @@
+//! The recorder's time-weighted gauges (a piecewise-constant value integrated per bucket
+//! and overall, a 0/1 gauge of being at capacity) and the small counters of providers and
+//! scenarios' VU pools that the bottleneck analysis reads.
+
+use crate::time::Nanos;
+
+/// A piecewise-constant quantity integrated over time, per bucket and overall.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gauge {
+    pub value: f64,
+    last_t: Nanos,
+    bucket_integral: f64,
+    total_integral: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Gauge {
+    #[inline]
+    pub(crate) fn integrate(&mut self, now: Nanos) {
+        let dt = now.saturating_sub(self.last_t) as f64;
+        self.bucket_integral += self.value * dt;
+        self.total_integral += self.value * dt;
+        self.last_t = now;
+    }
+
+    pub fn starting_at(value: f64) -> Self {
+        Gauge {
+            value,
+            min: value,
+            max: value,
+            ..Gauge::default()
+        }
+    }
+
+    #[inline]
+    pub fn add(&mut self, now: Nanos, delta: f64) {
+        self.integrate(now);
+        self.value += delta;
+        self.min = self.min.min(self.value);
+        self.max = self.max.max(self.value);
+    }
+
+    pub fn set(&mut self, now: Nanos, value: f64) {
+        self.add(now, value - self.value);
+    }
+
+    /// Mean over the bucket that ends at `end` (of width `width`), then starts the next.
+    pub(crate) fn close_bucket(&mut self, end: Nanos, width: Nanos) -> f64 {
+        self.integrate(end);
+        let mean = self.bucket_integral / width as f64;
+        self.bucket_integral = 0.0;
+        mean
+    }
+
+    pub(crate) fn mean_until(&mut self, end: Nanos) -> f64 {
+        self.integrate(end);
+        if end == 0 {
+            0.0
+        } else {
+            self.total_integral / end as f64
+        }
+    }
+}
+
+/// Sets a 0/1 gauge to whether `used >= capacity`.
+#[inline]
+pub fn track_at_capacity(gauge: &mut Gauge, now: Nanos, used: f64, capacity: f64) {
+    let full = if used >= capacity { 1.0 } else { 0.0 };
+    if full != gauge.value {
+        gauge.set(now, full);
+    }
+}
+
+/// Per external provider: attempts made and those its rate limit refused.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProviderCounters {
+    pub attempts: u64,
+    pub rate_limited: u64,
+}
+
+/// Per scenario: its VU pool (iterations running against `maxVUs`) and the arrival-rate
+/// iterations that found every VU busy with the pool at `maxVUs`.
+#[derive(Debug, Default)]
+pub struct ScenarioCounters {
+    pub running: Gauge,
+    pub full: Gauge,
+    pub max_vus: f64,
+    /// Arrival-rate iterations due, and those dropped with the pool at `maxVUs`.
+    pub due: u64,
+    pub refused_at_max: u64,
+}
+
+impl ScenarioCounters {
+    pub fn new(max_vus: u64) -> Self {
+        ScenarioCounters {
+            max_vus: max_vus as f64,
+            full: Gauge::starting_at(if max_vus == 0 { 1.0 } else { 0.0 }),
+            ..ScenarioCounters::default()
+        }
+    }
+
+    /// Iterations running change by `delta`.
+    #[inline]
+    pub fn running_change(&mut self, now: Nanos, delta: f64) {
+        self.running.add(now, delta);
+        let (used, cap) = (self.running.value, self.max_vus);
+        track_at_capacity(&mut self.full, now, used, cap);
+    }
+}
