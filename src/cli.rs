@@ -384,6 +384,10 @@ pub struct ReportArgs {
     /// Shortened scenarios and few replications (the plan's `quick` overrides): a smoke test.
     #[arg(long)]
     pub quick: bool,
+    /// Also answer the plan's `capacity:` questions (how much load the architecture holds,
+    /// what breaks first, the cheapest knob settings at the target load): many runs, minutes.
+    #[arg(long)]
+    pub capacity: bool,
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
     /// Stop a replication after this many events (default 2e9).

@@ -38,7 +38,8 @@ pub(crate) fn probe_options(
         crate::model::experiment::MAX_REPLICATIONS
     );
     ensure!(
-        max_replications >= initial && max_replications <= crate::model::experiment::MAX_REPLICATIONS,
+        max_replications >= initial
+            && max_replications <= crate::model::experiment::MAX_REPLICATIONS,
         "--max-replications {max_replications}: at least -n ({initial}) and at most {}",
         crate::model::experiment::MAX_REPLICATIONS
     );
@@ -113,7 +114,10 @@ pub fn capacity(args: &CapacityArgs) -> Result<ExitCode> {
     if !args.no_plots {
         let (png, svg) = capacity_figure(&c).map_err(|e| anyhow::anyhow!("{e}"))?;
         write_output(&args.out.join(format!("{CAPACITY_STEM}.png")), &png)?;
-        write_output(&args.out.join(format!("{CAPACITY_STEM}.svg")), svg.as_bytes())?;
+        write_output(
+            &args.out.join(format!("{CAPACITY_STEM}.svg")),
+            svg.as_bytes(),
+        )?;
     }
     if !args.quiet {
         if args.json {

@@ -62,10 +62,9 @@ pub fn size(args: &SizeArgs) -> Result<ExitCode> {
     if talk {
         let grid: f64 = knobs.iter().map(|k| k.len() as f64).product();
         eprintln!(
-            "capsim size: {} ({} knob(s), a grid of {} settings)",
+            "capsim size: {} ({} knob(s), a grid of {grid:.0} settings)",
             args.experiment.display(),
             knobs.len(),
-            crate::gate::metrics::fmt_num(grid)
         );
     }
     let opts = SizeOptions {

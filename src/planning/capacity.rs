@@ -160,6 +160,16 @@ impl Search<'_> {
         Ok(out)
     }
 
+    /// The factor already run whose scaled load equals `f`'s (whole VUs make nearby
+    /// factors the same load).
+    fn same_load(&self, f: f64) -> Option<f64> {
+        let load = load_of(&scale_load(self.exp, f));
+        self.points
+            .iter()
+            .find(|p| p.load == load)
+            .map(|p| p.factor)
+    }
+
     fn budget_left(&self) -> bool {
         self.points.len() < self.opts.max_evaluations
     }
@@ -212,7 +222,11 @@ pub fn capacity(
     };
     // Bracket.
     if ok {
-        let u = s.points[0].probe.resources.first().map_or(0.0, |r| r.utilization);
+        let u = s.points[0]
+            .probe
+            .resources
+            .first()
+            .map_or(0.0, |r| r.utilization);
         let mut step = if u > 0.0 {
             (1.0 / u).clamp(1.25, 8.0)
         } else {
@@ -224,6 +238,9 @@ pub fn capacity(
                 break;
             }
             let f = tidy((from * step).min(opts.max_factor));
+            if f <= from {
+                break;
+            }
             let (ok, m) = s.eval(f)?;
             if ok {
                 lo = Some((f, m));
@@ -238,7 +255,10 @@ pub fn capacity(
             if from <= opts.min_factor {
                 break;
             }
-            let f = tidy((from / 2.0).max(opts.min_factor));
+            let f = tidy(from / 2.0).max(opts.min_factor);
+            if f >= from {
+                break;
+            }
             let (ok, m) = s.eval(f)?;
             if ok {
                 lo = Some((f, m));
@@ -251,6 +271,7 @@ pub fn capacity(
     let mut last_side: Option<bool> = None;
     let mut same = 0;
     let mut capped = false;
+    let mut resolved = false;
     while let (Some(l), Some(h)) = (lo, hi) {
         if h.0 / l.0 - 1.0 <= opts.tolerance {
             break;
@@ -259,8 +280,13 @@ pub fn capacity(
             capped = true;
             break;
         }
-        let f = next_factor(l, h, same >= 2);
-        if f <= l.0 || f >= h.0 {
+        let mut f = next_factor(l, h, same >= 2);
+        if s.same_load(f).is_some() {
+            f = next_factor(l, h, true);
+        }
+        if f <= l.0 || f >= h.0 || s.same_load(f).is_some() {
+            // No load between the two ends (whole VUs): the bracket is as narrow as it gets.
+            resolved = true;
             break;
         }
         let (ok, m) = s.eval(f)?;
@@ -282,7 +308,7 @@ pub fn capacity(
     let outcome = match (lo, hi) {
         (None, _) => Outcome::NoFactorPasses,
         (Some(_), None) => Outcome::NoFactorFails,
-        (Some(l), Some(h)) if capped || h.0 / l.0 - 1.0 > opts.tolerance => {
+        (Some(l), Some(h)) if capped || (!resolved && h.0 / l.0 - 1.0 > opts.tolerance) => {
             Outcome::EvaluationCap
         }
         _ => Outcome::Found,
@@ -350,10 +376,7 @@ impl Capacity {
                         fmt_num(p.factor),
                         fmt_num(a.factor)
                     ),
-                    None => format!(
-                        "; no factor up to {}x fails",
-                        fmt_num(p.factor)
-                    ),
+                    None => format!("; no factor up to {}x fails", fmt_num(p.factor)),
                 };
                 format!(
                     "capacity: {}x the load ({}) passes every threshold with P(pass) >= {}: {} req/s, p(95) {} ms{limit}",
@@ -379,8 +402,14 @@ impl Capacity {
             load_text(&self.base_load)
         ));
         let head = [
-            "factor", "load", "verdict", "reps", "req/s [95% CI]", "p(95) ms [95% CI]",
-            "P(all pass)", "busiest",
+            "factor",
+            "load",
+            "verdict",
+            "reps",
+            "req/s [95% CI]",
+            "p(95) ms [95% CI]",
+            "P(all pass)",
+            "busiest",
         ];
         let rows: Vec<[String; 8]> = self
             .points

@@ -12,6 +12,7 @@ pub mod capacity;
 pub mod knob;
 pub mod measures;
 pub mod plan;
+pub mod plan_capacity;
 pub mod probe;
 pub mod report;
 pub mod scale_load;
@@ -93,6 +94,10 @@ pub fn load_plan(path: &Path) -> Result<PlanSpec> {
             .iter()
             .flat_map(|c| c.experiments.iter().map(String::as_str)),
     );
+    if let Some(c) = &plan.capacity {
+        refs.push(c.experiment.as_str());
+        refs.extend(c.size.iter().map(|s| s.experiment.as_str()));
+    }
     for r in refs {
         ensure!(
             known(r),

@@ -253,13 +253,9 @@ pub fn assess(
     let ok = results
         .iter()
         .filter(|r| {
-            exp.thresholds.iter().all(|t| {
-                t.passes(crate::aggregate::observe::observe(
-                    t,
-                    r,
-                    &exp.percentiles,
-                ))
-            })
+            exp.thresholds
+                .iter()
+                .all(|t| t.passes(crate::aggregate::observe::observe(t, r, &exp.percentiles)))
         })
         .count();
     let (lo, hi) = wilson_interval(ok as u64, n as u64, gate.confidence);
@@ -285,7 +281,10 @@ pub fn assess(
         thresholds,
         attainment: ok as f64 / n.max(1) as f64,
         attainment_ci: [lo, hi],
-        throughput: estimate_in(&results.iter().map(per_s).collect::<Vec<_>>(), Domain::NonNegative),
+        throughput: estimate_in(
+            &results.iter().map(per_s).collect::<Vec<_>>(),
+            Domain::NonNegative,
+        ),
         p95_ms: estimate_in(
             &results
                 .iter()

@@ -205,15 +205,27 @@ mod tests {
         let ramp = Executor::RampingVus {
             start_vus: 10,
             stages: vec![
-                Stage { duration: NANOS_PER_SEC, target: 100 },
-                Stage { duration: NANOS_PER_SEC, target: 0 },
+                Stage {
+                    duration: NANOS_PER_SEC,
+                    target: 100,
+                },
+                Stage {
+                    duration: NANOS_PER_SEC,
+                    target: 0,
+                },
             ],
             graceful_ramp_down: 0,
         };
-        let Executor::RampingVus { start_vus, stages, .. } = scale_executor(&ramp, 1.5) else {
+        let Executor::RampingVus {
+            start_vus, stages, ..
+        } = scale_executor(&ramp, 1.5)
+        else {
             panic!()
         };
-        assert_eq!((start_vus, stages[0].target, stages[1].target), (15, 150, 0));
+        assert_eq!(
+            (start_vus, stages[0].target, stages[1].target),
+            (15, 150, 0)
+        );
         // 7 per second scaled by 1.13 is 7.91/s: kept as 7910 per 1000 s.
         let open = Executor::ConstantArrivalRate {
             rate: 7,
@@ -222,16 +234,25 @@ mod tests {
             pre_allocated_vus: 10,
             max_vus: 20,
         };
-        let Executor::ConstantArrivalRate { rate, time_unit, pre_allocated_vus, max_vus, .. } =
-            scale_executor(&open, 1.13)
+        let Executor::ConstantArrivalRate {
+            rate,
+            time_unit,
+            pre_allocated_vus,
+            max_vus,
+            ..
+        } = scale_executor(&open, 1.13)
         else {
             panic!()
         };
         assert_eq!((rate, time_unit), (7910, 1000 * NANOS_PER_SEC));
         assert_eq!((pre_allocated_vus, max_vus), (12, 23));
         // Scaling down keeps the VU pool as written.
-        let Executor::ConstantArrivalRate { rate, time_unit, max_vus, .. } =
-            scale_executor(&open, 0.5)
+        let Executor::ConstantArrivalRate {
+            rate,
+            time_unit,
+            max_vus,
+            ..
+        } = scale_executor(&open, 0.5)
         else {
             panic!()
         };

@@ -209,9 +209,14 @@ fn violations(knobs: &[Knob], high: &[bool], ev: &[Evaluated]) -> Vec<String> {
     let mut out = Vec::new();
     for a in ev {
         for b in ev {
-            let generous = a.values.iter().zip(&b.values).enumerate().all(|(i, (&va, &vb))| {
-                steps(&knobs[i], high[i], va) <= steps(&knobs[i], high[i], vb)
-            });
+            let generous = a
+                .values
+                .iter()
+                .zip(&b.values)
+                .enumerate()
+                .all(|(i, (&va, &vb))| {
+                    steps(&knobs[i], high[i], va) <= steps(&knobs[i], high[i], vb)
+                });
             if generous && a.values != b.values && !a.probe.passed && b.probe.passed {
                 out.push(format!(
                     "{} fails while the leaner {} passes",
@@ -290,7 +295,9 @@ pub fn size(
         let j = c.eval(&y)?;
         let (pt, pj) = (&c.evaluated[t].probe, &c.evaluated[j].probe);
         let lo_better = (pj.passed && !pt.passed)
-            || (pj.passed == pt.passed && pj.margin > pt.margin + 1e-9 && pj.attainment >= pt.attainment);
+            || (pj.passed == pt.passed
+                && pj.margin > pt.margin + 1e-9
+                && pj.attainment >= pt.attainment);
         high[i] = !lo_better;
         saving[i] = (pt.cost.mean - pj.cost.mean).abs();
         directions.push(Direction {
@@ -351,7 +358,13 @@ pub fn size(
         .iter()
         .enumerate()
         .filter(|(_, e)| e.probe.passed)
-        .min_by(|a, b| a.1.probe.cost.mean.total_cmp(&b.1.probe.cost.mean).then(a.0.cmp(&b.0)))
+        .min_by(|a, b| {
+            a.1.probe
+                .cost
+                .mean
+                .total_cmp(&b.1.probe.cost.mean)
+                .then(a.0.cmp(&b.0))
+        })
         .map(|(i, _)| i);
     feasible &= passing.is_some();
     let best = passing.or_else(|| {

@@ -38,7 +38,12 @@ impl Sizing {
                 .thresholds
                 .iter()
                 .filter(|t| t.pass_probability < self.level)
-                .map(|t| format!("{} '{}' P(pass) {:.2}", t.metric, t.threshold, t.pass_probability))
+                .map(|t| {
+                    format!(
+                        "{} '{}' P(pass) {:.2}",
+                        t.metric, t.threshold, t.pass_probability
+                    )
+                })
                 .collect();
             format!(
                 "infeasible: no setting in the ranges meets every threshold with P(pass) >= {}; the best seen is {} (SLO attainment {:.2}{})",
@@ -73,7 +78,15 @@ impl Sizing {
         s.push('\n');
         let mut head: Vec<String> = self.knobs.iter().map(|k| k.path.clone()).collect();
         head.extend(
-            ["verdict", "reps", "SLO attainment", "p(95) ms", "cost", "pareto"].map(String::from),
+            [
+                "verdict",
+                "reps",
+                "SLO attainment",
+                "p(95) ms",
+                "cost",
+                "pareto",
+            ]
+            .map(String::from),
         );
         let mut order: Vec<usize> = (0..self.evaluated.len()).collect();
         order.sort_by(|&a, &b| {
@@ -124,15 +137,15 @@ impl Sizing {
             s.push_str(&line(r));
         }
         s.push_str(&format!("\n  {}\n", self.headline()));
-        s.push_str("  pareto (*): no other evaluated setting is as cheap and as good on SLO attainment\n");
+        s.push_str(
+            "  pareto (*): no other evaluated setting is as cheap and as good on SLO attainment\n",
+        );
         for v in &self.violations {
             s.push_str(&format!("  monotonicity assumption contradicted: {v}\n"));
         }
         s.push_str(&format!(
-            "  {} evaluations of a {}-setting grid, {} replications\n",
-            self.evaluations,
-            fmt_num(self.grid_size),
-            self.replications
+            "  {} evaluations of a {:.0}-setting grid, {} replications\n",
+            self.evaluations, self.grid_size, self.replications
         ));
         s
     }

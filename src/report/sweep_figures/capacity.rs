@@ -40,7 +40,12 @@ fn draw<DB: DrawingBackend>(c: &Capacity, root: &DrawingArea<DB, Shift>) -> Resu
         c.evaluations,
         c.replications
     );
-    let body = header(root, &format!("Capacity curve: {}", c.experiment), &sub, &keys)?;
+    let body = header(
+        root,
+        &format!("Capacity curve: {}", c.experiment),
+        &sub,
+        &keys,
+    )?;
     let pts = &c.points;
     let xs: Vec<f64> = pts.iter().map(|p| p.factor).collect();
     let mut x_hi = xs.iter().copied().fold(0.0, f64::max);
@@ -55,7 +60,11 @@ fn draw<DB: DrawingBackend>(c: &Capacity, root: &DrawingArea<DB, Shift>) -> Resu
         0.0
     };
     let top = |f: &dyn Fn(&crate::planning::capacity::CurvePoint) -> f64| {
-        let m = pts.iter().map(f).filter(|v| v.is_finite()).fold(0.0, f64::max);
+        let m = pts
+            .iter()
+            .map(f)
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
         if m > 0.0 { m * 1.12 } else { 1.0 }
     };
     // Past saturation p(95) grows without bound: the axis stops at three times the
