@@ -62,8 +62,10 @@ fn mmc_capacity_matches_the_erlang_c_p95() {
     let lambda_star = lo; // 131.78/s
     assert!((lambda_star - 131.78).abs() < 0.05, "{lambda_star}");
     let exp = load_experiment(&fixture("mmc2.yaml")).unwrap();
-    let mut opts = CapacityOptions::default();
-    opts.tolerance = 0.02;
+    let opts = CapacityOptions {
+        tolerance: 0.02,
+        ..CapacityOptions::default()
+    };
     let cap = capacity(&exp, &Runner::default(), opts, &quiet).unwrap();
     assert_eq!(cap.outcome, Outcome::Found, "{}", cap.table());
     let found = cap.factor.unwrap() * 100.0;
@@ -96,8 +98,10 @@ fn repairman_knee_and_mean_response_capacity_match_mva() {
         .max()
         .unwrap();
     let exp = load_experiment(&fixture("closed1.yaml")).unwrap();
-    let mut opts = CapacityOptions::default();
-    opts.tolerance = 0.02;
+    let opts = CapacityOptions {
+        tolerance: 0.02,
+        ..CapacityOptions::default()
+    };
     let cap = capacity(&exp, &Runner::default(), opts, &quiet).unwrap();
     assert_eq!(cap.outcome, Outcome::Found, "{}", cap.table());
     let vus = cap.point(cap.factor).unwrap().load.closed_vus as i64;
@@ -243,4 +247,44 @@ fn capacity_says_when_even_the_smallest_factor_fails() {
     assert!(t.contains("no factor passes"), "{t}");
     assert!(out.join("capacity.json").is_file());
     assert!(out.join("capacity_curve.png").is_file());
+}
+
+#[test]
+fn plan_report_answers_the_capacity_questions() {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capacity-plan");
+    let o = capsim(&[
+        "report",
+        "tests/fixtures/capacity/plan",
+        "--quick",
+        "--capacity",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let md = std::fs::read_to_string(out.join("plan-report.md")).unwrap();
+    assert!(md.contains("## Capacity and sizing"), "{md}");
+    assert!(md.contains("architecture holds up to"), "{md}");
+    assert!(md.contains("The first thing to break"), "{md}");
+    assert!(
+        md.contains("The cheapest settings of services.a.replicas, services.b.replicas"),
+        "{md}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan-report.json")).unwrap())
+            .unwrap();
+    assert!(json["capacity"]["capacity"]["factor"].as_f64().unwrap() > 1.0);
+    assert_eq!(json["capacity"]["sizing"]["feasible"], true);
+    // Without --capacity the section says how to get it.
+    let o = capsim(&[
+        "report",
+        "tests/fixtures/capacity/plan",
+        "--quick",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let md = std::fs::read_to_string(out.join("plan-report.md")).unwrap();
+    assert!(md.contains("Not run: `capsim report --capacity`"), "{md}");
 }
