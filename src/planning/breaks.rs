@@ -48,7 +48,7 @@ pub fn breaks_first(above: &Probe, level: f64, where_: &str) -> BreaksFirst {
             )
         })
         .collect();
-    let resource = above.resources.first().cloned();
+    let resource = above.busiest().cloned();
     let what = match thresholds.first() {
         Some(t) => format!("{t} fails first"),
         None => "no threshold is shown to fail, but P(pass) falls below the level".into(),
@@ -67,9 +67,21 @@ pub fn breaks_first(above: &Probe, level: f64, where_: &str) -> BreaksFirst {
         ),
         None => String::new(),
     };
+    let backlog: String = above
+        .resources
+        .iter()
+        .filter(|r| !r.on_request_path && r.utilization >= 0.99)
+        .map(|r| {
+            format!(
+                "; off the request path, {} is {:.0} % busy (its backlog grows)",
+                r.name,
+                r.utilization * 100.0
+            )
+        })
+        .collect();
     BreaksFirst {
         thresholds,
         resource,
-        sentence: format!("{where_}, {what}{busiest}"),
+        sentence: format!("{where_}, {what}{busiest}{backlog}"),
     }
 }

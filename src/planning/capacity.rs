@@ -198,6 +198,9 @@ fn next_factor(lo: (f64, f64), hi: (f64, f64), bisect: bool) -> f64 {
     tidy(x.exp())
 }
 
+/// One end of the bracket: a factor and its smallest threshold margin.
+type End = Option<(f64, f64)>;
+
 /// Finds the capacity of `exp`. `progress` hears one line per factor.
 pub fn capacity(
     exp: &Experiment,
@@ -215,7 +218,7 @@ pub fn capacity(
     };
     let start = tidy(opts.start.clamp(opts.min_factor, opts.max_factor));
     let (ok, m) = s.eval(start)?;
-    let (mut lo, mut hi): (Option<(f64, f64)>, Option<(f64, f64)>) = if ok {
+    let (mut lo, mut hi): (End, End) = if ok {
         (Some((start, m)), None)
     } else {
         (None, Some((start, m)))
@@ -316,7 +319,7 @@ pub fn capacity(
     let mut points = s.points;
     points.sort_by(|a, b| a.factor.total_cmp(&b.factor));
     let knee_factor = points.first().and_then(|p| {
-        let u = p.probe.resources.first()?.utilization;
+        let u = p.probe.busiest()?.utilization;
         (u > 0.0).then(|| tidy(p.factor / u))
     });
     let level = opts.probe.gate.level;
@@ -429,7 +432,7 @@ impl Capacity {
                     est(&p.probe.throughput),
                     est(&p.probe.p95_ms),
                     format!("{:.2}", p.probe.attainment),
-                    p.probe.resources.first().map_or_else(String::new, |r| {
+                    p.probe.busiest().map_or_else(String::new, |r| {
                         format!("{} {:.0}%", r.name, r.utilization * 100.0)
                     }),
                 ]

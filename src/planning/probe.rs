@@ -75,6 +75,8 @@ pub struct Resource {
     pub utilization: f64,
     /// Mean wait for a worker or a connection (ms).
     pub wait_ms: f64,
+    /// False for job queues, whose backlog does not delay the responses.
+    pub on_request_path: bool,
 }
 
 /// One evaluated setting.
@@ -217,6 +219,7 @@ fn resources(exp: &Experiment, results: &[ReplicationResult]) -> Vec<Resource> {
             name: format!("{} ({})", name, v.kind.replace('_', " ")),
             utilization: v.utilization.mean,
             wait_ms: v.queue_wait_ms.mean,
+            on_request_path: v.kind != "job_queue",
         })
         .collect();
     for (name, d) in &s.databases {
@@ -225,12 +228,14 @@ fn resources(exp: &Experiment, results: &[ReplicationResult]) -> Vec<Resource> {
                 name: format!("{name} (connection pool of {})", d.pool_size),
                 utilization: d.connections_in_use.mean / d.pool_size as f64,
                 wait_ms: d.pool_wait_ms.mean,
+                on_request_path: true,
             });
         }
         out.push(Resource {
             name: format!("{name} (database cores)"),
             utilization: d.cpu_utilization.mean,
             wait_ms: 0.0,
+            on_request_path: true,
         });
     }
     out.sort_by(|a, b| {
@@ -239,6 +244,13 @@ fn resources(exp: &Experiment, results: &[ReplicationResult]) -> Vec<Resource> {
             .then(b.wait_ms.total_cmp(&a.wait_ms))
     });
     out
+}
+
+impl Probe {
+    /// The busiest resource on the request path (job queues are off it).
+    pub fn busiest(&self) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.on_request_path)
+    }
 }
 
 /// The figures of a setting from its replications.
