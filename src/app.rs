@@ -15,6 +15,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Diff(args) => commands::diff::diff(&args),
         Command::Sweep(args) => commands::sweep::sweep(&args),
         Command::Merge(args) => commands::merge::merge(&args),
+        Command::Capacity(args) => commands::capacity::capacity(&args),
+        Command::Size(args) => commands::size::size(&args),
         Command::Report(args) => commands::report::report(&args),
         Command::Calibrate(args) => commands::calibrate::calibrate(&args),
         Command::Hpa {

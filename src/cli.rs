@@ -33,6 +33,12 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Combine `--shard` outputs into the outputs of one run.
     Merge(MergeArgs),
+    /// The highest load factor (along the experiment's own profile) at which every
+    /// threshold passes with P(pass) >= level; exit 0 found, 1 no factor passes, 2 bad input.
+    Capacity(CapacityArgs),
+    /// The cheapest setting of knobs (`--knob PATH=LO..HI`) that meets every threshold with
+    /// P(pass) >= level; exit 0 found, 1 infeasible, 2 bad input.
+    Size(SizeArgs),
     /// Measure the engine: events per second and peak memory of one replication.
     Bench(BenchArgs),
     /// Redraw every figure, report.md and report.html of a run folder from its saved
@@ -322,6 +328,77 @@ pub struct SweepArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// The experiment file (its thresholds are the SLOs).
+    pub experiment: PathBuf,
+    /// Options of the runs; -n is the replications of a factor away from the boundary
+    /// (default 5); near it they double up to --max-replications.
+    #[command(flatten)]
+    pub run: GateRunArgs,
+    /// Probability every threshold must pass with, 0 to 1.
+    #[arg(long, default_value_t = 0.9)]
+    pub level: f64,
+    /// Confidence of the intervals on P(pass), 0 to 1.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Stop when the bracket [lo, hi] around the limit has hi/lo - 1 at most this.
+    #[arg(long, default_value_t = 0.05)]
+    pub tolerance: f64,
+    /// The first factor tried.
+    #[arg(long, default_value_t = 1.0)]
+    pub start: f64,
+    /// Most factors evaluated.
+    #[arg(long, default_value_t = 24)]
+    pub max_evaluations: usize,
+    /// Most replications of a factor near the boundary.
+    #[arg(long, default_value_t = 20)]
+    pub max_replications: u32,
+    /// Print the answer as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Folder for capacity.json and the capacity_curve figure (PNG, SVG).
+    #[arg(long, short = 'o', default_value = "capacity-out")]
+    pub out: PathBuf,
+    /// Do not draw the capacity_curve figure.
+    #[arg(long)]
+    pub no_plots: bool,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SizeArgs {
+    /// The experiment file (its load and thresholds are the target).
+    pub experiment: PathBuf,
+    /// A knob and its range (repeatable): `PATH=LO..HI`, whole numbers or durations, any
+    /// `--set` path: `services.api.replicas=2..12`, `databases.postgres.pool_size=10..80`,
+    /// `hpa.api.spec.behavior.scaleDown.stabilizationWindowSeconds=0..600`.
+    #[arg(long, value_name = "PATH=LO..HI", required = true)]
+    pub knob: Vec<String>,
+    /// Options of the runs; -n is the replications of a setting away from the boundary
+    /// (default 5); near it they double up to --max-replications.
+    #[command(flatten)]
+    pub run: GateRunArgs,
+    /// Probability every threshold must pass with, 0 to 1.
+    #[arg(long, default_value_t = 0.9)]
+    pub level: f64,
+    /// Confidence of the intervals on P(pass), 0 to 1.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Most settings evaluated.
+    #[arg(long, default_value_t = 60)]
+    pub max_evaluations: usize,
+    /// Most replications of a setting near the boundary.
+    #[arg(long, default_value_t = 20)]
+    pub max_replications: u32,
+    /// Print the answer as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct MergeArgs {
     /// Folders (or partial.yaml files) written by `--shard` runs.
     #[arg(required = true)]
@@ -391,6 +468,10 @@ pub struct ReportArgs {
     /// Shortened scenarios and few replications (the plan's `quick` overrides): a smoke test.
     #[arg(long)]
     pub quick: bool,
+    /// Also answer the plan's `capacity:` questions (how much load the architecture holds,
+    /// what breaks first, the cheapest knob settings at the target load): many runs, minutes.
+    #[arg(long)]
+    pub capacity: bool,
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
     /// Stop a replication after this many events (default 2e9).

@@ -111,7 +111,11 @@ pub fn proportion_counts(threshold: &Threshold, r: &ReplicationResult) -> Option
                 .get(k)
                 .map(|w| (w.failures, w.requests))
                 .unwrap_or((0, 0)),
-            (None, Some(k)) => r.submetrics.get(k).map(|s| (s.bad, s.count)).unwrap_or((0, 0)),
+            (None, Some(k)) => r
+                .submetrics
+                .get(k)
+                .map(|s| (s.bad, s.count))
+                .unwrap_or((0, 0)),
             (None, None) => (r.failures, r.requests),
         }),
         Metric::Checks => {

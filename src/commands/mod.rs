@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod calibrate;
+pub mod capacity;
 pub mod check;
 mod common;
 pub mod diff;
@@ -14,5 +15,6 @@ pub mod out_dir;
 pub mod plot;
 pub mod report;
 pub mod run;
+pub mod size;
 pub mod sweep;
 pub mod validate;

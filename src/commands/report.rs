@@ -5,7 +5,7 @@ use crate::cli::{MemoryLimit, ReportArgs};
 use crate::commands::common::write_output;
 use crate::commands::out_dir::OutDir;
 use crate::engine::memory::DEFAULT_MAX_MEMORY;
-use crate::planning::{Options, load_plan, report, run_plan, verdicts};
+use crate::planning::{Options, load_plan, plan_capacity, report, run_plan, verdicts};
 use anyhow::{Result, ensure};
 use std::process::ExitCode;
 
@@ -46,8 +46,53 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode> {
         }
     })?;
     let rep = verdicts::build(&plan, &runs, args.quick);
-    let md = report::markdown(&rep);
-    let json = serde_json::to_string_pretty(&rep)?;
+    let section = if args.capacity {
+        let runner = crate::gate::Runner {
+            threads: args.threads,
+            budget: crate::engine::Budget {
+                max_events: args
+                    .max_events
+                    .unwrap_or(crate::gate::DEFAULT_GATE_MAX_EVENTS),
+                deadline: opts.deadline,
+                stop: crate::interrupt::flag(),
+                max_memory: opts.max_memory,
+                ..crate::engine::Budget::default()
+            },
+        };
+        plan_capacity::run_capacity(
+            &args.dir,
+            &plan,
+            args.quick,
+            &args.allow_path,
+            &runner,
+            crate::planning::capacity::CapacityOptions::default(),
+            60,
+            &|line| {
+                if !quiet {
+                    eprintln!("{line}");
+                }
+            },
+        )?
+    } else {
+        None
+    };
+    let mut md = report::markdown(&rep);
+    let mut json = serde_json::to_value(&rep)?;
+    match (&section, &plan.capacity) {
+        (Some(sec), _) => {
+            md.push_str(&plan_capacity::markdown(sec));
+            if let Some(o) = json.as_object_mut() {
+                o.insert("capacity".into(), serde_json::to_value(sec)?);
+            }
+        }
+        (None, Some(_)) => md.push_str(
+            "\n## Capacity and sizing\n\nNot run: `capsim report --capacity` adds how much load the \
+             architecture holds, what breaks first and the cheapest settings at the target load \
+             (it runs many load factors and settings: minutes).\n",
+        ),
+        _ => {}
+    }
+    let json = serde_json::to_string_pretty(&json)?;
     let stage = OutDir::begin(&args.out)?;
     write_output(&stage.path().join("plan-report.md"), md.as_bytes())?;
     write_output(&stage.path().join("plan-report.json"), json.as_bytes())?;
@@ -58,6 +103,9 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode> {
         print!("{}", report::table(&rep));
         println!();
         for f in &rep.findings {
+            println!("- {f}");
+        }
+        for f in section.iter().flat_map(|s| &s.findings) {
             println!("- {f}");
         }
         println!(

@@ -420,7 +420,8 @@ pub fn experiment_from_str(
     )
     .map_err(|e| LoadError::invalid(path, e))?;
     if let (Some(options), Some(file)) = (&k6, &spec.k6_options) {
-        add_k6_thresholds(&mut exp, &spec, options, &[]).map_err(|e| LoadError::invalid(file, e))?;
+        add_k6_thresholds(&mut exp, &spec, options, &[])
+            .map_err(|e| LoadError::invalid(file, e))?;
     }
     Ok(exp)
 }

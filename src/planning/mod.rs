@@ -1,14 +1,23 @@
 //! Planning: run a customer's load-test plan in capsim and predict its results table
 //! (`capsim report`), check its success criteria and its internal consistency, and fit
-//! model parameters to measured figures (`capsim calibrate`).
+//! model parameters to measured figures (`capsim calibrate`), find the load a system
+//! holds (`capsim capacity`) and the cheapest setting that meets the SLOs (`capsim size`).
 //!
 //! The plan file (see [`plan::PlanSpec`], e.g. `experiments/plan.yaml`) names the
 //! experiments that answer each row of the plan's table and the values the plan expects.
 
+pub mod breaks;
 pub mod calibrate;
+pub mod capacity;
+pub mod knob;
 pub mod measures;
 pub mod plan;
+pub mod plan_capacity;
+pub mod probe;
 pub mod report;
+pub mod scale_load;
+pub mod size;
+pub mod size_report;
 pub mod verdicts;
 
 use crate::engine::{Budget, ReplicationResult};
@@ -87,6 +96,10 @@ pub fn load_plan(path: &Path) -> Result<PlanSpec> {
             .iter()
             .flat_map(|c| c.experiments.iter().map(String::as_str)),
     );
+    if let Some(c) = &plan.capacity {
+        refs.push(c.experiment.as_str());
+        refs.extend(c.size.iter().map(|s| s.experiment.as_str()));
+    }
     for r in refs {
         ensure!(
             known(r),

@@ -40,6 +40,10 @@ pub struct PlanSpec {
     pub cost: Option<CostSpec>,
     #[serde(default)]
     pub criteria: Vec<CriterionSpec>,
+    /// `capsim report --capacity`: how much load the architecture holds and the cheapest
+    /// knob settings at the target load.
+    #[serde(default)]
+    pub capacity: Option<CapacitySpec>,
     #[serde(default)]
     pub quick: QuickSpec,
 }
@@ -176,4 +180,23 @@ pub struct CriterionSpec {
     /// every row's experiment otherwise).
     #[serde(default)]
     pub experiments: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapacitySpec {
+    /// The experiment whose load is scaled along its profile (its thresholds are the SLOs).
+    pub experiment: String,
+    /// The cheapest knob settings at another experiment's load.
+    #[serde(default)]
+    pub size: Option<SizeSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeSpec {
+    /// The experiment whose load and thresholds the settings must meet.
+    pub experiment: String,
+    /// `PATH=LO..HI`, as `capsim size --knob`.
+    pub knobs: Vec<String>,
 }

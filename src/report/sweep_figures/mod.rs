@@ -9,9 +9,13 @@
 //!   the Pareto-optimal points highlighted and joined by the front, every point numbered,
 //!   and a table beside the chart giving each number's parameter values.
 //!
+//! - `capacity_curve.png/.svg` (of `capsim capacity`, not of a sweep folder): throughput
+//!   and p(95) against the load factor with their bands, the knee and the limit marked.
+//!
 //! One file per figure (`heatmap.rs`, `line_chart.rs`, `pareto.rs`), drawn in the run
 //! figures' look (`report/figures/style.rs`) from the table that `table.rs` reads.
 
+mod capacity;
 mod heatmap;
 mod legend;
 mod line_chart;
@@ -19,6 +23,7 @@ mod metric;
 mod pareto;
 mod table;
 
+pub use capacity::{CAPACITY_SIZE, CAPACITY_STEM, capacity_figure};
 pub use heatmap::{SweepFigureOptions, heatmap_size};
 pub use table::{DEFAULT_METRIC, SWEEP_CSV, SweepRow, SweepTable, short_names};
 
