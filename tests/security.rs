@@ -540,6 +540,7 @@ fn output_folders_are_replaced_whole() {
         [
             ".capsim",
             "decisions.csv",
+            "k6-summary.json",
             "latency.csv",
             "summary.json",
             "timeseries.csv"

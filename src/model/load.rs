@@ -317,8 +317,11 @@ fn load_bare_script(path: &Path, overrides: &Overrides) -> Result<Experiment, Lo
         &model,
         path,
     )?;
-    build_experiment(&spec, model, None, Some(&script), &files, &stem(path))
-        .map_err(|e| LoadError::invalid(path, e))
+    let mut exp = build_experiment(&spec, model, None, Some(&script), &files, &stem(path))
+        .map_err(|e| LoadError::invalid(path, e))?;
+    add_k6_thresholds(&mut exp, &spec, &script.options, &script.custom_metrics)
+        .map_err(|e| LoadError::invalid(path, e))?;
+    Ok(exp)
 }
 
 /// Things in a valid experiment that are probably mistakes but do not stop it running:

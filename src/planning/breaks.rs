@@ -1,6 +1,6 @@
 //! "What breaks first just above the capacity": the thresholds that fail at the lightest
-//! failing load (worst first) and the busiest resource there, in one sentence. One small
-//! function, so that the bottleneck analysis of every run can take its place later.
+//! failing load (worst first) and, there, the first resource to saturate as the bottleneck
+//! analysis names it (or the busiest resource when none saturates), in one sentence.
 
 use crate::gate::check::GateVerdict;
 use crate::gate::metrics::fmt_num;
@@ -53,19 +53,20 @@ pub fn breaks_first(above: &Probe, level: f64, where_: &str) -> BreaksFirst {
         Some(t) => format!("{t} fails first"),
         None => "no threshold is shown to fail, but P(pass) falls below the level".into(),
     };
-    let busiest = match &resource {
-        Some(r) if r.wait_ms > 0.0 => format!(
+    let busiest = match (&above.saturated_first, &resource) {
+        (Some(sentence), _) => format!("; {}", sentence.trim_end_matches('.')),
+        (None, Some(r)) if r.wait_ms > 0.0 => format!(
             "; the busiest resource there is {}: {:.0} % busy, {} ms mean wait",
             r.name,
             r.utilization * 100.0,
             fmt_num(r.wait_ms)
         ),
-        Some(r) => format!(
+        (None, Some(r)) => format!(
             "; the busiest resource there is {}: {:.0} % busy",
             r.name,
             r.utilization * 100.0
         ),
-        None => String::new(),
+        (None, None) => String::new(),
     };
     let backlog: String = above
         .resources

@@ -136,20 +136,28 @@ mod tests {
         let k = parse_knob("hpa.a.spec.x=30s..10m").unwrap();
         assert_eq!((k.lo, k.hi, k.unit.as_deref()), (30, 600, Some("s")));
         assert_eq!(k.set_line(45), "hpa.a.spec.x=45s");
-        assert!(parse_knob("a.b=5..2").unwrap_err().contains("above HI"));
         assert!(
-            parse_knob("a.b=x..2")
+            parse_knob("services.api.replicas=5..2")
+                .unwrap_err()
+                .contains("above HI")
+        );
+        assert!(
+            parse_knob("services.api.replicas=x..2")
                 .unwrap_err()
                 .contains("not a whole number")
         );
         assert!(
-            parse_knob("a.b=1.5..2")
+            parse_knob("services.api.replicas=1.5..2")
                 .unwrap_err()
                 .contains("not a whole number")
         );
-        assert!(parse_knob("a.b=3").unwrap_err().contains(".."));
         assert!(
-            parse_knob("a.b=1s..1500ms")
+            parse_knob("services.api.replicas=3")
+                .unwrap_err()
+                .contains("..")
+        );
+        assert!(
+            parse_knob("services.api.replicas=1s..1500ms")
                 .unwrap_err()
                 .contains("whole number of LO")
         );

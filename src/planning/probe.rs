@@ -101,6 +101,9 @@ pub struct Probe {
     pub cost: Estimate,
     /// Services and database pools and cores, busiest first.
     pub resources: Vec<Resource>,
+    /// The bottleneck analysis's sentence on the first resource to saturate, when one
+    /// does (`aggregate::bottleneck`).
+    pub saturated_first: Option<String>,
 }
 
 fn student_quantile(p: f64, df: f64) -> f64 {
@@ -209,9 +212,15 @@ pub fn replica_seconds(r: &ReplicationResult) -> f64 {
     r.stations.iter().map(|s| s.replicas_avg * secs).sum()
 }
 
-/// The resources of the summary, busiest first.
-fn resources(exp: &Experiment, results: &[ReplicationResult]) -> Vec<Resource> {
+/// The resources of the summary, busiest first, and the bottleneck analysis's sentence
+/// when a resource saturates.
+fn resources(exp: &Experiment, results: &[ReplicationResult]) -> (Vec<Resource>, Option<String>) {
     let s = summarize(exp, results);
+    let saturated_first = s
+        .bottlenecks
+        .first
+        .is_some()
+        .then(|| s.bottlenecks.headline.clone());
     let mut out: Vec<Resource> = s
         .services
         .iter()
@@ -243,7 +252,7 @@ fn resources(exp: &Experiment, results: &[ReplicationResult]) -> Vec<Resource> {
             .total_cmp(&a.utilization)
             .then(b.wait_ms.total_cmp(&a.wait_ms))
     });
-    out
+    (out, saturated_first)
 }
 
 impl Probe {
@@ -284,6 +293,7 @@ pub fn assess(
         .map(|t| t.margin)
         .filter(|m| !m.is_nan())
         .fold(f64::INFINITY, f64::min);
+    let (resources, saturated_first) = resources(exp, results);
     Probe {
         replications: n as u32,
         passed,
@@ -314,7 +324,8 @@ pub fn assess(
                 .collect::<Vec<_>>(),
             Domain::NonNegative,
         ),
-        resources: resources(exp, results),
+        resources,
+        saturated_first,
     }
 }
 

@@ -15,6 +15,7 @@ pub mod k6_script;
 pub mod k8s;
 pub mod k8s_manifests;
 pub mod model;
+pub mod override_path;
 pub mod overrides;
 pub mod read;
 pub mod scale;
