@@ -269,7 +269,7 @@ impl GateReport {
             s.push_str(&format!("  {stop}\n"));
         }
         s.push_str(&format!(
-            "  rule: a threshold passes when the {conf:.0}% lower bound on P(pass) >= {lvl} by the count (Wilson) or by the values (normal model), and the other rule does not show the opposite\n\n",
+            "  rule: a threshold passes when the {conf:.0}% lower bound on P(pass) >= {lvl} by the count (Wilson) or by the values (normal model; for error and check rates also the pooled counts), and the other rule does not show the opposite\n\n",
             conf = self.confidence * 100.0,
             lvl = self.level
         ));
