@@ -162,6 +162,29 @@ pub fn fmt_signed(x: f64) -> String {
     if x > 0.0 { format!("+{s}") } else { s }
 }
 
+/// A console table: each column left-aligned to its widest cell (header included), two
+/// spaces of indent, trailing blanks trimmed, one line per row.
+pub fn aligned_table<const N: usize>(head: [&str; N], rows: &[[String; N]]) -> String {
+    let mut w = head.map(|h| h.chars().count());
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut l = String::from(" ");
+        for (i, c) in cells.iter().enumerate() {
+            l.push_str(&format!(" {:<width$}", c, width = w[i]));
+        }
+        l.trim_end().to_string() + "\n"
+    };
+    let mut s = line(&head.map(String::from));
+    for r in rows {
+        s.push_str(&line(r));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

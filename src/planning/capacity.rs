@@ -438,23 +438,7 @@ impl Capacity {
                 ]
             })
             .collect();
-        let mut w = head.map(|h| h.chars().count());
-        for r in &rows {
-            for (i, c) in r.iter().enumerate() {
-                w[i] = w[i].max(c.chars().count());
-            }
-        }
-        let line = |cells: &[String]| {
-            let mut l = String::from(" ");
-            for (i, c) in cells.iter().enumerate() {
-                l.push_str(&format!(" {:<width$}", c, width = w[i]));
-            }
-            l.trim_end().to_string() + "\n"
-        };
-        s.push_str(&line(&head.map(String::from)));
-        for r in &rows {
-            s.push_str(&line(r));
-        }
+        s.push_str(&crate::gate::metrics::aligned_table(head, &rows));
         s.push_str(&format!("\n  {}\n", self.headline()));
         if let Some(b) = &self.breaks_first {
             s.push_str(&format!("  {}\n", b.sentence));
