@@ -1,11 +1,14 @@
 //! `capsim capacity`: the highest load factor at which every threshold passes with
 //! P(pass) >= level. Writes capacity.json and the capacity_curve figure into --out; exit 0
-//! with an answer, 1 when even the smallest factor fails, 2 on bad input.
+//! with an answer; 2 on bad input, including a load that fails even at the smallest factor
+//! (no load meets the thresholds: a model or threshold mistake, not a capacity; the
+//! outputs are still written as evidence).
 
 use crate::cli::CapacityArgs;
 use crate::commands::common::{gate_runner, load, parse_overrides, write_output};
 use crate::gate::DEFAULT_SWEEP_WALL_TIME;
 use crate::gate::check::GateOptions;
+use crate::gate::metrics::fmt_num;
 use crate::planning::capacity::{CapacityOptions, Outcome, capacity as search};
 use crate::planning::probe::ProbeOptions;
 use crate::planning::scale_load::load_of;
@@ -131,8 +134,17 @@ pub fn capacity(args: &CapacityArgs) -> Result<ExitCode> {
             println!("  wrote {}", args.out.display());
         }
     }
-    Ok(match c.outcome {
-        Outcome::NoFactorPasses => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
-    })
+    if c.outcome == Outcome::NoFactorPasses {
+        bail!(
+            "{}: the load fails its thresholds even at the smallest factor, {}x ({}): no load \
+             meets them, so there is no capacity to find; check the thresholds against the \
+             model (e.g. a latency bound below the service time) and the evidence in {}",
+            args.experiment.display(),
+            fmt_num(c.limit_factor.unwrap_or(f64::NAN)),
+            c.point(c.limit_factor)
+                .map_or_else(|| "-".into(), |p| crate::planning::capacity::load_text(&p.load)),
+            args.out.join("capacity.json").display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

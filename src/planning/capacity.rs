@@ -3,12 +3,15 @@
 //! ([`crate::planning::scale_load`]).
 //!
 //! Every factor runs the same seed and replication indices (common random numbers), so
-//! the metrics move smoothly with the factor. The search brackets the limit (a first step
-//! aimed by the bottleneck law: the busiest resource at the first factor reaches 100 % at
-//! `factor / utilization`; then doubling up, or halving down), then narrows the bracket
-//! until `hi / lo - 1 <= tolerance`: each step aims where the threshold margins
-//! interpolate to zero in log factor, kept inside the middle 60 % of the bracket, and
-//! bisects when one end has moved twice in a row. Each factor is judged by
+//! the metrics move smoothly with the factor. The search brackets the limit, aimed by the
+//! bottleneck law: at a passing factor `f` the busiest resource that no autoscaler resizes
+//! is `U` busy, so it saturates near `f / U`; the steps up go to [`SAT_AIM`] of that, then
+//! to the saturation itself, then 1.25 times, then double (halving down when the first
+//! factor fails). Then
+//! it narrows the bracket until `hi / lo - 1 <= tolerance`: each step aims where the
+//! threshold margins (a shortfall on a log scale, see `linear_margin`) interpolate to zero
+//! in log factor, kept inside the middle 60 % of the bracket, and bisects when one end has
+//! moved twice in a row. Each factor is judged by
 //! [`crate::planning::probe`], which adds replications only near the boundary.
 //!
 //! The knee is the operational-law estimate from the lightest factor run: the load at
@@ -170,10 +173,52 @@ impl Search<'_> {
             .map(|p| p.factor)
     }
 
+    /// The bottleneck law at the passing factor `f`: the busiest resource that no
+    /// autoscaler resizes is `U` busy, so it saturates near `f / U` (utilization grows in
+    /// proportion to the load below saturation). None without such a resource.
+    fn saturation(&self, f: f64) -> Option<f64> {
+        let p = self.points.iter().find(|p| p.factor == f)?;
+        let u = p.probe.busiest_fixed()?.utilization;
+        (u > 0.0 && u.is_finite()).then(|| f / u)
+    }
+
+    /// The next step up from the passing factor `from`, the `stage`-th: first to
+    /// [`SAT_AIM`] of the bottleneck's saturation (queueing delay grows without bound as
+    /// it nears 100 %, so a latency or error bound gives way just below it), then to the
+    /// saturation itself, then 1.25 times, then doubling. Without a fixed resource, the
+    /// first step goes to where the busiest one would be 100 % busy, and later ones double.
+    fn step_up(&self, from: f64, stage: u32) -> f64 {
+        match self.saturation(from) {
+            Some(sat) if stage == 0 && from < SAT_AIM * sat / 1.05 => {
+                (SAT_AIM * sat / from).min(8.0)
+            }
+            Some(sat) if stage <= 1 && from < sat / 1.05 => (sat / from).min(8.0),
+            Some(_) if stage <= 2 => 1.25,
+            Some(_) => 2.0,
+            None => {
+                let u = self
+                    .points
+                    .iter()
+                    .find(|p| p.factor == from)
+                    .and_then(|p| p.probe.busiest())
+                    .map_or(0.0, |r| r.utilization);
+                if stage == 0 && u > 0.0 {
+                    (1.0 / u).clamp(1.25, 8.0)
+                } else {
+                    2.0
+                }
+            }
+        }
+    }
+
     fn budget_left(&self) -> bool {
         self.points.len() < self.opts.max_evaluations
     }
 }
+
+/// Where the first steps up aim, as a fraction of the load at which the bottleneck
+/// saturates.
+pub const SAT_AIM: f64 = 0.9;
 
 /// Rounds a factor to 4 significant digits (readable, and equal factors hit the cache).
 fn tidy(f: f64) -> f64 {
@@ -184,9 +229,17 @@ fn tidy(f: f64) -> f64 {
     (f * mag).round() / mag
 }
 
+/// A margin on a scale closer to linear in log load: a shortfall `m < 0` (the metric
+/// `1 - m` times a `<` bound, or `1 + |m|` past it) becomes `-ln(1 - m)`, so a latency
+/// that explodes past saturation does not drag the interpolation toward the passing end.
+fn linear_margin(m: f64) -> f64 {
+    if m < 0.0 { -(1.0 - m).ln() } else { m }
+}
+
 /// The next factor inside `(lo, hi)`: interpolated where the margins cross zero (in log
 /// factor), kept in the middle 60 %, or the geometric midpoint.
 fn next_factor(lo: (f64, f64), hi: (f64, f64), bisect: bool) -> f64 {
+    let (lo, hi) = ((lo.0, linear_margin(lo.1)), (hi.0, linear_margin(hi.1)));
     let (a, b) = (lo.0.ln(), hi.0.ln());
     let mid = 0.5 * (a + b);
     let x = if bisect || !(lo.1.is_finite() && hi.1.is_finite()) || lo.1 <= hi.1 {
@@ -196,6 +249,28 @@ fn next_factor(lo: (f64, f64), hi: (f64, f64), bisect: bool) -> f64 {
         a + t * (b - a)
     };
     tidy(x.exp())
+}
+
+/// The next factor to run inside `(lo, hi)`, with `g = 1 + tolerance`. When
+/// `hi / lo <= g^2` one run closes the bracket (any factor in `[hi / g, lo g]` leaves a
+/// side of ratio at most `g`), and the end of that interval farther from the estimated
+/// crossing is taken: the farther from the boundary, the fewer replications decide it.
+/// Otherwise the estimated crossing divided by `sqrt(g)`, so that the next run can close
+/// it, kept inside the bracket (the crossing itself with bisection, or when too near `lo`).
+fn narrow_step(lo: (f64, f64), hi: (f64, f64), tolerance: f64, bisect: bool) -> f64 {
+    let g = 1.0 + tolerance;
+    let c = next_factor(lo, hi, bisect);
+    // Rounding to 4 digits moves a factor by at most 5e-4 of itself.
+    let slack = 1.0 + 1e-3;
+    if hi.0 / lo.0 <= g * g / (slack * slack) {
+        let (a, b) = (hi.0 / g * slack, lo.0 * g / slack);
+        return tidy(if (c / a).ln() >= (b / c).ln() { a } else { b });
+    }
+    if bisect {
+        return c;
+    }
+    let x = tidy(c / g.sqrt());
+    if x > lo.0 * slack { x } else { c }
 }
 
 /// One end of the bracket: a factor and its smallest threshold margin.
@@ -225,23 +300,19 @@ pub fn capacity(
     };
     // Bracket.
     if ok {
-        let u = s.points[0]
-            .probe
-            .resources
-            .first()
-            .map_or(0.0, |r| r.utilization);
-        let mut step = if u > 0.0 {
-            (1.0 / u).clamp(1.25, 8.0)
-        } else {
-            2.0
-        };
+        let mut stage = 0;
         while hi.is_none() && s.budget_left() {
             let from = lo.map_or(start, |l| l.0);
             if from >= opts.max_factor {
                 break;
             }
-            let f = tidy((from * step).min(opts.max_factor));
-            if f <= from {
+            let mut f = tidy((from * s.step_up(from, stage)).min(opts.max_factor));
+            stage += 1;
+            // Whole VUs: a factor whose load was already run is stepped past.
+            while s.same_load(f).is_some() && f < opts.max_factor {
+                f = tidy((f * 1.25).min(opts.max_factor));
+            }
+            if f <= from || s.same_load(f).is_some() {
                 break;
             }
             let (ok, m) = s.eval(f)?;
@@ -250,7 +321,6 @@ pub fn capacity(
             } else {
                 hi = Some((f, m));
             }
-            step = 2.0;
         }
     } else {
         while lo.is_none() && s.budget_left() {
@@ -283,7 +353,7 @@ pub fn capacity(
             capped = true;
             break;
         }
-        let mut f = next_factor(l, h, same >= 2);
+        let mut f = narrow_step(l, h, opts.tolerance, same >= 2);
         if s.same_load(f).is_some() {
             f = next_factor(l, h, true);
         }

@@ -13,6 +13,7 @@ pub mod knob;
 pub mod measures;
 pub mod plan;
 pub mod plan_capacity;
+pub mod plan_tune;
 pub mod probe;
 pub mod report;
 pub mod scale_load;

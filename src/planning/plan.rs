@@ -190,6 +190,33 @@ pub struct CapacitySpec {
     /// The cheapest knob settings at another experiment's load.
     #[serde(default)]
     pub size: Option<SizeSpec>,
+    /// Which values of a few knobs do best on one experiment (e.g. the HPAs' scale-down
+    /// stabilization windows on the spike test).
+    #[serde(default)]
+    pub tune: Option<TuneSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TuneSpec {
+    /// The experiment the settings are tried on.
+    pub experiment: String,
+    /// `PATH=LO..HI`, as `capsim size --knob`.
+    pub knobs: Vec<String>,
+    /// Values per knob, evenly spaced from LO to HI (default 3).
+    #[serde(default = "default_tune_points")]
+    pub points: usize,
+    /// Replications of every setting (default 4; 2 with --quick).
+    #[serde(default = "default_tune_replications")]
+    pub replications: u32,
+}
+
+fn default_tune_points() -> usize {
+    3
+}
+
+fn default_tune_replications() -> u32 {
+    4
 }
 
 #[derive(Debug, Clone, Deserialize)]

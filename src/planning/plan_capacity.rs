@@ -11,6 +11,7 @@ use crate::model::load::load_experiment_with;
 use crate::planning::capacity::{Capacity, CapacityOptions, Outcome, capacity, load_text};
 use crate::planning::knob::parse_knob;
 use crate::planning::plan::PlanSpec;
+use crate::planning::plan_tune::{Tuning, tune};
 use crate::planning::scale_load::load_of;
 use crate::planning::size::{SizeOptions, Sizing, size};
 use crate::spec::overrides::Overrides;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 pub struct CapacitySection {
     pub capacity: Option<Capacity>,
     pub sizing: Option<Sizing>,
+    pub tuning: Option<Tuning>,
     /// The section's sentences.
     pub findings: Vec<String>,
     pub wall_s: f64,
@@ -173,9 +175,33 @@ pub fn run_capacity(
         }
         sizing = Some(s);
     }
+    let mut tuning = None;
+    if let Some(t) = &spec.tune {
+        let (file, ov) = entry(dir, plan, &t.experiment, quick, allow)?;
+        progress(&format!("  tuning on {} ...", t.experiment));
+        let reps = if quick {
+            t.replications.min(2)
+        } else {
+            t.replications
+        };
+        let r = tune(
+            &file,
+            &ov,
+            &t.knobs,
+            t.points,
+            reps,
+            cap_opts.probe.gate,
+            runner,
+            progress,
+        )
+        .with_context(|| format!("capacity.tune on `{}`", t.experiment))?;
+        findings.push(format!("{}.", r.sentence));
+        tuning = Some(r);
+    }
     Ok(Some(CapacitySection {
         capacity: Some(cap),
         sizing,
+        tuning,
         findings,
         wall_s: t0.elapsed().as_secs_f64(),
     }))
@@ -189,12 +215,20 @@ pub fn markdown(sec: &CapacitySection) -> String {
     }
     if let Some(c) = &sec.capacity {
         s.push_str(&format!(
-            "\nCapacity search: {} load factors, {} replications; sizing: {}; {:.0} s in all (`capsim capacity` and `capsim size`, docs/planning.md).\n",
+            "\nCapacity search: {} load factors, {} replications; sizing: {}; tuning: {}; {:.0} s in all (`capsim capacity` and `capsim size`, docs/planning.md).\n",
             c.evaluations,
             c.replications,
             sec.sizing.as_ref().map_or_else(
                 || "not asked".to_string(),
                 |z| format!("{} settings, {} replications", z.evaluations, z.replications)
+            ),
+            sec.tuning.as_ref().map_or_else(
+                || "not asked".to_string(),
+                |t| format!(
+                    "{} settings, {} replications each",
+                    t.tried.len(),
+                    t.replications
+                )
             ),
             sec.wall_s
         ));

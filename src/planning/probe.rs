@@ -10,7 +10,8 @@
 //! holds, else the fraction of passing replications) reaches the level. Replications are
 //! added (doubling, up to a cap) only near the boundary: when a threshold is undecided and
 //! its replications disagree or its values interval straddles the level. A setting whose
-//! first two replications already fail a threshold in both is refused without more.
+//! first two replications already fail a threshold in both is refused without more; one
+//! whose first two pass every threshold far from its bound is accepted without more.
 
 use crate::aggregate::summary::summarize;
 use crate::aggregate::thresholds::{Verdict, judge, values_of};
@@ -77,6 +78,9 @@ pub struct Resource {
     pub wait_ms: f64,
     /// False for job queues, whose backlog does not delay the responses.
     pub on_request_path: bool,
+    /// A service an HPA or an auto scaling group resizes: its utilization is held near
+    /// the autoscaler's target, so it does not tell where the load saturates it.
+    pub autoscaled: bool,
 }
 
 /// One evaluated setting.
@@ -221,6 +225,19 @@ fn resources(exp: &Experiment, results: &[ReplicationResult]) -> (Vec<Resource>,
         .first
         .is_some()
         .then(|| s.bottlenecks.headline.clone());
+    let m = &exp.model;
+    let autoscaled = |name: &str| {
+        let station = m.stations.iter().position(|st| st.name == name);
+        station.is_some_and(|i| {
+            m.kubernetes
+                .as_ref()
+                .is_some_and(|k| k.hpas.iter().any(|h| h.station == i))
+                || m
+                    .aws
+                    .as_ref()
+                    .is_some_and(|a| a.groups.iter().any(|g| g.station == i))
+        })
+    };
     let mut out: Vec<Resource> = s
         .services
         .iter()
@@ -229,6 +246,7 @@ fn resources(exp: &Experiment, results: &[ReplicationResult]) -> (Vec<Resource>,
             utilization: v.utilization.mean,
             wait_ms: v.queue_wait_ms.mean,
             on_request_path: v.kind != "job_queue",
+            autoscaled: autoscaled(name),
         })
         .collect();
     for (name, d) in &s.databases {
@@ -238,6 +256,7 @@ fn resources(exp: &Experiment, results: &[ReplicationResult]) -> (Vec<Resource>,
                 utilization: d.connections_in_use.mean / d.pool_size as f64,
                 wait_ms: d.pool_wait_ms.mean,
                 on_request_path: true,
+                autoscaled: false,
             });
         }
         out.push(Resource {
@@ -245,6 +264,7 @@ fn resources(exp: &Experiment, results: &[ReplicationResult]) -> (Vec<Resource>,
             utilization: d.cpu_utilization.mean,
             wait_ms: 0.0,
             on_request_path: true,
+            autoscaled: false,
         });
     }
     out.sort_by(|a, b| {
@@ -260,6 +280,23 @@ impl Probe {
     pub fn busiest(&self) -> Option<&Resource> {
         self.resources.iter().find(|r| r.on_request_path)
     }
+
+    /// The busiest resource on the request path that no autoscaler resizes: the one the
+    /// bottleneck law says saturates first as the load grows.
+    pub fn busiest_fixed(&self) -> Option<&Resource> {
+        self.resources
+            .iter()
+            .find(|r| r.on_request_path && !r.autoscaled && r.utilization.is_finite())
+    }
+}
+
+/// Whether every threshold passes in every replication.
+fn all_pass(exp: &Experiment, results: &[ReplicationResult]) -> bool {
+    results.iter().all(|r| {
+        exp.thresholds
+            .iter()
+            .all(|t| t.passes(crate::aggregate::observe::observe(t, r, &exp.percentiles)))
+    })
 }
 
 /// The figures of a setting from its replications.
@@ -273,11 +310,7 @@ pub fn assess(
     let n = results.len();
     let ok = results
         .iter()
-        .filter(|r| {
-            exp.thresholds
-                .iter()
-                .all(|t| t.passes(crate::aggregate::observe::observe(t, r, &exp.percentiles)))
-        })
+        .filter(|r| all_pass(exp, std::slice::from_ref(*r)))
         .count();
     let (lo, hi) = wilson_interval(ok as u64, n as u64, gate.confidence);
     let per_s = |r: &ReplicationResult| {
@@ -329,8 +362,20 @@ pub fn assess(
     }
 }
 
-/// Runs and judges one setting: two replications first (a clear failure stops there),
-/// then up to `initial`, then doubling while near the boundary, up to the cap.
+/// Replications added at a time once a setting needs more than its first two.
+const CHUNK: u32 = 2;
+
+/// A threshold margin (relative slack at the level-quantile) at or above this after the
+/// first two replications is *far* from the boundary (see [`probe`]).
+pub const FAR_MARGIN: f64 = 0.25;
+
+/// Runs and judges one setting: two replications first. A clear failure stops there (a
+/// threshold that fails in both is shown to fail), and so does a clear pass: every
+/// threshold passes in both and its margin is at least [`FAR_MARGIN`] (with two
+/// replications the normal model's level-quantile is `mean + t(level, 1) s sqrt(3/2)`,
+/// about `mean + 3.8 s` at level 0.9, so the bound is far outside the replications'
+/// spread). Otherwise up to `initial`, then doubling while near the boundary, up to the cap,
+/// two at a time: a threshold shown to fail after any pair ends the setting there.
 pub fn probe(
     exp: &Experiment,
     runner: &Runner,
@@ -342,8 +387,12 @@ pub fn probe(
     let mut results = runner.run(exp, &[0, 1])?;
     let mut n = 2u32;
     loop {
-        let (_, _, verdict, _, near) = judge_all(exp, &results, opts.gate);
-        let next = if verdict == GateVerdict::Fail {
+        let (rows, _, verdict, _, near) = judge_all(exp, &results, opts.gate);
+        let far = n == 2
+            && verdict != GateVerdict::Fail
+            && all_pass(exp, &results)
+            && rows.iter().all(|t| t.margin >= FAR_MARGIN);
+        let next = if verdict == GateVerdict::Fail || far {
             n
         } else if n < initial {
             initial
@@ -355,8 +404,15 @@ pub fn probe(
         if next == n {
             return Ok(assess(exp, &results, opts.gate, unit));
         }
-        let batch: Vec<u32> = (n..next).collect();
-        results.extend(runner.run(exp, &batch)?);
-        n = next;
+        // Two at a time toward `next`, judged after each pair: a threshold shown to fail
+        // stops the setting at once (the rest could not make it pass).
+        let mut stop = false;
+        while n < next && !stop {
+            let to = (n + CHUNK).min(next);
+            let batch: Vec<u32> = (n..to).collect();
+            results.extend(runner.run(exp, &batch)?);
+            n = to;
+            stop = n < next && judge_all(exp, &results, opts.gate).2 == GateVerdict::Fail;
+        }
     }
 }
