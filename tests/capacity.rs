@@ -334,7 +334,10 @@ fn capacity_says_when_even_the_smallest_factor_fails() {
     // A clear error (the "bad input": exit 2), with the evidence still written.
     assert_eq!(o.status.code(), Some(2), "{t}");
     assert!(t.contains("no factor passes"), "{t}");
-    assert!(t.contains("fails its thresholds even at the smallest factor"), "{t}");
+    assert!(
+        t.contains("fails its thresholds even at the smallest factor"),
+        "{t}"
+    );
     assert!(out.join("capacity.json").is_file());
     assert!(out.join("capacity_curve.png").is_file());
 }

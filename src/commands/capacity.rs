@@ -141,8 +141,10 @@ pub fn capacity(args: &CapacityArgs) -> Result<ExitCode> {
              model (e.g. a latency bound below the service time) and the evidence in {}",
             args.experiment.display(),
             fmt_num(c.limit_factor.unwrap_or(f64::NAN)),
-            c.point(c.limit_factor)
-                .map_or_else(|| "-".into(), |p| crate::planning::capacity::load_text(&p.load)),
+            c.point(c.limit_factor).map_or_else(
+                || "-".into(),
+                |p| crate::planning::capacity::load_text(&p.load)
+            ),
             args.out.join("capacity.json").display()
         );
     }

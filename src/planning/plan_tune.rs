@@ -87,7 +87,13 @@ fn grid(knobs: &[Knob], points: usize) -> Vec<Vec<String>> {
 /// Orders settings best first: those that pass (P(pass) >= level), cheapest first; then
 /// the others by SLO attainment, threshold margin and cost.
 fn better(a: &Probe, b: &Probe) -> Ordering {
-    let m = |p: &Probe| if p.margin.is_nan() { f64::NEG_INFINITY } else { p.margin };
+    let m = |p: &Probe| {
+        if p.margin.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            p.margin
+        }
+    };
     let cost = a.cost.mean.total_cmp(&b.cost.mean);
     b.passed.cmp(&a.passed).then_with(|| {
         if a.passed && b.passed {
@@ -103,7 +109,12 @@ fn better(a: &Probe, b: &Probe) -> Ordering {
 
 fn est(e: &Estimate, digits: &str) -> String {
     match e.ci95 {
-        Some([lo, hi]) => format!("{} [{}, {}]{digits}", fmt_num(e.mean), fmt_num(lo), fmt_num(hi)),
+        Some([lo, hi]) => format!(
+            "{} [{}, {}]{digits}",
+            fmt_num(e.mean),
+            fmt_num(lo),
+            fmt_num(hi)
+        ),
         None => format!("{}{digits}", fmt_num(e.mean)),
     }
 }
@@ -125,7 +136,10 @@ pub fn tune(
         .map(|k| parse_knob(k))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow!("capacity.tune.knobs: {e}"))?;
-    ensure!(!knobs.is_empty(), "capacity.tune.knobs: name at least one knob");
+    ensure!(
+        !knobs.is_empty(),
+        "capacity.tune.knobs: name at least one knob"
+    );
     ensure!(
         (2..=crate::model::experiment::MAX_REPLICATIONS).contains(&replications),
         "capacity.tune.replications: {replications}: 2 to {}",
@@ -184,7 +198,11 @@ pub fn tune(
     let exp_name = seed_exp.name.clone();
     let sentence = format!(
         "With the seed's settings otherwise (its model and HPA behaviour), these values of {} do best on {exp_name}: {} ({}; {} settings tried, {} replications each): SLO attainment {:.2} [{:.2}, {:.2}], p(95) {}, cost {} {}; the seed's own values: attainment {:.2} [{:.2}, {:.2}], p(95) {}; p(95) change from the seed's {}",
-        knobs.iter().map(|k| k.path.as_str()).collect::<Vec<_>>().join(", "),
+        knobs
+            .iter()
+            .map(|k| k.path.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         tried[best].set.join(", "),
         if b.passed {
             "the cheapest that passes every threshold"

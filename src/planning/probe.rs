@@ -232,8 +232,7 @@ fn resources(exp: &Experiment, results: &[ReplicationResult]) -> (Vec<Resource>,
             m.kubernetes
                 .as_ref()
                 .is_some_and(|k| k.hpas.iter().any(|h| h.station == i))
-                || m
-                    .aws
+                || m.aws
                     .as_ref()
                     .is_some_and(|a| a.groups.iter().any(|g| g.station == i))
         })
@@ -405,7 +404,7 @@ pub fn probe(
             return Ok(assess(exp, &results, opts.gate, unit));
         }
         // Two at a time toward `next`, judged after each pair: a threshold shown to fail
-        // stops the setting at once (the rest could not make it pass).
+        // stops the setting at once, as `check` would judge the replications so far.
         let mut stop = false;
         while n < next && !stop {
             let to = (n + CHUNK).min(next);
