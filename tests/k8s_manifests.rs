@@ -38,7 +38,15 @@ fn a_deployments_requests_drive_the_hpa_as_the_capsim_side_fields_did() {
     assert_eq!(format!("{sa:?}"), format!("{sb:?}"));
     let (ka, kb) = (a.kubernetes.unwrap(), b.kubernetes.unwrap());
     assert_eq!(kb.hpas[0].hpa.metrics, vec![cpu(60)]);
-    assert_eq!(format!("{:?}", ka.hpas), format!("{:?}", kb.hpas));
+    // The same HPAs on the same services (the Deployment also names the pods' containers).
+    let hpas = |k: &capsim::model::Kubernetes| -> Vec<String> {
+        k.hpas
+            .iter()
+            .map(|b| format!("{} {:?} {:?}", b.station, b.hpa, b.metric_sources))
+            .collect()
+    };
+    assert_eq!(hpas(&ka), hpas(&kb));
+    assert_eq!(kb.hpas[0].containers.len(), 2);
     // And the runs: the same decisions and time series, byte for byte.
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("k8s_manifests");
     let mut got = Vec::new();

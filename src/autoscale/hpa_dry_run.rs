@@ -3,8 +3,9 @@
 //! [`crate::spec::hpa_snapshot`]; here it is checked, turned into controller inputs and run.
 
 use crate::autoscale::hpa::{
-    ConditionType, ControllerConfig, Hpa, HpaState, MetricProposal, PodObservation, PodPhase,
-    Recommendation, Reconcile, ResourceSample, ScaleEvent, reconcile,
+    ConditionType, ContainerObservation, ControllerConfig, Hpa, HpaState, MetricProposal,
+    MetricSpec, Observed, PodObservation, PodPhase, Recommendation, Reconcile, ResourceSample,
+    ScaleEvent, reconcile_observed, status_replicas,
 };
 use crate::autoscale::k8s::hpas_with_targets;
 use crate::error::{FieldError, LoadError};
@@ -68,6 +69,40 @@ pub struct Snapshot {
     pub current_replicas: u32,
     pub pods: Vec<PodObservation>,
     pub config: ControllerConfig,
+    /// `scale.Status.Replicas`.
+    pub status_replicas: u32,
+    /// Per effective metric: the Object or External metric's value (milli-units).
+    pub metric_values: Vec<Option<i64>>,
+}
+
+/// The snapshot's `metric_values`, per effective metric of `hpa`; a name no Object or
+/// External metric has is an error with the nearest name.
+fn metric_values(
+    hpa: &Hpa,
+    spec: &crate::spec::hpa_snapshot::SnapshotSpec,
+) -> Result<Vec<Option<i64>>, FieldError> {
+    let metrics = hpa.effective_metrics();
+    let name = |m: &MetricSpec| match m {
+        MetricSpec::Object { name, .. } | MetricSpec::External { name, .. } => Some(name.clone()),
+        _ => None,
+    };
+    let names: Vec<String> = metrics.iter().filter_map(name).collect();
+    for k in spec.metric_values.keys() {
+        if !names.contains(k) {
+            return Err(FieldError::new(
+                format!("metric_values.{k}"),
+                crate::suggest::unknown_name(
+                    "Object or External metric",
+                    k,
+                    names.iter().map(String::as_str),
+                ),
+            ));
+        }
+    }
+    Ok(metrics
+        .iter()
+        .map(|m| name(m).and_then(|n| spec.metric_values.get(&n).map(|q| q.milli())))
+        .collect())
 }
 
 /// Validates a parsed snapshot (errors name the snapshot file, or the manifest file for an
@@ -225,6 +260,38 @@ pub fn build_snapshot(snapshot: &SnapshotFile) -> Result<Snapshot, LoadError> {
                 "must be between 1 and 10000",
             )));
         }
+        let containers: Vec<ContainerObservation> = p
+            .containers
+            .iter()
+            .map(|c| ContainerObservation {
+                name: c.name.clone(),
+                cpu: resource(&c.cpu, false),
+                memory: resource(&c.memory, true),
+            })
+            .collect();
+        let sum = |pick: fn(&ContainerObservation) -> ResourceSample| {
+            let all = |f: fn(ResourceSample) -> Option<i64>| -> Option<i64> {
+                containers.iter().map(|c| f(pick(c))).sum()
+            };
+            ResourceSample {
+                request: all(|s| s.request),
+                usage: all(|s| s.usage),
+            }
+        };
+        let (cpu, memory) = if containers.is_empty() {
+            (resource(&p.cpu, false), resource(&p.memory, true))
+        } else {
+            (
+                p.cpu
+                    .as_ref()
+                    .map(|_| resource(&p.cpu, false))
+                    .unwrap_or_else(|| sum(|c| c.cpu)),
+                p.memory
+                    .as_ref()
+                    .map(|_| resource(&p.memory, true))
+                    .unwrap_or_else(|| sum(|c| c.memory)),
+            )
+        };
         for k in 0..count {
             pods.push(PodObservation {
                 name: if count == 1 {
@@ -242,36 +309,47 @@ pub fn build_snapshot(snapshot: &SnapshotFile) -> Result<Snapshot, LoadError> {
                 start_time: start,
                 ready: p.ready,
                 ready_transition,
-                cpu: resource(&p.cpu, false),
-                memory: resource(&p.memory, true),
+                cpu,
+                memory,
                 custom: p
                     .metrics
                     .iter()
                     .map(|(k, v)| (k.clone(), v.milli()))
                     .collect(),
                 sample_time,
+                containers: containers.clone(),
             });
         }
     }
+    let values = metric_values(&hpa, spec).map_err(here)?;
     Ok(Snapshot {
         hpa,
         state,
         now,
         current_replicas: spec.current_replicas,
+        status_replicas: spec
+            .status_replicas
+            .unwrap_or_else(|| status_replicas(&pods)),
         pods,
         config,
+        metric_values: values,
     })
 }
 
 /// Runs one reconcile on a parsed snapshot.
 pub fn dry_run(snapshot: &SnapshotFile) -> Result<DryRunReport, LoadError> {
     let mut snap = build_snapshot(snapshot)?;
-    let r = reconcile(
+    let observed = Observed {
+        spec_replicas: snap.current_replicas,
+        status_replicas: snap.status_replicas,
+        pods: &snap.pods,
+        metric_values: &snap.metric_values,
+    };
+    let r = reconcile_observed(
         &snap.hpa,
         &mut snap.state,
         snap.now,
-        snap.current_replicas,
-        &snap.pods,
+        &observed,
         &snap.config,
     );
     Ok(DryRunReport::new(&snap.hpa, snap.now, r, snap.state))

@@ -7,11 +7,12 @@
 
 use crate::autoscale::hpa::{
     Behavior, Hpa, MetricSpec, PolicyType, ResourceName, ResourceTarget, ScalingPolicy,
-    ScalingRules, SelectPolicy,
+    ScalingRules, SelectPolicy, ValueTarget,
 };
 use crate::error::FieldError;
 use crate::spec::k8s::{
-    HorizontalPodAutoscaler, ManifestError, MetricSpecManifest, Quantity, ScalingRulesManifest,
+    HorizontalPodAutoscaler, ManifestError, MetricSpecManifest, MetricTargetManifest, Quantity,
+    ScalingRulesManifest,
 };
 use crate::spec::k8s_manifests::parse_hpa_documents;
 
@@ -44,93 +45,156 @@ fn positive_quantity(q: Option<Quantity>, path: &str) -> Result<i64, FieldError>
     }
 }
 
+/// The target of a `Resource` or `ContainerResource` metric.
+fn resource_target(t: &MetricTargetManifest, tpath: &str) -> Result<ResourceTarget, FieldError> {
+    match t.kind.as_str() {
+        "Utilization" => {
+            if t.average_value.is_some() || t.value.is_some() {
+                return Err(FieldError::new(
+                    tpath,
+                    "a Utilization target takes only averageUtilization",
+                ));
+            }
+            match t.average_utilization {
+                None => Err(FieldError::new(
+                    format!("{tpath}.averageUtilization"),
+                    "must be set when type is Utilization",
+                )),
+                Some(u) if u <= 0 || u > i32::MAX as i64 => Err(FieldError::new(
+                    format!("{tpath}.averageUtilization"),
+                    "must be greater than 0",
+                )),
+                Some(u) => Ok(ResourceTarget::Utilization(u as i32)),
+            }
+        }
+        "AverageValue" => {
+            if t.average_utilization.is_some() || t.value.is_some() {
+                return Err(FieldError::new(
+                    tpath,
+                    "an AverageValue target takes only averageValue",
+                ));
+            }
+            Ok(ResourceTarget::AverageValue(positive_quantity(
+                t.average_value,
+                &format!("{tpath}.averageValue"),
+            )?))
+        }
+        "Value" => Err(FieldError::new(
+            format!("{tpath}.type"),
+            "must be Utilization or AverageValue for a resource metric",
+        )),
+        other => Err(FieldError::new(
+            format!("{tpath}.type"),
+            format!(
+                "unknown target type \"{other}\"; use Utilization or AverageValue{}",
+                nearest_hint(other, &["Utilization", "AverageValue"])
+            ),
+        )),
+    }
+}
+
+/// The target of an `Object` or `External` metric (`validateMetricTarget`).
+fn value_target(t: &MetricTargetManifest, tpath: &str) -> Result<ValueTarget, FieldError> {
+    if t.average_utilization.is_some() {
+        return Err(FieldError::new(
+            format!("{tpath}.averageUtilization"),
+            "is only for Resource and ContainerResource metrics; use value or averageValue",
+        ));
+    }
+    match t.kind.as_str() {
+        "Value" => {
+            if t.average_value.is_some() {
+                return Err(FieldError::new(tpath, "a Value target takes only value"));
+            }
+            Ok(ValueTarget::Value(positive_quantity(
+                t.value,
+                &format!("{tpath}.value"),
+            )?))
+        }
+        "AverageValue" => {
+            if t.value.is_some() {
+                return Err(FieldError::new(
+                    tpath,
+                    "an AverageValue target takes only averageValue",
+                ));
+            }
+            Ok(ValueTarget::AverageValue(positive_quantity(
+                t.average_value,
+                &format!("{tpath}.averageValue"),
+            )?))
+        }
+        other => Err(FieldError::new(
+            format!("{tpath}.type"),
+            format!(
+                "must be Value or AverageValue for this metric, not \"{other}\"{}",
+                nearest_hint(other, &["Value", "AverageValue"])
+            ),
+        )),
+    }
+}
+
+fn metric_name(name: &str, path: &str) -> Result<String, FieldError> {
+    if name.trim().is_empty() {
+        return Err(FieldError::new(path, "must not be empty"));
+    }
+    Ok(name.to_string())
+}
+
 fn metric(m: &MetricSpecManifest, path: &str) -> Result<MetricSpec, FieldError> {
+    // validateMetricSpec: only the source of the given type may be set.
+    let sources = [
+        ("Resource", "resource", m.resource.is_some()),
+        ("Pods", "pods", m.pods.is_some()),
+        ("Object", "object", m.object.is_some()),
+        ("External", "external", m.external.is_some()),
+        (
+            "ContainerResource",
+            "containerResource",
+            m.container_resource.is_some(),
+        ),
+    ];
+    let known = sources.iter().any(|(k, _, _)| *k == m.kind);
+    if known {
+        for (kind, field, set) in sources {
+            if set && kind != m.kind {
+                return Err(FieldError::new(
+                    format!("{path}.{field}"),
+                    format!("must be empty when type is {}", m.kind),
+                ));
+            }
+        }
+    }
+    let required = |field: &str| {
+        FieldError::new(
+            format!("{path}.{field}"),
+            format!("must be set when type is {}", m.kind),
+        )
+    };
     match m.kind.as_str() {
         "Resource" => {
-            let r = m.resource.as_ref().ok_or_else(|| {
-                FieldError::new(
-                    format!("{path}.resource"),
-                    "must be set when type is Resource",
-                )
-            })?;
-            if m.pods.is_some() {
-                return Err(FieldError::new(
-                    format!("{path}.pods"),
-                    "must be empty when type is Resource",
-                ));
-            }
+            let r = m.resource.as_ref().ok_or_else(|| required("resource"))?;
             let resource = resource_name(&r.name, &format!("{path}.resource.name"))?;
-            let tpath = format!("{path}.resource.target");
-            let target = match r.target.kind.as_str() {
-                "Utilization" => {
-                    if r.target.average_value.is_some() || r.target.value.is_some() {
-                        return Err(FieldError::new(
-                            &tpath,
-                            "a Utilization target takes only averageUtilization",
-                        ));
-                    }
-                    match r.target.average_utilization {
-                        None => {
-                            return Err(FieldError::new(
-                                format!("{tpath}.averageUtilization"),
-                                "must be set when type is Utilization",
-                            ));
-                        }
-                        Some(u) if u <= 0 || u > i32::MAX as i64 => {
-                            return Err(FieldError::new(
-                                format!("{tpath}.averageUtilization"),
-                                "must be greater than 0",
-                            ));
-                        }
-                        Some(u) => ResourceTarget::Utilization(u as i32),
-                    }
-                }
-                "AverageValue" => {
-                    if r.target.average_utilization.is_some() || r.target.value.is_some() {
-                        return Err(FieldError::new(
-                            &tpath,
-                            "an AverageValue target takes only averageValue",
-                        ));
-                    }
-                    ResourceTarget::AverageValue(positive_quantity(
-                        r.target.average_value,
-                        &format!("{tpath}.averageValue"),
-                    )?)
-                }
-                "Value" => {
-                    return Err(FieldError::new(
-                        format!("{tpath}.type"),
-                        "must be Utilization or AverageValue for a Resource metric",
-                    ));
-                }
-                other => {
-                    return Err(FieldError::new(
-                        format!("{tpath}.type"),
-                        format!(
-                            "unknown target type \"{other}\"; use Utilization or AverageValue{}",
-                            nearest_hint(other, &["Utilization", "AverageValue"])
-                        ),
-                    ));
-                }
-            };
+            let target = resource_target(&r.target, &format!("{path}.resource.target"))?;
             Ok(MetricSpec::Resource { resource, target })
         }
+        "ContainerResource" => {
+            let r = m
+                .container_resource
+                .as_ref()
+                .ok_or_else(|| required("containerResource"))?;
+            let resource = resource_name(&r.name, &format!("{path}.containerResource.name"))?;
+            let container =
+                metric_name(&r.container, &format!("{path}.containerResource.container"))?;
+            let target = resource_target(&r.target, &format!("{path}.containerResource.target"))?;
+            Ok(MetricSpec::ContainerResource {
+                resource,
+                container,
+                target,
+            })
+        }
         "Pods" => {
-            let p = m.pods.as_ref().ok_or_else(|| {
-                FieldError::new(format!("{path}.pods"), "must be set when type is Pods")
-            })?;
-            if m.resource.is_some() {
-                return Err(FieldError::new(
-                    format!("{path}.resource"),
-                    "must be empty when type is Pods",
-                ));
-            }
-            if p.metric.name.trim().is_empty() {
-                return Err(FieldError::new(
-                    format!("{path}.pods.metric.name"),
-                    "must not be empty",
-                ));
-            }
+            let p = m.pods.as_ref().ok_or_else(|| required("pods"))?;
+            let name = metric_name(&p.metric.name, &format!("{path}.pods.metric.name"))?;
             let tpath = format!("{path}.pods.target");
             if p.target.kind != "AverageValue" {
                 return Err(FieldError::new(
@@ -148,20 +212,33 @@ fn metric(m: &MetricSpecManifest, path: &str) -> Result<MetricSpec, FieldError> 
                 ));
             }
             Ok(MetricSpec::Pods {
-                name: p.metric.name.clone(),
+                name,
                 average_value: positive_quantity(
                     p.target.average_value,
                     &format!("{tpath}.averageValue"),
                 )?,
             })
         }
-        "Object" | "External" | "ContainerResource" => Err(FieldError::new(
-            format!("{path}.type"),
-            format!(
-                "{} metrics are valid Kubernetes but capsim does not simulate them yet; use Resource (cpu, memory) or Pods metrics",
-                m.kind
-            ),
-        )),
+        "Object" => {
+            let o = m.object.as_ref().ok_or_else(|| required("object"))?;
+            let d = &o.described_object;
+            let kind = metric_name(&d.kind, &format!("{path}.object.describedObject.kind"))?;
+            let object = metric_name(&d.name, &format!("{path}.object.describedObject.name"))?;
+            let name = metric_name(&o.metric.name, &format!("{path}.object.metric.name"))?;
+            let target = value_target(&o.target, &format!("{path}.object.target"))?;
+            Ok(MetricSpec::Object {
+                kind,
+                object,
+                name,
+                target,
+            })
+        }
+        "External" => {
+            let e = m.external.as_ref().ok_or_else(|| required("external"))?;
+            let name = metric_name(&e.metric.name, &format!("{path}.external.metric.name"))?;
+            let target = value_target(&e.target, &format!("{path}.external.target"))?;
+            Ok(MetricSpec::External { name, target })
+        }
         // The controller keeps an HPA with a metric type it does not recognise and fails
         // that metric at every reconcile (`InvalidMetricSourceType`); the loader notes it
         // ([`unknown_metric_notes`]).
@@ -336,7 +413,7 @@ impl HorizontalPodAutoscaler {
         if min < 1 || min > i32::MAX as i64 {
             return Err(FieldError::new(
                 "spec.minReplicas",
-                "must be at least 1 (0 needs the HPAScaleToZero gate and an Object or External metric, which capsim does not simulate)",
+                "must be at least 1 (0 needs the HPAScaleToZero feature gate and an Object or External metric; capsim simulates a service that keeps running)",
             ));
         }
         if spec.max_replicas < 1 || spec.max_replicas > i32::MAX as i64 {

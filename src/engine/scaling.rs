@@ -2,12 +2,16 @@
 //! of samples), what the HPA controller sees of each pod, and each HPA's reconcile state.
 //! The loop starts and removes the replicas a reconcile decides on.
 
-use crate::autoscale::hpa::{HpaState, PodObservation, PodPhase, ResourceSample, reconcile};
+use crate::autoscale::hpa::{
+    ContainerObservation, HpaState, Observed, PodObservation, PodPhase, ResourceSample,
+    reconcile_observed, status_replicas,
+};
 use crate::engine::event::Event;
 use crate::engine::queue::EventQueue;
+use crate::engine::recorder::Recorder;
 use crate::engine::result::ScaleRecord;
 use crate::engine::station::{Replica, ReplicaState, StationState};
-use crate::model::{Model, Station};
+use crate::model::{HpaBinding, MetricSource, Model, Station};
 use crate::time::Nanos;
 
 /// The custom Pods metric capsim serves: requests arriving per second at a pod.
@@ -16,6 +20,8 @@ pub const HTTP_REQUESTS_PER_SECOND: &str = "http_requests_per_second";
 /// Per HPA of the model: its controller state.
 pub(crate) struct HpaRuntime {
     states: Vec<HpaState>,
+    /// Per HPA, per metric: (time, counter) at the previous reconcile, for rate metrics.
+    last_counts: Vec<Vec<(Nanos, u64)>>,
 }
 
 impl HpaRuntime {
@@ -32,7 +38,53 @@ impl HpaRuntime {
                 queue.push(k.config.sync_period, Event::HpaSync { hpa: i as u32 });
             }
         }
-        HpaRuntime { states }
+        let last_counts = model
+            .kubernetes
+            .as_ref()
+            .map(|k| {
+                k.hpas
+                    .iter()
+                    .map(|b| vec![(0, 0); b.metric_sources.len()])
+                    .collect()
+            })
+            .unwrap_or_default();
+        HpaRuntime {
+            states,
+            last_counts,
+        }
+    }
+
+    /// What the metrics adapter serves for metric `m` of HPA `index` (milli-units).
+    fn metric_value(
+        &mut self,
+        index: usize,
+        m: usize,
+        source: &MetricSource,
+        stations: &[StationState],
+        rec: &Recorder,
+        now: Nanos,
+    ) -> Option<i64> {
+        let count = match source {
+            MetricSource::QueueLength(s) => {
+                return Some(i64::from(stations[*s].queued_total()) * 1000);
+            }
+            MetricSource::Series(points) => {
+                return points
+                    .iter()
+                    .rev()
+                    .find(|(at, _)| *at <= now)
+                    .map(|(_, v)| *v);
+            }
+            MetricSource::RequestRate(s) => rec.stations[*s].arrivals,
+            MetricSource::ProviderRate(p) => rec.providers[*p].attempts,
+        };
+        let slot = &mut self.last_counts[index][m];
+        let (t0, c0) = *slot;
+        *slot = (now, count);
+        // A counter reset (warm-up) restarts the rate from zero.
+        let delta = if count >= c0 { count - c0 } else { count };
+        let span = now.saturating_sub(t0);
+        (span > 0).then(|| (delta as f64 * 1000.0 * 1e9 / span as f64).round() as i64)
     }
 
     /// metrics-server: records each pod's cumulative CPU and arrivals; keeps one window.
@@ -63,6 +115,7 @@ impl HpaRuntime {
         index: usize,
         model: &Model,
         stations: &[StationState],
+        rec: &Recorder,
         now: Nanos,
     ) -> Option<ScaleRecord> {
         let k = model.kubernetes.as_ref()?;
@@ -75,15 +128,28 @@ impl HpaRuntime {
             .iter()
             .enumerate()
             .filter(|(_, r)| r.exists())
-            .map(|(i, r)| observe_pod(spec, i, r))
+            .map(|(i, r)| observe_pod(spec, binding, i, r))
             .collect();
         let current = st.live_replicas();
-        let decision = reconcile(
+        let mut values = Vec::with_capacity(binding.metric_sources.len());
+        for (m, source) in binding.metric_sources.iter().enumerate() {
+            values.push(
+                source
+                    .as_ref()
+                    .and_then(|s| self.metric_value(index, m, s, stations, rec, now)),
+            );
+        }
+        let observed = Observed {
+            spec_replicas: current,
+            status_replicas: status_replicas(&pods),
+            pods: &pods,
+            metric_values: &values,
+        };
+        let decision = reconcile_observed(
             &binding.hpa,
             &mut self.states[index],
             now,
-            current,
-            &pods,
+            &observed,
             &k.config,
         );
         (decision.changed && decision.desired_replicas != current).then(|| ScaleRecord {
@@ -106,8 +172,9 @@ impl HpaRuntime {
     }
 }
 
-/// What the HPA controller sees of one pod.
-fn observe_pod(s: &Station, index: usize, r: &Replica) -> PodObservation {
+/// What the HPA controller sees of one pod. The service's work runs in the first
+/// container of the template; the others (sidecars) report their requests and no usage.
+fn observe_pod(s: &Station, binding: &HpaBinding, index: usize, r: &Replica) -> PodObservation {
     let res = &s.resources;
     let (cpu, rate, sample_time) = match (r.samples.front(), r.samples.back()) {
         (Some(first), Some(last)) if last.0 > first.0 => {
@@ -126,6 +193,48 @@ fn observe_pod(s: &Station, index: usize, r: &Replica) -> PodObservation {
     if let Some(rate) = rate {
         custom.insert(HTTP_REQUESTS_PER_SECOND.to_string(), rate);
     }
+    let cpu = ResourceSample {
+        request: res.cpu_request_milli,
+        usage: cpu,
+    };
+    let memory = ResourceSample {
+        request: res.memory_request_bytes,
+        usage: memory,
+    };
+    let containers = if binding.containers.is_empty() {
+        vec![ContainerObservation {
+            name: s.deployment.clone(),
+            cpu,
+            memory,
+        }]
+    } else {
+        binding
+            .containers
+            .iter()
+            .enumerate()
+            .map(
+                |(i, (name, cpu_request, memory_request))| ContainerObservation {
+                    name: name.clone(),
+                    cpu: ResourceSample {
+                        request: *cpu_request,
+                        usage: if i == 0 {
+                            cpu.usage
+                        } else {
+                            cpu.usage.map(|_| 0)
+                        },
+                    },
+                    memory: ResourceSample {
+                        request: *memory_request,
+                        usage: if i == 0 {
+                            memory.usage
+                        } else {
+                            memory.usage.map(|_| 0)
+                        },
+                    },
+                },
+            )
+            .collect()
+    };
     PodObservation {
         name: format!("{}-{index}", s.deployment),
         phase: PodPhase::Running,
@@ -137,15 +246,10 @@ fn observe_pod(s: &Station, index: usize, r: &Replica) -> PodObservation {
         } else {
             r.created
         },
-        cpu: ResourceSample {
-            request: res.cpu_request_milli,
-            usage: cpu,
-        },
-        memory: ResourceSample {
-            request: res.memory_request_bytes,
-            usage: memory,
-        },
+        cpu,
+        memory,
         custom,
         sample_time,
+        containers,
     }
 }

@@ -174,6 +174,26 @@ pub struct Kubernetes {
 pub struct HpaBinding {
     pub station: StationId,
     pub hpa: crate::autoscale::hpa::Hpa,
+    /// Per entry of `hpa.effective_metrics()`: where an Object or External metric's value
+    /// comes from (`None` for the other metric types).
+    pub metric_sources: Vec<Option<MetricSource>>,
+    /// The containers of the target's pod template (name, cpu request in millicores,
+    /// memory request in bytes); the service's work runs in the first. Empty: one
+    /// container named after the deployment, with the service's requests.
+    pub containers: Vec<(String, Option<i64>, Option<i64>)>,
+}
+
+/// What the metrics adapter serves for an HPA's Object or External metric.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricSource {
+    /// Tasks waiting in a station's queues, at the reconcile.
+    QueueLength(StationId),
+    /// Arrivals per second at a station over the last sync period.
+    RequestRate(StationId),
+    /// Attempts per second at a provider over the last sync period.
+    ProviderRate(usize),
+    /// (from, milli-value) points, sorted by time; before the first point: no value.
+    Series(Vec<(Nanos, i64)>),
 }
 
 #[derive(Debug, Clone)]

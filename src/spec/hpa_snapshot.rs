@@ -70,6 +70,14 @@ pub struct SnapshotSpec {
     pub history: Option<HistorySpec>,
     #[serde(default)]
     pub pods: Vec<PodSpec>,
+    /// `scale.Status.Replicas`; default: the listed pods that are neither deleting nor
+    /// finished.
+    pub status_replicas: Option<u32>,
+    /// What the custom and external metrics APIs serve for the HPA's Object and External
+    /// metrics, by metric name (External: the sum of the samples); a metric left out
+    /// fails with FailedGetObjectMetric / FailedGetExternalMetric.
+    #[serde(default)]
+    pub metric_values: BTreeMap<String, Quantity>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -136,6 +144,18 @@ pub struct PodSpec {
     #[serde(default)]
     pub metrics: BTreeMap<String, Quantity>,
     pub sampled_at: Option<Duration>,
+    /// The pod's containers, for `ContainerResource` metrics; the pod's `cpu` and
+    /// `memory`, when not given, are their sums.
+    #[serde(default)]
+    pub containers: Vec<ContainerSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub cpu: Option<ResourceSpec>,
+    pub memory: Option<ResourceSpec>,
 }
 
 fn yes() -> bool {

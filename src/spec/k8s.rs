@@ -243,9 +243,35 @@ pub struct MetricSpecManifest {
     pub kind: String,
     pub resource: Option<ResourceMetricSource>,
     pub pods: Option<PodsMetricSource>,
-    pub container_resource: Option<IgnoredAny>,
-    pub object: Option<IgnoredAny>,
-    pub external: Option<IgnoredAny>,
+    pub container_resource: Option<ContainerResourceMetricSource>,
+    pub object: Option<ObjectMetricSource>,
+    pub external: Option<ExternalMetricSource>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerResourceMetricSource {
+    pub name: String,
+    pub container: String,
+    pub target: MetricTargetManifest,
+}
+
+/// `object`: a metric describing one Kubernetes object (an Ingress's request rate, a
+/// queue's length published on a Service, ...).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjectMetricSource {
+    pub described_object: CrossVersionObjectReference,
+    pub metric: MetricIdentifier,
+    pub target: MetricTargetManifest,
+}
+
+/// `external`: a metric from outside the cluster (a cloud queue's depth, ...).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalMetricSource {
+    pub metric: MetricIdentifier,
+    pub target: MetricTargetManifest,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -266,8 +292,8 @@ pub struct PodsMetricSource {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MetricIdentifier {
     pub name: String,
-    /// A label selector on the metric; capsim's pods carry one series per metric name, so
-    /// it is accepted and not used.
+    /// A label selector on the metric; capsim serves one series per metric name (the
+    /// model's `kubernetes.metrics` binding), so it is accepted and not used.
     pub selector: Option<IgnoredAny>,
 }
 

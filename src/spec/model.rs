@@ -109,6 +109,34 @@ pub struct KubernetesSpec {
     pub scrape_interval: Option<Duration>,
     /// metrics-server: the window usage is averaged over (30s; a multiple of the interval).
     pub metrics_window: Option<Duration>,
+    /// What the metrics adapter serves for each `Object` and `External` metric the HPAs
+    /// name: metric name -> a simulated quantity or a series (docs/kubernetes.md).
+    #[serde(default)]
+    pub metrics: BTreeMap<String, MetricBindingSpec>,
+}
+
+/// One metric's value source: exactly one field.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MetricBindingSpec {
+    /// Jobs waiting in this station's queue (a job queue's backlog; a service's queues
+    /// summed), at the reconcile.
+    pub queue_length: Option<String>,
+    /// Requests per second arriving at this service or job queue, over the last sync period.
+    pub request_rate: Option<String>,
+    /// Calls per second to this external provider (attempts), over the last sync period.
+    pub provider_rate: Option<String>,
+    /// A named series: the value of the last point at or before the reconcile.
+    pub series: Option<Vec<SeriesPointSpec>>,
+}
+
+/// One point of a metric series: from `at` on, the metric is `value` (a Kubernetes
+/// quantity or a number).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesPointSpec {
+    pub at: Duration,
+    pub value: crate::spec::k8s::Quantity,
 }
 
 /// What one replica asks for and uses, as Kubernetes sees it.

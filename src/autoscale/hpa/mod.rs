@@ -8,9 +8,11 @@
 //! per-metric proposals and the status conditions with Kubernetes' reasons. All controller
 //! memory (the recommendation history and the scale events) lives in [`HpaState`].
 //!
-//! Supported metric sources: `Resource` (cpu, memory) with `Utilization` or `AverageValue`
-//! targets, and `Pods` with `AverageValue` targets. `Object`, `External` and
-//! `ContainerResource` sources are not simulated.
+//! Metric sources: `Resource` and `ContainerResource` (cpu, memory) with `Utilization` or
+//! `AverageValue` targets, `Pods` with `AverageValue` targets, and `Object` and `External`
+//! with `Value` or `AverageValue` targets, whose values the caller reads from wherever
+//! its metrics adapter would ([`Observed::metric_values`]). A type the controller does not
+//! recognise fails at each reconcile with `InvalidMetricSourceType`.
 //!
 //! Units: every metric value is an integer in milli-units, as the controller computes them
 //! (`Quantity.MilliValue()`): millicores for cpu, milli-bytes for memory (bytes × 1000),
@@ -18,7 +20,8 @@
 //!
 //! Files, along the controller's seams: `spec` (the HPA after defaulting, its validation),
 //! `config` (controller flags, tolerances), `observation` (what the controller sees of
-//! pods), `replica_calculator` (`replica_calculator.go`), `state` (the controller's
+//! pods), `replica_calculator` (`replica_calculator.go`), `value_metrics` (its Object and
+//! External part), `state` (the controller's
 //! memory), `normalize` (legacy and behavior paths), `conditions` (status conditions and
 //! their messages); [`reconcile`], here, ties them together as `reconcileAutoscaler` does.
 
@@ -29,6 +32,7 @@ mod observation;
 mod replica_calculator;
 mod spec;
 mod state;
+mod value_metrics;
 
 pub use conditions::{Condition, ConditionType};
 pub use config::{ControllerConfig, Tolerances};
@@ -36,14 +40,15 @@ pub use normalize::{
     convert_with_behavior_rate, convert_with_rules, replicas_change_per_period, scale_down_limit,
     scale_up_limit, stabilize_legacy, stabilize_with_behavior, store_scale_event,
 };
-pub use observation::{PodObservation, PodPhase, ResourceSample};
+pub use observation::{ContainerObservation, PodObservation, PodPhase, ResourceSample};
 pub use replica_calculator::{
-    MetricError, MetricProposal, PodClass, classify_pod, compute_proposal,
+    MetricContext, MetricError, MetricProposal, PodClass, classify_pod, compute_proposal,
+    compute_proposal_in, status_replicas,
 };
 pub use spec::{
     Behavior, DEFAULT_CPU_UTILIZATION, Hpa, MAX_PERIOD_SECONDS, MAX_STABILIZATION_WINDOW_SECONDS,
     MetricSpec, PolicyType, ResourceName, ResourceTarget, ScalingPolicy, ScalingRules,
-    SelectPolicy,
+    SelectPolicy, ValueTarget,
 };
 pub use state::{HpaState, Recommendation, ScaleEvent};
 
@@ -82,8 +87,25 @@ impl Reconcile {
     }
 }
 
+/// Everything one reconcile reads besides the controller's memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Observed<'a> {
+    /// `scale.Spec.Replicas`.
+    pub spec_replicas: u32,
+    /// `scale.Status.Replicas` (the `AverageValue` divisor of Object and External metrics).
+    pub status_replicas: u32,
+    /// The pods the target's selector matches.
+    pub pods: &'a [PodObservation],
+    /// Per entry of [`Hpa::effective_metrics`]: the value the custom or external metrics
+    /// API serves for an `Object` or `External` metric (External: the sum of the samples
+    /// its selector matches), in milli-units; `None` (or a short slice) fails that metric
+    /// with `FailedGetObjectMetric` / `FailedGetExternalMetric`. Other metrics ignore it.
+    pub metric_values: &'a [Option<i64>],
+}
+
 /// One reconcile of one HPA at time `now`, with the target's spec replicas and the pods its
-/// selector matches. Updates `state` (recommendations, scale events, last scale time).
+/// selector matches (status replicas counted from the pods, no Object or External values).
+/// Updates `state` (recommendations, scale events, last scale time).
 pub fn reconcile(
     hpa: &Hpa,
     state: &mut HpaState,
@@ -92,6 +114,24 @@ pub fn reconcile(
     pods: &[PodObservation],
     config: &ControllerConfig,
 ) -> Reconcile {
+    let observed = Observed {
+        spec_replicas: current_replicas,
+        status_replicas: status_replicas(pods),
+        pods,
+        metric_values: &[],
+    };
+    reconcile_observed(hpa, state, now, &observed, config)
+}
+
+/// [`reconcile`] with everything the controller reads spelled out ([`Observed`]).
+pub fn reconcile_observed(
+    hpa: &Hpa,
+    state: &mut HpaState,
+    now: Nanos,
+    observed: &Observed<'_>,
+    config: &ControllerConfig,
+) -> Reconcile {
+    let current_replicas = observed.spec_replicas;
     let mut conds = Conditions::default();
     conds.set(
         ConditionType::AbleToScale,
@@ -146,8 +186,17 @@ pub fn reconcile(
         let mut metric_name = String::new();
         let mut invalid = 0usize;
         let mut first_error: Option<MetricError> = None;
-        for m in &metrics {
-            let p = compute_proposal(m, current_replicas, pods, now, config, tol);
+        let ctx = MetricContext {
+            spec_replicas: current_replicas,
+            status_replicas: observed.status_replicas,
+            pods: observed.pods,
+            now,
+            config,
+            tolerances: tol,
+        };
+        for (i, m) in metrics.iter().enumerate() {
+            let value = observed.metric_values.get(i).copied().flatten();
+            let p = compute_proposal_in(m, &ctx, value);
             match (p.replicas, &p.error) {
                 (Some(r), None) => {
                     if replicas == 0 || r > replicas {

@@ -35,6 +35,15 @@ impl ResourceSample {
     }
 }
 
+/// One container of a pod, for `ContainerResource` metrics: its name, request and latest
+/// usage sample (cpu in millicores, memory in bytes).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ContainerObservation {
+    pub name: String,
+    pub cpu: ResourceSample,
+    pub memory: ResourceSample,
+}
+
 /// What the controller sees of one pod matched by the target's selector.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct PodObservation {
@@ -57,6 +66,9 @@ pub struct PodObservation {
     pub custom: BTreeMap<String, i64>,
     /// Timestamp of the metric samples; `None` means `now`.
     pub sample_time: Option<Nanos>,
+    /// The pod's containers, read only by `ContainerResource` metrics (the pod-level
+    /// `cpu` and `memory` are their sums).
+    pub containers: Vec<ContainerObservation>,
 }
 
 impl PodObservation {
@@ -70,6 +82,47 @@ impl PodObservation {
             ready_transition: start,
             cpu,
             ..Default::default()
+        }
+    }
+
+    /// Whether metrics-server reports this pod (`Phase`-independent): a pod-level sample
+    /// of `resource` exists.
+    fn has_sample(&self, resource: ResourceName) -> bool {
+        self.resource_milli(resource).1.is_some()
+    }
+
+    /// Milli-unit samples of `resource` for one container: (request, usage), as
+    /// `calculateRequests` and `getContainerMetrics` read them. A pod without the
+    /// container requests 0 of it; a reported pod without it fails the metric.
+    pub(super) fn container_milli(
+        &self,
+        resource: ResourceName,
+        container: &str,
+    ) -> Result<(Option<i64>, Option<i64>), String> {
+        let scale = |v: i64| match resource {
+            ResourceName::Cpu => v,
+            ResourceName::Memory => v.saturating_mul(1000),
+        };
+        let found = self.containers.iter().find(|c| c.name == container);
+        let sample = |c: &ContainerObservation| match resource {
+            ResourceName::Cpu => c.cpu,
+            ResourceName::Memory => c.memory,
+        };
+        match found {
+            Some(c) => {
+                let s = sample(c);
+                let usage = if self.has_sample(resource) {
+                    s.usage.map(scale)
+                } else {
+                    None
+                };
+                Ok((s.request.map(scale), usage))
+            }
+            None if self.has_sample(resource) => Err(format!(
+                "failed to get container metrics: container {container} not present in metrics for pod {}",
+                self.name
+            )),
+            None => Ok((Some(0), None)),
         }
     }
 

@@ -91,7 +91,7 @@ pub struct MetricProposal {
 }
 
 impl MetricProposal {
-    fn failed(metric: &MetricSpec, message: impl Into<String>) -> Self {
+    pub(super) fn failed(metric: &MetricSpec, message: impl Into<String>) -> Self {
         MetricProposal {
             metric: metric.describe(),
             replicas: None,
@@ -111,7 +111,7 @@ impl MetricProposal {
     }
 }
 
-fn ceil_to_u32(x: f64) -> u32 {
+pub(super) fn ceil_to_u32(x: f64) -> u32 {
     let c = x.ceil();
     if c.is_nan() || c <= 0.0 {
         0
@@ -181,9 +181,30 @@ fn counts(p: &mut MetricProposal, classes: &[PodClass]) {
     p.ignored_pods = n(PodClass::Ignored);
 }
 
+/// What one metric's calculation reads besides the metric itself.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricContext<'a> {
+    /// `scale.Spec.Replicas`.
+    pub spec_replicas: u32,
+    /// `scale.Status.Replicas`: what `AverageValue` Object and External targets divide by.
+    pub status_replicas: u32,
+    pub pods: &'a [PodObservation],
+    pub now: Nanos,
+    pub config: &'a ControllerConfig,
+    pub tolerances: Tolerances,
+}
+
+/// The pods a Deployment's `status.replicas` counts: not terminating, not finished.
+pub fn status_replicas(pods: &[PodObservation]) -> u32 {
+    pods.iter()
+        .filter(|p| !p.deleting && !matches!(p.phase, PodPhase::Failed | PodPhase::Succeeded))
+        .count() as u32
+}
+
 /// One metric's proposal against `current_replicas` (spec replicas), as the replica
-/// calculator computes it. Public so that `replica_calculator_test.go` cases can be checked
-/// on their own.
+/// calculator computes it, with the status replicas counted from `pods` and no Object or
+/// External value. Public so that `replica_calculator_test.go` cases can be checked on
+/// their own.
 pub fn compute_proposal(
     metric: &MetricSpec,
     current_replicas: u32,
@@ -192,49 +213,73 @@ pub fn compute_proposal(
     config: &ControllerConfig,
     tolerances: Tolerances,
 ) -> MetricProposal {
+    let ctx = MetricContext {
+        spec_replicas: current_replicas,
+        status_replicas: status_replicas(pods),
+        pods,
+        now,
+        config,
+        tolerances,
+    };
+    compute_proposal_in(metric, &ctx, None)
+}
+
+/// One metric's proposal (`computeReplicasForMetric`). `value` is what the custom or
+/// external metrics API serves for an `Object` or `External` metric (for `External`, the
+/// sum of the samples its selector matches); `None` fails that metric.
+pub fn compute_proposal_in(
+    metric: &MetricSpec,
+    ctx: &MetricContext<'_>,
+    value: Option<i64>,
+) -> MetricProposal {
+    let pods = ctx.pods;
     match metric {
         MetricSpec::Unknown { kind } => {
             MetricProposal::failed(metric, format!("unknown metric source type \"{kind}\""))
         }
-        MetricSpec::Resource {
+        MetricSpec::Object { target, .. } | MetricSpec::External { target, .. } => {
+            super::value_metrics::value_replicas(metric, *target, value, ctx)
+        }
+        MetricSpec::Resource { resource, target } => {
+            let samples: Vec<(Option<i64>, Option<i64>)> =
+                pods.iter().map(|p| p.resource_milli(*resource)).collect();
+            let missing = |i: usize| {
+                format!(
+                    "missing request for {} in pod {}",
+                    resource.as_str(),
+                    pods[i].name
+                )
+            };
+            resource_metric(metric, *resource, *target, &samples, &missing, ctx)
+        }
+        MetricSpec::ContainerResource {
             resource,
-            target: ResourceTarget::Utilization(target),
-        } => resource_replicas(
-            metric,
-            *resource,
-            *target,
-            current_replicas,
-            pods,
-            now,
-            config,
-            tolerances,
-        ),
-        MetricSpec::Resource {
-            resource,
-            target: ResourceTarget::AverageValue(target),
+            container,
+            target,
         } => {
-            let values: Vec<Option<i64>> =
-                pods.iter().map(|p| p.resource_milli(*resource).1).collect();
-            if values.iter().all(Option::is_none) {
-                return MetricProposal::failed(
-                    metric,
-                    format!(
-                        "unable to get metrics for resource {}: no metrics returned from resource metrics API",
-                        resource.as_str()
-                    ),
-                );
+            let mut samples = Vec::with_capacity(pods.len());
+            for p in pods {
+                match p.container_milli(*resource, container) {
+                    Ok(s) => samples.push(s),
+                    Err(e) => {
+                        return MetricProposal::failed(
+                            metric,
+                            format!(
+                                "unable to get metrics for resource {}: {e}",
+                                resource.as_str()
+                            ),
+                        );
+                    }
+                }
             }
-            plain_replicas(
-                metric,
-                &values,
-                *resource == ResourceName::Cpu,
-                *target,
-                current_replicas,
-                pods,
-                now,
-                config,
-                tolerances,
-            )
+            let missing = |i: usize| {
+                format!(
+                    "missing request for {} in container {container} of Pod {}",
+                    resource.as_str(),
+                    pods[i].name
+                )
+            };
+            resource_metric(metric, *resource, *target, &samples, &missing, ctx)
         }
         MetricSpec::Pods {
             name,
@@ -250,35 +295,20 @@ pub fn compute_proposal(
                     ),
                 );
             }
-            plain_replicas(
-                metric,
-                &values,
-                false,
-                *average_value,
-                current_replicas,
-                pods,
-                now,
-                config,
-                tolerances,
-            )
+            plain_replicas(metric, &values, false, *average_value, ctx)
         }
     }
 }
 
-/// `GetResourceReplicas` (§1.5).
-#[allow(clippy::too_many_arguments)]
-fn resource_replicas(
+/// A `Resource` or `ContainerResource` metric from its (request, usage) samples per pod.
+fn resource_metric(
     metric: &MetricSpec,
     resource: ResourceName,
-    target: i32,
-    current: u32,
-    pods: &[PodObservation],
-    now: Nanos,
-    config: &ControllerConfig,
-    tol: Tolerances,
+    target: ResourceTarget,
+    samples: &[(Option<i64>, Option<i64>)],
+    missing_request: &dyn Fn(usize) -> String,
+    ctx: &MetricContext<'_>,
 ) -> MetricProposal {
-    let samples: Vec<(Option<i64>, Option<i64>)> =
-        pods.iter().map(|p| p.resource_milli(resource)).collect();
     if samples.iter().all(|s| s.1.is_none()) {
         return MetricProposal::failed(
             metric,
@@ -288,6 +318,33 @@ fn resource_replicas(
             ),
         );
     }
+    match target {
+        ResourceTarget::Utilization(t) => {
+            resource_replicas(metric, resource, t, samples, missing_request, ctx)
+        }
+        ResourceTarget::AverageValue(t) => {
+            let values: Vec<Option<i64>> = samples.iter().map(|s| s.1).collect();
+            plain_replicas(metric, &values, resource == ResourceName::Cpu, t, ctx)
+        }
+    }
+}
+
+/// `GetResourceReplicas` (§1.5).
+fn resource_replicas(
+    metric: &MetricSpec,
+    resource: ResourceName,
+    target: i32,
+    samples: &[(Option<i64>, Option<i64>)],
+    missing_request: &dyn Fn(usize) -> String,
+    ctx: &MetricContext<'_>,
+) -> MetricProposal {
+    let (pods, now, config, tol, current) = (
+        ctx.pods,
+        ctx.now,
+        ctx.config,
+        ctx.tolerances,
+        ctx.spec_replicas,
+    );
     if pods.is_empty() {
         return MetricProposal::failed(
             metric,
@@ -310,16 +367,10 @@ fn resource_replicas(
     }
     // calculatePodRequests covers every pod the selector lists.
     let mut requests = Vec::with_capacity(pods.len());
-    for (p, s) in pods.iter().zip(&samples) {
+    for (i, s) in samples.iter().enumerate() {
         match s.0 {
             Some(r) => requests.push(r),
-            None => {
-                return fail(format!(
-                    "missing request for {} in pod {}",
-                    resource.as_str(),
-                    p.name
-                ));
-            }
+            None => return fail(missing_request(i)),
         }
     }
     let entries: Vec<(i64, i64)> = kept
@@ -412,18 +463,20 @@ fn finish_adjusted(ratio: f64, new_ratio: f64, n: usize, current: u32, tol: Tole
 }
 
 /// `calcPlainMetricReplicas` (Pods metrics and Resource `AverageValue`, §1.3, §1.5).
-#[allow(clippy::too_many_arguments)]
 fn plain_replicas(
     metric: &MetricSpec,
     values: &[Option<i64>],
     cpu_gating: bool,
     target: i64,
-    current: u32,
-    pods: &[PodObservation],
-    now: Nanos,
-    config: &ControllerConfig,
-    tol: Tolerances,
+    ctx: &MetricContext<'_>,
 ) -> MetricProposal {
+    let (pods, now, config, tol, current) = (
+        ctx.pods,
+        ctx.now,
+        ctx.config,
+        ctx.tolerances,
+        ctx.spec_replicas,
+    );
     if pods.is_empty() {
         return MetricProposal::failed(
             metric,

@@ -38,6 +38,26 @@ pub enum ResourceTarget {
     AverageValue(i64),
 }
 
+/// The target of an `Object` or `External` metric, in milli-units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueTarget {
+    /// `value`: the metric as a whole against the target; the proposal scales the ready
+    /// pod count (`GetObjectMetricReplicas`, `GetExternalMetricReplicas`).
+    Value(i64),
+    /// `averageValue`: the metric divided by the scale's status replicas
+    /// (`GetObjectPerPodMetricReplicas`, `GetExternalPerPodMetricReplicas`).
+    AverageValue(i64),
+}
+
+impl ValueTarget {
+    pub fn milli(self) -> i64 {
+        match self {
+            ValueTarget::Value(v) | ValueTarget::AverageValue(v) => v,
+        }
+    }
+}
+
 /// One entry of `spec.metrics`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
@@ -49,6 +69,23 @@ pub enum MetricSpec {
     /// A per-pod custom metric (`http_requests_per_second`) with an `AverageValue` target
     /// in milli-units.
     Pods { name: String, average_value: i64 },
+    /// A per-container resource metric (`ContainerResource`): only the named container's
+    /// usage and request count.
+    ContainerResource {
+        resource: ResourceName,
+        container: String,
+        target: ResourceTarget,
+    },
+    /// A metric describing one object (`Object`): `kind`/`object` is its `describedObject`.
+    Object {
+        kind: String,
+        object: String,
+        name: String,
+        target: ValueTarget,
+    },
+    /// A metric from outside the cluster (`External`): the sum of the samples the
+    /// metric's selector matches.
+    External { name: String, target: ValueTarget },
     /// A `type` the controller does not recognise: the HPA is kept, and every reconcile
     /// fails this metric with `InvalidMetricSourceType` (`computeReplicasForMetric`'s
     /// default case), which blocks scale-down while another metric asks for less.
@@ -76,6 +113,19 @@ impl MetricSpec {
             ),
             MetricSpec::Resource { resource, .. } => format!("{} resource", resource.as_str()),
             MetricSpec::Pods { name, .. } => format!("pods metric {name}"),
+            MetricSpec::ContainerResource {
+                resource,
+                target: ResourceTarget::Utilization(_),
+                ..
+            } => format!(
+                "{} container resource utilization (percentage of request)",
+                resource.as_str()
+            ),
+            MetricSpec::ContainerResource { resource, .. } => {
+                format!("{} container resource", resource.as_str())
+            }
+            MetricSpec::Object { kind, name, .. } => format!("{kind} metric {name}"),
+            MetricSpec::External { name, .. } => format!("external metric {name}"),
             MetricSpec::Unknown { kind } => format!("{kind} metric"),
         }
     }
@@ -85,6 +135,9 @@ impl MetricSpec {
         match self {
             MetricSpec::Resource { .. } => "FailedGetResourceMetric",
             MetricSpec::Pods { .. } => "FailedGetPodsMetric",
+            MetricSpec::ContainerResource { .. } => "FailedGetContainerResourceMetric",
+            MetricSpec::Object { .. } => "FailedGetObjectMetric",
+            MetricSpec::External { .. } => "FailedGetExternalMetric",
             MetricSpec::Unknown { .. } => "InvalidMetricSourceType",
         }
     }
@@ -271,6 +324,36 @@ impl Hpa {
                 } if *v <= 0 => {
                     return Err(FieldError::new(
                         format!("{path}.resource.target.averageValue"),
+                        "must be positive",
+                    ));
+                }
+                MetricSpec::ContainerResource {
+                    target: ResourceTarget::Utilization(u),
+                    ..
+                } if *u <= 0 => {
+                    return Err(FieldError::new(
+                        format!("{path}.containerResource.target.averageUtilization"),
+                        "must be greater than 0",
+                    ));
+                }
+                MetricSpec::ContainerResource {
+                    target: ResourceTarget::AverageValue(v),
+                    ..
+                } if *v <= 0 => {
+                    return Err(FieldError::new(
+                        format!("{path}.containerResource.target.averageValue"),
+                        "must be positive",
+                    ));
+                }
+                MetricSpec::Object { target, .. } if target.milli() <= 0 => {
+                    return Err(FieldError::new(
+                        format!("{path}.object.target"),
+                        "must be positive",
+                    ));
+                }
+                MetricSpec::External { target, .. } if target.milli() <= 0 => {
+                    return Err(FieldError::new(
+                        format!("{path}.external.target"),
                         "must be positive",
                     ));
                 }

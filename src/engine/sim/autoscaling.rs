@@ -12,9 +12,9 @@ use crate::engine::station::ReplicaState;
 impl Simulation<'_> {
     /// One reconcile of HPA `index`; a changed scale starts or removes replicas now.
     pub(super) fn hpa_sync(&mut self, index: usize) {
-        if let Some(record) = self
-            .hpa
-            .reconcile(index, self.model, &self.stations, self.now)
+        if let Some(record) =
+            self.hpa
+                .reconcile(index, self.model, &self.stations, &self.rec, self.now)
         {
             let (station, to) = (record.station, record.to);
             self.rec.scaled(record);

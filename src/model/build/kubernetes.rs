@@ -9,7 +9,7 @@ use super::{ManifestReader, check_range};
 use crate::autoscale::hpa::ControllerConfig;
 use crate::autoscale::k8s::{hpas_with_targets, unknown_metric_notes};
 use crate::error::FieldError;
-use crate::model::{HpaBinding, Kubernetes, Station, StationKind};
+use crate::model::{HpaBinding, Kubernetes, Provider, Station, StationKind};
 use crate::spec::confine::Files;
 use crate::spec::k8s_manifests::{Manifest, Workload, parse_manifests};
 use crate::spec::model::KubernetesSpec;
@@ -142,18 +142,43 @@ fn apply_workload(w: &Workload, station: &mut Station, at: &str) -> Result<Strin
     Ok(changed.join(", "))
 }
 
+/// A workload's containers: (name, cpu request in millicores, memory request in bytes).
+fn containers(w: &Workload) -> Vec<(String, Option<i64>, Option<i64>)> {
+    w.spec
+        .as_ref()
+        .and_then(|s| s.template.as_ref())
+        .map(|t| {
+            t.spec
+                .containers
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    (
+                        c.name.clone().unwrap_or_else(|| format!("container-{i}")),
+                        c.resources.request("cpu").map(|q| q.milli()),
+                        c.resources.request("memory").map(|q| q.value()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Loads the manifests, applies Deployments to their services and binds each HPA.
 pub(super) fn kubernetes(
     spec: &KubernetesSpec,
     stations: &mut [Station],
+    providers: &[Provider],
     files: &Files,
     manifests: ManifestReader<'_>,
     notes: &mut Vec<String>,
 ) -> Result<Kubernetes, FieldError> {
     let (config, scrape_interval) = controller_config(spec)?;
     let metrics_window = config.metric_window;
-    let mut hpas = Vec::new();
+    let mut hpas: Vec<HpaBinding> = Vec::new();
     let mut skipped = Vec::new();
+    let mut workload_containers = std::collections::BTreeMap::new();
+    let mut targets = Vec::new();
     let lists = spec
         .hpa_manifests
         .iter()
@@ -179,6 +204,7 @@ pub(super) fn kubernetes(
                 Manifest::Hpa(h) => hpa_docs.push(*h),
                 Manifest::Workload(w) => {
                     let name = w.metadata.name.clone().unwrap_or_default();
+                    workload_containers.insert(name.clone(), containers(&w));
                     match station_of(&name, spec, stations) {
                         Ok(s) => {
                             let what = apply_workload(&w, &mut stations[s], &at)
@@ -225,8 +251,21 @@ pub(super) fn kubernetes(
                     format!("two HPAs target deployment `{target}`; keep one"),
                 ));
             }
-            hpas.push(HpaBinding { station, hpa });
+            targets.push(target.clone());
+            hpas.push(HpaBinding {
+                station,
+                containers: Vec::new(),
+                hpa,
+                metric_sources: Vec::new(),
+            });
         }
+    }
+    let list: Vec<&crate::autoscale::hpa::Hpa> = hpas.iter().map(|b| &b.hpa).collect();
+    let sources = super::k8s_metrics::bind_metrics(&spec.metrics, &list, stations, providers)?;
+    for ((b, s), target) in hpas.iter_mut().zip(sources).zip(&targets) {
+        b.metric_sources = s;
+        // A Deployment in any of the files gives the pods their containers.
+        b.containers = workload_containers.get(target).cloned().unwrap_or_default();
     }
     if !skipped.is_empty() {
         notes.push(format!(

@@ -8,6 +8,7 @@
 mod autoscaling;
 mod cycles;
 mod data_tier;
+mod k8s_metrics;
 mod kubernetes;
 mod operations;
 mod providers;
@@ -99,6 +100,7 @@ pub fn build_model_with(
         Some(k) => Some(kubernetes::kubernetes(
             k,
             &mut stations,
+            &providers,
             files,
             manifests,
             &mut notes,
