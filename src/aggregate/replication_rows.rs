@@ -18,7 +18,7 @@ use crate::engine::result::ReplicationResult;
 use crate::engine::submetrics::status_of;
 use crate::model::experiment::Experiment;
 use crate::model::threshold::Family;
-use crate::spec::k6_result::SeriesKey;
+use crate::spec::k6_observed::SeriesKey;
 use crate::stats::latency::TrendStats;
 
 /// The file's name in a run folder.

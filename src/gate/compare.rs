@@ -7,7 +7,7 @@
 
 use crate::aggregate::replication_rows::ReplicationTable;
 use crate::gate::metrics::{aligned_table, fmt_num};
-use crate::spec::k6_result::{K6Shape, NameHint, Observed, SeriesKey};
+use crate::spec::k6_observed::{K6Shape, NameHint, Observed, SeriesKey};
 use crate::stats::interval::band;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -137,7 +137,7 @@ pub fn match_name(
             return Some(m);
         }
     }
-    let path = crate::spec::k6_result::url_path(name);
+    let path = crate::spec::k6_observed::url_path(name);
     let mut by_path = endpoints
         .iter()
         .filter(|e| e.split_once(' ').is_some_and(|(_, p)| p == path));
@@ -274,7 +274,7 @@ pub fn compare(pred: &Predicted, obs: &Observed, run: &str, file: &str) -> Compa
                 band: has_band.then_some([p.lo, p.hi]),
                 observed,
                 relative_error: rel_error(p.mean, observed),
-                inside: has_band.then(|| observed >= p.lo - eps && observed <= p.hi + eps),
+                inside: has_band.then_some(observed >= p.lo - eps && observed <= p.hi + eps),
                 observed_as,
             });
         }

@@ -123,10 +123,10 @@ pub fn parse_target(text: &str) -> Result<Target, String> {
 /// `http_req_failed.rate`, skipping those the file lacks or that are 0 (a relative error to
 /// 0 is undefined). Returns the targets and notes on what was skipped.
 pub fn observed_targets(
-    obs: &crate::spec::k6_result::Observed,
+    obs: &crate::spec::k6_observed::Observed,
     named: &[String],
 ) -> Result<(Vec<Target>, Vec<String>), String> {
-    use crate::spec::k6_result::SeriesKey;
+    use crate::spec::k6_observed::SeriesKey;
     let lookup = |metric: &str| -> Option<f64> {
         let (series, stat) = metric.rsplit_once('.')?;
         obs.get(&SeriesKey::parse(series)?, stat)

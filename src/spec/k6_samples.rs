@@ -7,7 +7,7 @@
 //! at `p·(n-1)`), rates over the span of the samples' timestamps.
 
 use crate::spec::confine::sanitize;
-use crate::spec::k6_result::{K6Shape, NameHint, Observed, SHAPES_READ, SeriesKey, url_path};
+use crate::spec::k6_observed::{K6Shape, NameHint, Observed, SHAPES_READ, SeriesKey, url_path};
 use crate::stats::interval::quantile;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Read};
