@@ -19,6 +19,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Size(args) => commands::size::size(&args),
         Command::Report(args) => commands::report::report(&args),
         Command::Calibrate(args) => commands::calibrate::calibrate(&args),
+        Command::Compare(args) => commands::compare::compare(&args),
         Command::Hpa {
             snapshot,
             allow_path,

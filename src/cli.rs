@@ -56,6 +56,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Fit model parameters (override paths) to measured metrics, with common random numbers.
     Calibrate(CalibrateArgs),
+    /// A run's prediction against a real k6 result (summary export, handleSummary JSON, or
+    /// `--out json`/`--out csv` samples); exit 0 every observation inside the predicted band,
+    /// 1 one outside, 2 bad input.
+    Compare(CompareArgs),
     /// HPA dry run: one reconcile of the Kubernetes controller on a snapshot file
     /// (docs/hpa-dry-run.md): desired replicas and the condition reasons.
     Hpa {
@@ -491,6 +495,17 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// A folder written by `capsim run --out` (replications.csv, else summary.json).
+    pub run: PathBuf,
+    /// The real test's k6 result file.
+    pub result: PathBuf,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct CalibrateArgs {
     /// The experiment whose model is fitted.
     pub experiment: PathBuf,
@@ -504,9 +519,19 @@ pub struct CalibrateArgs {
     #[arg(long, value_name = "PATH=LO..HI", required = true)]
     pub param: Vec<String>,
     /// A measured figure to match (repeatable): `http_req_duration.avg=380`,
-    /// `http_req_failed.rate=0.007`.
-    #[arg(long, value_name = "METRIC=VALUE", required = true)]
+    /// `http_req_failed.rate=0.007`; with `--observed`, a bare `METRIC` takes its value from
+    /// the k6 result.
+    #[arg(
+        long,
+        value_name = "METRIC=VALUE",
+        required_unless_present = "observed"
+    )]
     pub target: Vec<String>,
+    /// A k6 result file (summary export, handleSummary JSON, `--out json` or `--out csv`)
+    /// whose values are the targets: the metrics named by `--target METRIC`, else
+    /// `http_req_duration.avg`, `http_req_duration.p(95)` and `http_req_failed.rate`.
+    #[arg(long, value_name = "K6_RESULT")]
+    pub observed: Option<PathBuf>,
     /// Relative tolerance for every target.
     #[arg(long, default_value_t = 0.1)]
     pub tolerance: f64,

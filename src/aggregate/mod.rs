@@ -9,6 +9,7 @@ pub mod estimate;
 pub mod faults;
 pub mod k6_export;
 pub mod observe;
+pub mod replication_rows;
 pub mod series;
 pub mod summary;
 pub mod thresholds;

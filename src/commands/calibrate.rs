@@ -7,8 +7,9 @@ use crate::engine::Budget;
 use crate::engine::memory::DEFAULT_MAX_MEMORY;
 use crate::gate::Runner;
 use crate::planning::calibrate::{
-    CalibrateOptions, calibrate as fit, heading, parse_param, parse_target,
+    CalibrateOptions, calibrate as fit, heading, observed_targets, parse_param, parse_target,
 };
+use crate::spec::k6_result::read_k6_result;
 use crate::spec::overrides::Overrides;
 use anyhow::Result;
 use std::process::ExitCode;
@@ -20,12 +21,25 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<ExitCode> {
         .map(|p| parse_param(p))
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
-    let targets = args
-        .target
-        .iter()
-        .map(|t| parse_target(t))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
+    let targets = match &args.observed {
+        None => args
+            .target
+            .iter()
+            .map(|t| parse_target(t))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(anyhow::Error::msg)?,
+        Some(file) => {
+            let obs = read_k6_result(file).map_err(anyhow::Error::msg)?;
+            let (targets, notes) =
+                observed_targets(&obs, &args.target).map_err(anyhow::Error::msg)?;
+            if !args.quiet {
+                for n in notes {
+                    eprintln!("note: {n}");
+                }
+            }
+            targets
+        }
+    };
     let base = Overrides::parse(&args.set)
         .map_err(anyhow::Error::msg)?
         .allowing(&args.allow_path);

@@ -8,6 +8,7 @@ pub mod calibrate;
 pub mod capacity;
 pub mod check;
 mod common;
+pub mod compare;
 pub mod diff;
 pub mod hpa;
 pub mod merge;

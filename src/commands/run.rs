@@ -2,6 +2,7 @@
 //! OUT/partial.yaml for `capsim merge`) or until a precision (`--precision`). Also writes
 //! and prints the outputs of a run that `capsim merge` put together.
 
+use crate::aggregate::replication_rows::{REPLICATIONS_FILE, replication_table, replications_csv};
 use crate::aggregate::{
     Verdict, k6_summary_export, latency_distribution, series_columns, summarize, time_series,
 };
@@ -156,7 +157,9 @@ pub(crate) fn finish(
         let k6 = files::k6_summary_json(&k6_summary_export(&summary, results));
         write_output(&dir.join("k6-summary.json"), &k6)?;
         write_output(&dir.join("timeseries.csv"), &csv)?;
-        written += 3;
+        let reps = replications_csv(&replication_table(exp, results));
+        write_output(&dir.join(REPLICATIONS_FILE), &reps)?;
+        written += 4;
         if let Extras::All {
             figures,
             target_rps,

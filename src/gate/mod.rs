@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod check;
+pub mod compare;
 pub mod diff;
 pub mod junit;
 pub mod metrics;

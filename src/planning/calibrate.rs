@@ -117,6 +117,74 @@ pub fn parse_target(text: &str) -> Result<Target, String> {
     })
 }
 
+/// The targets `--observed` takes from a k6 result: each `--target` that is a bare metric
+/// name (`http_req_duration.p(95)`) gets the observed value, `METRIC=VALUE` stays as typed;
+/// with no `--target`, the observed `http_req_duration.avg`, `http_req_duration.p(95)` and
+/// `http_req_failed.rate`, skipping those the file lacks or that are 0 (a relative error to
+/// 0 is undefined). Returns the targets and notes on what was skipped.
+pub fn observed_targets(
+    obs: &crate::spec::k6_observed::Observed,
+    named: &[String],
+) -> Result<(Vec<Target>, Vec<String>), String> {
+    use crate::spec::k6_observed::SeriesKey;
+    let lookup = |metric: &str| -> Option<f64> {
+        let (series, stat) = metric.rsplit_once('.')?;
+        obs.get(&SeriesKey::parse(series)?, stat)
+    };
+    let mut notes = Vec::new();
+    let mut targets = Vec::new();
+    if named.is_empty() {
+        for m in [
+            "http_req_duration.avg",
+            "http_req_duration.p(95)",
+            "http_req_failed.rate",
+        ] {
+            match lookup(m) {
+                Some(v) if v != 0.0 && v.is_finite() => targets.push(Target {
+                    metric: m.to_string(),
+                    value: v,
+                }),
+                Some(_) => notes.push(format!(
+                    "`{m}` observed as 0: not a target (its relative error is undefined)"
+                )),
+                None => notes.push(format!("the k6 result has no `{m}`")),
+            }
+        }
+        if targets.is_empty() {
+            return Err("the k6 result has none of http_req_duration.avg, http_req_duration.p(95), http_req_failed.rate; name targets with `--target METRIC`".into());
+        }
+        return Ok((targets, notes));
+    }
+    for t in named {
+        if t.contains('=') {
+            targets.push(parse_target(t)?);
+            continue;
+        }
+        let metric = crate::gate::metrics::canonical(t);
+        let value = lookup(&metric).ok_or_else(|| {
+            let have: Vec<String> = obs
+                .values
+                .iter()
+                .filter(|(k, _)| k.tag.is_none())
+                .flat_map(|(k, v)| v.keys().map(move |s| format!("{k}.{s}")))
+                .take(12)
+                .collect();
+            format!(
+                "--target `{}`: the k6 result has no such value; it has {}",
+                crate::spec::confine::sanitize(t, 60),
+                have.join(", ")
+            )
+        })?;
+        if value == 0.0 {
+            return Err(format!(
+                "--target `{metric}`: observed as 0, and a relative error to 0 is undefined; pick another target"
+            ));
+        }
+        targets.push(Target { metric, value });
+    }
+    Ok((targets, notes))
+}
+
 #[derive(Debug, Clone)]
 pub struct CalibrateOptions {
     pub replications: Option<u32>,
