@@ -618,9 +618,38 @@ fn the_plans_script_predicts_what_baseline_yaml_predicts() {
     )
     .unwrap();
     let notes = script.notes.join("\n");
-    assert!(notes.contains("custom rate `errors`"), "{notes}");
+    assert!(notes.contains("rate `errors`"), "{notes}");
     let a = summarize(&yaml, &run_replications(&yaml, &plan, &|_| {}).unwrap());
     let b = summarize(&script, &run_replications(&script, &plan, &|_| {}).unwrap());
+    // The plan's custom metrics are predicted and their thresholds evaluated:
+    // `response_time` is the claim's response time (`responseTime.add(response.timings.
+    // duration)` after the claim), so its p(95) is the claim endpoint's, exactly.
+    let evaluated: Vec<(&str, &str)> = b
+        .thresholds
+        .iter()
+        .map(|t| (t.metric.as_str(), t.threshold.as_str()))
+        .collect();
+    assert!(
+        evaluated.contains(&("errors", "rate<0.01")),
+        "{evaluated:?}"
+    );
+    assert!(
+        evaluated.contains(&("response_time", "p(95)<400")),
+        "{evaluated:?}"
+    );
+    let rt = b.custom_metrics["response_time"].trend.as_ref().unwrap();
+    let claim = &b.endpoints["POST /api/badges/claim"].http_req_duration;
+    assert!(
+        (rt.p95.mean - claim.p95.mean).abs() < 1e-9,
+        "{} {}",
+        rt.p95.mean,
+        claim.p95.mean
+    );
+    assert_eq!(
+        b.custom_metrics["requests"].count.as_ref().unwrap().mean,
+        b.endpoints["POST /api/badges/claim"].http_reqs.count.mean,
+        "throughput.add(1) once per claim, counted with its response"
+    );
     let overlap = |what: &str,
                    x: &capsim::stats::interval::Estimate,
                    y: &capsim::stats::interval::Estimate| {
@@ -665,12 +694,65 @@ fn the_plans_script_predicts_what_baseline_yaml_predicts() {
     assert_eq!(names(&yaml), names(&script));
 }
 
-/// Not a test: the loading-and-recording figure for docs/k6-scripts.md (run with
+/// A script of a few hundred lines: 30 user actions (a request, two checks, three custom
+/// metrics, a think time each), a random half of them per iteration.
+fn typical_script() -> String {
+    let mut s = String::from(
+        "import http from 'k6/http';\nimport { check, sleep, group } from 'k6';\n\
+         import { Rate, Trend, Counter } from 'k6/metrics';\n\
+         const errors = new Rate('errors');\nconst rt = new Trend('rt');\n\
+         const n = new Counter('n');\n\
+         export const options = { vus: 10, duration: '1m', thresholds: { errors: ['rate<0.01'], rt: ['p(95)<400'] } };\n",
+    );
+    for i in 0..30 {
+        s.push_str(&format!(
+            "function action{i}(base) {{\n  group('action {i}', function () {{\n    \
+             const res = http.get(`${{base}}/api/items/${{Math.floor(Math.random() * 100)}}`, {{\n      \
+             headers: {{ Authorization: 'Bearer t' }},\n    }});\n    \
+             const ok = check(res, {{\n      'action {i} ok': (r) => r.status === 200,\n      \
+             'action {i} fast': (r) => r.timings.duration < 500,\n    }});\n    \
+             errors.add(!ok);\n    rt.add(res.timings.duration);\n    n.add(1);\n  }});\n  \
+             sleep(Math.random() * 2 + 1);\n}}\n"
+        ));
+    }
+    s.push_str("const actions = [");
+    for i in 0..30 {
+        s.push_str(&format!("action{i}, "));
+    }
+    s.push_str(
+        "];\nexport default function () {\n  for (const a of actions) {\n    \
+         if (Math.random() < 0.5) a('https://api.example.com');\n  }\n  \
+         http.get('https://api.example.com/api/items');\n}\n",
+    );
+    s
+}
+
+/// Not a test: the loading-and-recording figures for docs/k6-scripts.md (run with
 /// `cargo test --test k6_script -- --ignored --nocapture record_speed`; it prints, never
-/// asserts on time). The plan's script, 2000 and 5000 recorded iterations.
+/// asserts on time). The plan's script, 2000 and 5000 recorded iterations, and a typical
+/// script of a few hundred lines (`typical_script`), 2000 recorded iterations.
 #[test]
 #[ignore]
 fn record_speed() {
+    let text = typical_script();
+    let dir = project("typical", &[("load.js", &text)]);
+    let start = std::time::Instant::now();
+    let exp = load_with(
+        &dir,
+        "load.js",
+        ScriptFlags {
+            samples: Some(2000),
+            ..flags(&dir)
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "typical script ({} lines): load + record 2000 iterations: {:.3}s ({} steps, {} thresholds)",
+        text.lines().count(),
+        start.elapsed().as_secs_f64(),
+        exp.flows[0].steps.len(),
+        exp.thresholds.len()
+    );
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for samples in [2000, 5000] {
         let start = std::time::Instant::now();

@@ -221,6 +221,42 @@ pub fn k6_summary_export(summary: &Summary, results: &[ReplicationResult]) -> K6
             );
         }
     }
+    for (name, c) in &summary.custom_metrics {
+        if let Some(t) = &c.trend {
+            metrics.insert(
+                name.clone(),
+                K6Metric::Trend {
+                    avg: Num(finite(t.avg.mean)),
+                    min: Num(finite(t.min.mean)),
+                    med: Num(finite(t.med.mean)),
+                    max: Num(finite(t.max.mean)),
+                    p90: Num(finite(t.p90.mean)),
+                    p95: Num(finite(t.p95.mean)),
+                    thresholds: BTreeMap::new(),
+                },
+            );
+        } else if let Some(r) = &c.rate {
+            let passes = c.passes.unwrap_or(0.0);
+            metrics.insert(
+                name.clone(),
+                K6Metric::Rate {
+                    passes: Num(finite(passes)),
+                    fails: Num(finite(c.samples.unwrap_or(0.0) - passes)),
+                    value: Num(finite(r.mean)),
+                    thresholds: BTreeMap::new(),
+                },
+            );
+        } else if let (Some(n), Some(ps)) = (&c.count, &c.per_second) {
+            metrics.insert(
+                name.clone(),
+                K6Metric::Counter {
+                    count: Num(finite(n.mean)),
+                    rate: Num(finite(ps.mean)),
+                    thresholds: BTreeMap::new(),
+                },
+            );
+        }
+    }
     for th in &summary.thresholds {
         let entry = metrics
             .entry(th.metric.clone())

@@ -3,6 +3,7 @@
 
 pub mod bottleneck;
 pub mod bottleneck_findings;
+pub mod custom_metrics;
 pub mod demands;
 pub mod distribution;
 pub mod estimate;

@@ -2,7 +2,7 @@
 //! compare against the threshold's bound at the end of that run.
 
 use crate::engine::result::ReplicationResult;
-use crate::model::threshold::{Aggregation, Metric, Threshold};
+use crate::model::threshold::{Aggregation, CustomKind, Metric, Threshold};
 use crate::stats::interval::Domain;
 use crate::stats::latency::TrendStats;
 
@@ -70,6 +70,13 @@ pub fn observe(threshold: &Threshold, r: &ReplicationResult, percentiles: &[f64]
             Metric::HttpReqs | Metric::Iterations | Metric::DroppedIterations => {
                 count_or_rate(s.count)
             }
+            Metric::Custom { kind, .. } => match kind {
+                CustomKind::Trend => of_trend(agg, s.latency, &s.quantiles, percentiles),
+                CustomKind::Rate => ratio(s.bad, s.count),
+                CustomKind::Counter if agg == Aggregation::Count => s.sum,
+                CustomKind::Counter if secs > 0.0 => s.sum / secs,
+                _ => f64::NAN,
+            },
             _ => f64::NAN,
         };
     }
@@ -118,6 +125,16 @@ pub fn proportion_counts(threshold: &Threshold, r: &ReplicationResult) -> Option
                 .unwrap_or((0, 0)),
             (None, None) => (r.failures, r.requests),
         }),
+        Metric::Custom {
+            kind: CustomKind::Rate,
+            ..
+        } => Some(
+            threshold
+                .sub
+                .and_then(|k| r.submetrics.get(k))
+                .map(|s| (s.bad, s.count))
+                .unwrap_or((0, 0)),
+        ),
         Metric::Checks => {
             if let Some(k) = threshold.sub {
                 return Some(
@@ -138,7 +155,14 @@ pub fn proportion_counts(threshold: &Threshold, r: &ReplicationResult) -> Option
 /// above 0 for everything else (times, counts, rates per second, VUs).
 pub fn domain(threshold: &Threshold) -> Domain {
     match threshold.metric {
-        Metric::HttpReqFailed | Metric::Checks => Domain::Proportion,
+        Metric::HttpReqFailed
+        | Metric::Checks
+        | Metric::Custom {
+            kind: CustomKind::Rate,
+            ..
+        } => Domain::Proportion,
+        // A custom trend or counter may take any value the script adds.
+        Metric::Custom { .. } => Domain::Real,
         _ => Domain::NonNegative,
     }
 }

@@ -162,6 +162,9 @@ pub struct Summary {
     /// What saturates first, every resource that can queue or refuse, and the
     /// operational-law bounds (aggregate/bottleneck.rs).
     pub bottlenecks: crate::aggregate::BottleneckSummary,
+    /// A k6 script's custom metrics (aggregate/custom_metrics.rs).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_metrics: BTreeMap<String, crate::aggregate::custom_metrics::CustomMetricSummary>,
 }
 pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
     let model = &exp.model;
@@ -395,5 +398,6 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
         fault_windows: windows::fault_windows(exp, results),
         steady_state: windows::steady_state(exp, results),
         bottlenecks: crate::aggregate::bottlenecks(exp, results),
+        custom_metrics: crate::aggregate::custom_metrics::custom_metrics(exp, results),
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::engine::recorder::Recorder;
 use crate::model::experiment::Experiment;
-use crate::model::threshold::{Aggregation, Family, Metric, Threshold};
+use crate::model::threshold::{Aggregation, CustomKind, Family, Metric, Threshold};
 use crate::stats::latency::LatencyHistogram;
 use crate::time::{NANOS_PER_SEC, Nanos};
 
@@ -43,6 +43,8 @@ fn live_value(t: &Threshold, rec: &Recorder, now: Nanos) -> Option<f64> {
                     .fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
                 (None, p + f, f)
             }
+            // Custom metrics always have an accumulator.
+            Family::Custom(_) => return None,
             Family::Vus => {
                 return Some(if t.metric == Metric::Vus {
                     rec.vus_peak as f64
@@ -57,21 +59,21 @@ fn live_value(t: &Threshold, rec: &Recorder, now: Nanos) -> Option<f64> {
     }
     let value = match t.metric {
         m if m.always_zero() => 0.0,
-        Metric::HttpReqDuration | Metric::HttpReqWaiting | Metric::IterationDuration => {
-            let h = hist?;
-            match t.aggregation {
-                Aggregation::Percentile(p) => h.quantile_ms(p / 100.0)?,
-                agg => {
-                    let s = h.trend()?;
-                    match agg {
-                        Aggregation::Avg => s.avg,
-                        Aggregation::Min => s.min,
-                        Aggregation::Med => s.med,
-                        Aggregation::Max => s.max,
-                        _ => return None,
-                    }
+        Metric::Custom { kind, .. } => match kind {
+            CustomKind::Trend => trend_value(t.aggregation, hist?)?,
+            CustomKind::Rate => bad as f64 / count as f64,
+            CustomKind::Counter => {
+                let sum = t.sub.map_or(0.0, |k| rec.subs.live_sum(k));
+                if t.aggregation == Aggregation::Count {
+                    sum
+                } else {
+                    sum / (now as f64 / 1e9)
                 }
             }
+            CustomKind::Gauge => return None,
+        },
+        Metric::HttpReqDuration | Metric::HttpReqWaiting | Metric::IterationDuration => {
+            trend_value(t.aggregation, hist?)?
         }
         Metric::HttpReqFailed => bad as f64 / count as f64,
         Metric::Checks => (count - bad) as f64 / count as f64,
@@ -84,4 +86,21 @@ fn live_value(t: &Threshold, rec: &Recorder, now: Nanos) -> Option<f64> {
         }
     };
     Some(value)
+}
+
+/// A trend's aggregation from its histogram so far.
+fn trend_value(agg: Aggregation, h: &LatencyHistogram) -> Option<f64> {
+    match agg {
+        Aggregation::Percentile(p) => h.quantile_ms(p / 100.0),
+        agg => {
+            let s = h.trend()?;
+            match agg {
+                Aggregation::Avg => Some(s.avg),
+                Aggregation::Min => Some(s.min),
+                Aggregation::Med => Some(s.med),
+                Aggregation::Max => Some(s.max),
+                _ => None,
+            }
+        }
+    }
 }

@@ -70,8 +70,11 @@ pub struct SubmetricResult {
     /// The experiment's threshold percentiles of those durations, in ms.
     pub quantiles: Vec<f64>,
     pub count: u64,
-    /// Failed requests, or failed checks, among them.
+    /// Failed requests, or failed checks, among them (a custom rate's non-zero values).
     pub bad: u64,
+    /// The sum of a custom metric's values (a counter's count).
+    #[serde(default)]
+    pub sum: f64,
 }
 
 /// Money spent in one replication, by kind of resource (USD).

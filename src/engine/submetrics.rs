@@ -31,9 +31,12 @@ pub fn status_of(error: Option<Cause>) -> u16 {
 struct Acc {
     /// Durations, for the families that have them (responses, iterations).
     hist: Option<LatencyHistogram>,
-    /// Samples, and the failed ones among them (failed requests, failed checks).
+    /// Samples, and the failed ones among them (failed requests, failed checks; the
+    /// non-zero values of a custom rate).
     count: u64,
     bad: u64,
+    /// The sum of a custom metric's values (a counter's count).
+    sum: f64,
     /// Whether a sample's static tags pass: indexed by `key * scenarios + scenario`, where
     /// `key` is the endpoint (responses), the check (checks) or 0 (iterations).
     table: Vec<bool>,
@@ -49,6 +52,7 @@ pub struct Submetrics {
     iteration: Vec<usize>,
     dropped: Vec<usize>,
     check: Vec<usize>,
+    custom: Vec<usize>,
 }
 
 impl Submetrics {
@@ -67,6 +71,7 @@ impl Submetrics {
                 Family::Check => (exp.checks.len(), false, Some(&mut s.check)),
                 // VU gauges carry no tags: never filtered (kept so indices stay aligned).
                 Family::Vus => (0, false, None),
+                Family::Custom(_) => (exp.custom_metrics.len(), true, Some(&mut s.custom)),
             };
             let mut table = Vec::with_capacity(keys * scenarios);
             for key in 0..keys {
@@ -74,6 +79,9 @@ impl Submetrics {
                     table.push(match plan.family {
                         Family::Http => f.request_matches(key, sc),
                         Family::Check => f.check_matches(key, sc),
+                        Family::Custom(m) => {
+                            key == m as usize && f.scenario.is_none_or(|x| x == sc)
+                        }
                         _ => f.scenario.is_none_or(|x| x == sc),
                     });
                 }
@@ -85,6 +93,7 @@ impl Submetrics {
                 hist: hist.then(LatencyHistogram::new),
                 count: 0,
                 bad: 0,
+                sum: 0.0,
                 table,
                 filter: f.clone(),
             });
@@ -154,6 +163,27 @@ impl Submetrics {
         }
     }
 
+    /// Custom metric `metric` got `value` in `scenario` (a trend's value is in ms).
+    #[inline]
+    pub fn custom(&mut self, metric: usize, scenario: usize, value: f64) {
+        for &i in &self.custom {
+            let a = &mut self.accs[i];
+            if a.table[metric * self.scenarios + scenario] {
+                if let Some(h) = &mut a.hist {
+                    h.record((value.max(0.0) * 1e6).round() as Nanos);
+                }
+                a.count += 1;
+                a.bad += (value != 0.0) as u64;
+                a.sum += value;
+            }
+        }
+    }
+
+    /// The sum of accumulator `k`'s values so far (custom metrics).
+    pub fn live_sum(&self, k: usize) -> f64 {
+        self.accs.get(k).map_or(0.0, |a| a.sum)
+    }
+
     /// Accumulator `k` so far: its durations (if kept), samples and failed ones.
     pub fn live(&self, k: usize) -> Option<(Option<&LatencyHistogram>, u64, u64)> {
         self.accs.get(k).map(|a| (a.hist.as_ref(), a.count, a.bad))
@@ -174,6 +204,7 @@ impl Submetrics {
                 },
                 count: a.count,
                 bad: a.bad,
+                sum: a.sum,
             })
             .collect()
     }

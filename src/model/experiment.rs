@@ -2,6 +2,8 @@
 
 use crate::error::{FieldError, join_path};
 use crate::model::Model;
+pub use crate::model::custom_metrics::CustomMetric;
+use crate::model::custom_threshold::{build_custom_thresholds, split_custom};
 use crate::model::distribution::{self as dist, Distribution};
 use crate::model::threshold::{
     SubmetricPlan, Threshold, assign_submetrics, parse_threshold_in, required_percentiles,
@@ -48,6 +50,11 @@ pub struct Experiment {
     pub distributions: Vec<Distribution>,
     /// What a k6 script does that the prediction leaves out, and warnings about it.
     pub notes: Vec<String>,
+    /// A k6 script's custom metrics, what requests add to them, and the conditions of
+    /// the check() results they add (empty for YAML flows).
+    pub custom_metrics: Vec<CustomMetric>,
+    pub metric_adds: Vec<MetricAdd>,
+    pub add_conditions: Vec<CheckCondition>,
     /// The start left out of the steady-state section.
     pub warmup: crate::model::windows::Warmup,
     /// Every stage of every scenario's profile, scenario by scenario.
@@ -62,9 +69,38 @@ pub struct SampledScript {
     pub options: K6Options,
     pub flows: Vec<Flow>,
     pub checks: Vec<Check>,
-    /// (name, kind) of each custom metric the script declares.
-    pub custom_metrics: Vec<(String, String)>,
+    /// Each custom metric the script declares, predicted or not.
+    pub custom_metrics: Vec<CustomMetric>,
+    /// What the flows' requests add to custom metrics (`FlowStep::Request`'s adds).
+    pub metric_adds: Vec<MetricAdd>,
+    /// The conditions of the check() calls that custom metrics add.
+    pub add_conditions: Vec<CheckCondition>,
     pub notes: Vec<String>,
+}
+
+/// What a request's response adds to a custom metric, evaluated when it is answered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricAdd {
+    /// Index into [`Experiment::custom_metrics`].
+    pub metric: u32,
+    pub value: AddValue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AddValue {
+    /// The response time, in ms.
+    Duration,
+    Constant(f64),
+    /// 1 when the response's status is one of the mask's (bit i: `SIMULATED_STATUSES[i]`).
+    Status {
+        mask: u8,
+    },
+    /// 1 when every condition `add_conditions[first..first + n]` holds (0 if `negate`).
+    AllPass {
+        first: u32,
+        n: u32,
+        negate: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +126,9 @@ pub enum FlowStep {
         endpoint: usize,
         first_check: u32,
         n_checks: u32,
+        /// What its response adds to custom metrics: `metric_adds[first_add..+n_adds]`.
+        first_add: u32,
+        n_adds: u32,
     },
     Sleep {
         dist: usize,
@@ -111,6 +150,20 @@ pub struct Check {
 pub enum CheckCondition {
     StatusOk,
     DurationBelow(Nanos),
+    /// Both: `r.status === 200 && r.timings.duration < X` (a k6 script's check).
+    StatusOkAndBelow(Nanos),
+}
+
+impl CheckCondition {
+    /// Whether a response (failed or not, after `duration`) passes.
+    #[inline]
+    pub fn passes(self, failed: bool, duration: Nanos) -> bool {
+        match self {
+            CheckCondition::StatusOk => !failed,
+            CheckCondition::DurationBelow(limit) => duration < limit,
+            CheckCondition::StatusOkAndBelow(limit) => !failed && duration < limit,
+        }
+    }
 }
 
 impl Experiment {
@@ -292,7 +345,10 @@ pub fn build_experiment(
         scenarios: &scenario_names,
         checks: &check_names,
     };
+    let mut custom_metrics = script.map(|s| s.custom_metrics.clone()).unwrap_or_default();
+    let (written, custom) = split_custom(written, &mut custom_metrics, &mut notes);
     let mut thresholds = build_thresholds(&written, &cx)?;
+    thresholds.extend(build_custom_thresholds(&custom, &cx)?);
     let submetrics = assign_submetrics(&mut thresholds);
     let percentiles = required_percentiles(&thresholds);
 
@@ -316,6 +372,9 @@ pub fn build_experiment(
         faults: Vec::new(),
         distributions,
         notes,
+        custom_metrics,
+        metric_adds: script.map(|s| s.metric_adds.clone()).unwrap_or_default(),
+        add_conditions: script.map(|s| s.add_conditions.clone()).unwrap_or_default(),
         warmup: crate::model::windows::Warmup::None,
         stages: Vec::new(),
     };
@@ -361,32 +420,21 @@ fn build_thresholds(
 /// keys the experiment does not set itself. Errors are about the JSON file (paths
 /// `thresholds.KEY[i]` in it), so the caller names that file.
 ///
-/// A threshold on one of a k6 script's custom metrics (`custom`: name and kind) is not
-/// evaluated: it gets a note saying so, never a silent pass.
+/// A threshold on one of a k6 script's custom metrics is evaluated when capsim predicts
+/// the metric (`exp.custom_metrics`); otherwise it gets a note saying it is not evaluated
+/// and why, never a silent pass.
 pub fn add_k6_thresholds(
     exp: &mut Experiment,
     spec: &ExperimentSpec,
     k6: &K6Options,
-    custom: &[(String, String)],
 ) -> Result<(), FieldError> {
-    let mut written: Vec<(String, Vec<ThresholdSpec>)> = Vec::new();
-    for (k, v) in &k6.thresholds {
-        if spec.thresholds.contains_key(k) {
-            continue;
-        }
-        let base = k.split('{').next().unwrap_or(k);
-        if let Some((_, kind)) = custom.iter().find(|(name, _)| name == base) {
-            exp.notes.push(format!(
-                "threshold `{k}` on the script's custom {kind} `{base}` is not evaluated: \
-                 capsim does not predict this custom metric"
-            ));
-            continue;
-        }
-        written.push((k.clone(), v.clone()));
-    }
-    if written.is_empty() {
-        return Ok(());
-    }
+    let written: Vec<(String, Vec<ThresholdSpec>)> = k6
+        .thresholds
+        .iter()
+        .filter(|(k, _)| !spec.thresholds.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let (written, custom) = split_custom(written, &mut exp.custom_metrics, &mut exp.notes);
     let scenario_names: Vec<String> = exp
         .scenarios
         .iter()
@@ -401,11 +449,23 @@ pub fn add_k6_thresholds(
     };
     let added = build_thresholds(&written, &cx)?;
     exp.thresholds.extend(added);
+    exp.thresholds
+        .extend(build_custom_thresholds(&custom, &cx)?);
     for t in &mut exp.thresholds {
         t.sub = None;
     }
     exp.submetrics = assign_submetrics(&mut exp.thresholds);
     exp.percentiles = required_percentiles(&exp.thresholds);
+    // Every predicted custom metric has its whole-metric accumulator (for the summary).
+    for (i, m) in exp.custom_metrics.iter().enumerate() {
+        let plan = SubmetricPlan {
+            family: crate::model::threshold::Family::Custom(i as u32),
+            filter: Default::default(),
+        };
+        if m.not_predicted.is_none() && !exp.submetrics.contains(&plan) {
+            exp.submetrics.push(plan);
+        }
+    }
     Ok(())
 }
 
@@ -447,6 +507,8 @@ fn build_flow(
                     });
                 }
                 out.push(FlowStep::Request {
+                    first_add: 0,
+                    n_adds: 0,
                     endpoint,
                     first_check,
                     n_checks: r.checks.len() as u32,

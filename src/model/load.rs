@@ -231,11 +231,10 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
     )
     .map_err(|e| LoadError::invalid(path, e))?;
     if let Some((s, script_path)) = &script {
-        add_k6_thresholds(&mut exp, &spec, &s.options, &s.custom_metrics)
+        add_k6_thresholds(&mut exp, &spec, &s.options)
             .map_err(|e| LoadError::invalid(script_path, e))?;
     } else if let Some((options, k6_path)) = &k6 {
-        add_k6_thresholds(&mut exp, &spec, options, &[])
-            .map_err(|e| LoadError::invalid(k6_path, e))?;
+        add_k6_thresholds(&mut exp, &spec, options).map_err(|e| LoadError::invalid(k6_path, e))?;
     }
     Ok(exp)
 }
@@ -319,8 +318,7 @@ fn load_bare_script(path: &Path, overrides: &Overrides) -> Result<Experiment, Lo
     )?;
     let mut exp = build_experiment(&spec, model, None, Some(&script), &files, &stem(path))
         .map_err(|e| LoadError::invalid(path, e))?;
-    add_k6_thresholds(&mut exp, &spec, &script.options, &script.custom_metrics)
-        .map_err(|e| LoadError::invalid(path, e))?;
+    add_k6_thresholds(&mut exp, &spec, &script.options).map_err(|e| LoadError::invalid(path, e))?;
     Ok(exp)
 }
 
@@ -423,8 +421,7 @@ pub fn experiment_from_str(
     )
     .map_err(|e| LoadError::invalid(path, e))?;
     if let (Some(options), Some(file)) = (&k6, &spec.k6_options) {
-        add_k6_thresholds(&mut exp, &spec, options, &[])
-            .map_err(|e| LoadError::invalid(file, e))?;
+        add_k6_thresholds(&mut exp, &spec, options).map_err(|e| LoadError::invalid(file, e))?;
     }
     Ok(exp)
 }

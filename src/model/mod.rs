@@ -2,6 +2,8 @@
 //! providers, compiled operations) and the experiment (flows, scenarios, run settings).
 
 pub mod build;
+pub mod custom_metrics;
+pub mod custom_threshold;
 pub mod distribution;
 pub mod experiment;
 pub mod fault;

@@ -4,8 +4,12 @@
 
 use crate::error::FieldError;
 use crate::model::Model;
-use crate::model::experiment::{Check, CheckCondition, Flow, FlowStep, SampledScript};
-use crate::script::{CheckMeaning, Recording, RequestSite, TraceStep};
+use crate::model::custom_metrics::CustomKind;
+use crate::model::experiment::{
+    AddValue, Check, CheckCondition, CustomMetric, Flow, FlowStep, MetricAdd, SampledScript,
+};
+use crate::model::threshold_filter::SIMULATED_STATUSES;
+use crate::script::{AddSymbol, CheckMeaning, Recording, RequestSite, TraceStep};
 use std::collections::BTreeMap;
 
 /// The path of a URL: no scheme, host, query or fragment (`https://h/a/b?x=1` -> `/a/b`).
@@ -119,17 +123,32 @@ pub fn build_sampled_script(
         .collect::<Result<Vec<u32>, String>>()
         .map_err(|m| FieldError::new("k6_script", m))?;
     let mut notes = rec.notes.clone();
-    for (name, kind) in &rec.metrics {
+    let (custom_metrics, adds, add_conditions) = custom_metrics(rec);
+    let predicted: Vec<String> = custom_metrics
+        .iter()
+        .filter(|m| m.not_predicted.is_none())
+        .map(|m| format!("{} `{}`", m.kind.name(), m.name))
+        .collect();
+    if !predicted.is_empty() {
         notes.push(format!(
-            "custom {kind} `{name}` is not predicted: capsim predicts k6's built-in HTTP \
-             metrics and checks (docs/k6-scripts.md)"
+            "custom metrics predicted from what their add() calls receive: {}",
+            predicted.join(", ")
         ));
+    }
+    for m in &custom_metrics {
+        if let Some(why) = &m.not_predicted {
+            notes.push(format!(
+                "custom {} `{}` is not predicted: {why}",
+                m.kind.name(),
+                m.name
+            ));
+        }
     }
     for c in &rec.checks {
         if let CheckMeaning::NotPredicted(why) = &c.meaning {
             notes.push(format!(
                 "check `{}` ({}) is not predicted: {why}; capsim predicts checks on \
-                 `r.status` (passes on success) and `r.timings.duration < X`",
+                 `r.status` (passes on success), `r.timings.duration < X` and both together",
                 c.name, c.at
             ));
         }
@@ -143,6 +162,7 @@ pub fn build_sampled_script(
             let condition = match c.meaning {
                 CheckMeaning::StatusOk => CheckCondition::StatusOk,
                 CheckMeaning::DurationBelow(limit) => CheckCondition::DurationBelow(limit),
+                CheckMeaning::StatusOkAndBelow(limit) => CheckCondition::StatusOkAndBelow(limit),
                 CheckMeaning::NotPredicted(_) => continue,
             };
             checks.push(Check {
@@ -152,6 +172,8 @@ pub fn build_sampled_script(
         }
         blocks.push((first, checks.len() as u32 - first));
     }
+    let mut metric_adds: Vec<MetricAdd> = Vec::new();
+    let mut add_lists: BTreeMap<Vec<u32>, (u32, u32)> = BTreeMap::new();
     let mut flows = Vec::new();
     for f in &rec.flows {
         let mut steps = Vec::new();
@@ -159,18 +181,32 @@ pub fn build_sampled_script(
         let mut requests = 0usize;
         for t in &f.traces {
             let start = steps.len() as u32;
-            for s in t {
+            let attached = attach_adds(t, &adds);
+            for (pos, s) in t.iter().enumerate() {
                 steps.push(match *s {
                     TraceStep::Request { site, checks } => {
                         requests += 1;
                         let (first_check, n_checks) = blocks[checks as usize];
+                        let list = attached.get(&(pos as u32)).cloned().unwrap_or_default();
+                        let (first_add, n_adds) = if list.is_empty() {
+                            (0, 0)
+                        } else {
+                            *add_lists.entry(list).or_insert_with_key(|list| {
+                                let first = metric_adds.len() as u32;
+                                metric_adds.extend(list.iter().filter_map(|&a| adds[a as usize]));
+                                (first, metric_adds.len() as u32 - first)
+                            })
+                        };
                         FlowStep::Request {
                             endpoint: endpoints[site as usize] as usize,
                             first_check,
                             n_checks,
+                            first_add,
+                            n_adds,
                         }
                     }
                     TraceStep::Sleep(nanos) => FlowStep::Pause { nanos },
+                    TraceStep::Add { .. } => continue,
                 });
             }
             traces.push((start, steps.len() as u32));
@@ -196,9 +232,138 @@ pub fn build_sampled_script(
         options: rec.options.clone(),
         flows,
         checks: std::mem::take(checks),
-        custom_metrics: rec.metrics.clone(),
+        custom_metrics,
+        metric_adds,
+        add_conditions,
         notes,
     })
+}
+
+/// The script's custom metrics (predicted unless a shim or a check says otherwise), each
+/// recorded add() as the engine computes it (`None`: its metric is not predicted), and the
+/// check conditions those adds read.
+fn custom_metrics(
+    rec: &Recording,
+) -> (
+    Vec<CustomMetric>,
+    Vec<Option<MetricAdd>>,
+    Vec<CheckCondition>,
+) {
+    let mut metrics: Vec<CustomMetric> = rec
+        .metrics
+        .iter()
+        .map(|(name, kind)| CustomMetric {
+            name: name.clone(),
+            kind: CustomKind::parse(kind).unwrap_or(CustomKind::Gauge),
+            not_predicted: rec.metrics_not_predicted.get(name).cloned(),
+            thresholds_not_evaluated: Vec::new(),
+        })
+        .collect();
+    let mut conditions: Vec<CheckCondition> = Vec::new();
+    let mut values = Vec::with_capacity(rec.adds.len());
+    for add in &rec.adds {
+        let Some(i) = metrics.iter().position(|m| m.name == add.metric) else {
+            values.push(None);
+            continue;
+        };
+        let value = match &add.value {
+            AddSymbol::Duration => Some(AddValue::Duration),
+            AddSymbol::Constant(c) => Some(AddValue::Constant(*c)),
+            AddSymbol::Status(statuses) => {
+                let mask = SIMULATED_STATUSES
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (s, _))| statuses.contains(s))
+                    .fold(0u8, |m, (b, _)| m | 1 << b);
+                Some(AddValue::Status { mask })
+            }
+            AddSymbol::Checks { names, negate } => {
+                let first = conditions.len() as u32;
+                let mut why = None;
+                for n in names {
+                    match rec.checks.iter().find(|c| c.name == *n).map(|c| &c.meaning) {
+                        Some(CheckMeaning::StatusOk) => conditions.push(CheckCondition::StatusOk),
+                        Some(CheckMeaning::DurationBelow(l)) => {
+                            conditions.push(CheckCondition::DurationBelow(*l))
+                        }
+                        Some(CheckMeaning::StatusOkAndBelow(l)) => {
+                            conditions.push(CheckCondition::StatusOkAndBelow(*l))
+                        }
+                        Some(CheckMeaning::NotPredicted(w)) => {
+                            why = Some(format!(
+                                "it adds the result of check `{n}`, which is not predicted ({w})"
+                            ))
+                        }
+                        None => {
+                            why = Some(format!(
+                                "it adds the result of check `{n}`, which was never recorded"
+                            ))
+                        }
+                    }
+                }
+                match why {
+                    Some(w) => {
+                        conditions.truncate(first as usize);
+                        if metrics[i].not_predicted.is_none() {
+                            metrics[i].not_predicted = Some(w);
+                        }
+                        None
+                    }
+                    None => Some(AddValue::AllPass {
+                        first,
+                        n: conditions.len() as u32 - first,
+                        negate: *negate,
+                    }),
+                }
+            }
+        };
+        values.push(value.map(|value| MetricAdd {
+            metric: i as u32,
+            value,
+        }));
+    }
+    for m in &mut metrics {
+        if m.kind == CustomKind::Gauge && m.not_predicted.is_none() {
+            m.not_predicted = Some("capsim does not predict gauges".into());
+        }
+    }
+    // A metric that is not predicted adds nothing.
+    for v in &mut values {
+        if v.is_some_and(|a| metrics[a.metric as usize].not_predicted.is_some()) {
+            *v = None;
+        }
+    }
+    (metrics, values, conditions)
+}
+
+/// The adds of one trace by the request (position in the trace) whose answer makes them:
+/// an add that reads a response goes with that request; a constant goes with the request
+/// before it (else the one after it), so it counts when that request is answered.
+fn attach_adds(trace: &[TraceStep], adds: &[Option<MetricAdd>]) -> BTreeMap<u32, Vec<u32>> {
+    let mut out: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    let mut pending: Vec<u32> = Vec::new();
+    let mut last: Option<u32> = None;
+    for (pos, s) in trace.iter().enumerate() {
+        match *s {
+            TraceStep::Request { .. } => {
+                last = Some(pos as u32);
+                if !pending.is_empty() {
+                    out.entry(pos as u32).or_default().append(&mut pending);
+                }
+            }
+            TraceStep::Add { add, request } => {
+                if adds.get(add as usize).is_none_or(|a| a.is_none()) {
+                    continue;
+                }
+                match request.or(last) {
+                    Some(r) => out.entry(r).or_default().push(add),
+                    None => pending.push(add),
+                }
+            }
+            TraceStep::Sleep(_) => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]

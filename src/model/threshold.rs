@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+pub use crate::model::custom_metrics::CustomKind;
 use crate::model::threshold_filter::{Filter, Tag, TagPairs, ThresholdContext, resolve};
 use crate::time::Nanos;
 
@@ -26,6 +27,11 @@ pub enum Metric {
     Checks,
     Vus,
     VusMax,
+    /// A k6 script's custom metric (index into the experiment's `custom_metrics`).
+    Custom {
+        index: u32,
+        kind: CustomKind,
+    },
 }
 
 /// Which samples a metric is made of (and so which accumulator a filtered one needs).
@@ -41,6 +47,8 @@ pub enum Family {
     Check,
     /// VU gauges: no tags.
     Vus,
+    /// One sample per add() of custom metric `index`.
+    Custom(u32),
 }
 
 const HTTP_TAGS: &[Tag] = &[
@@ -79,6 +87,7 @@ impl Metric {
             Metric::DroppedIterations => Family::Dropped,
             Metric::Checks => Family::Check,
             Metric::Vus | Metric::VusMax => Family::Vus,
+            Metric::Custom { index, .. } => Family::Custom(index),
             _ => Family::Http,
         }
     }
@@ -96,7 +105,7 @@ impl Metric {
     }
 
     /// The tags k6 puts on this metric's samples (that a simulation has values for).
-    fn tags(self) -> (&'static [Tag], &'static str) {
+    pub(crate) fn tags(self) -> (&'static [Tag], &'static str) {
         match self.family() {
             Family::Http => (
                 HTTP_TAGS,
@@ -109,6 +118,7 @@ impl Metric {
                 "check, scenario, group",
             ),
             Family::Vus => (&[], "no tags"),
+            Family::Custom(_) => (&[Tag::Scenario], "scenario"),
         }
     }
 
@@ -120,8 +130,9 @@ impl Metric {
     }
 
     /// The aggregations k6 allows on this metric's type (trend, rate, counter, gauge).
-    fn allowed(self) -> &'static str {
+    pub(crate) fn allowed(self) -> &'static str {
         match self {
+            Metric::Custom { kind, .. } => kind.allowed(),
             m if m.is_trend() => "avg, min, med, max, p(N)",
             Metric::HttpReqFailed | Metric::Checks => "rate",
             Metric::Vus | Metric::VusMax => "value",
@@ -129,9 +140,10 @@ impl Metric {
         }
     }
 
-    fn accepts(self, a: Aggregation) -> bool {
+    pub(crate) fn accepts(self, a: Aggregation) -> bool {
         use Aggregation::*;
         match self {
+            Metric::Custom { kind, .. } => kind.like().accepts(a),
             m if m.is_trend() => matches!(a, Avg | Min | Med | Max | Percentile(_)),
             Metric::HttpReqFailed | Metric::Checks => matches!(a, Rate),
             Metric::Vus | Metric::VusMax => matches!(a, Value),
@@ -147,7 +159,7 @@ fn refused(name: &str) -> Option<&'static str> {
             "capsim models no request or response sizes, so bytes sent and received are not predicted"
         }
         "group_duration" => {
-            "YAML flows have no groups (k6's `group()`), so there is no group_duration sample"
+            "capsim records no groups (YAML flows have none; a k6 script's `group()` bodies run without group timings), so there is no group_duration sample"
         }
         n if n.starts_with("ws_") => "capsim does not simulate WebSocket connections (k6/ws)",
         n if n.starts_with("grpc_") => "capsim does not simulate gRPC (k6/net/grpc)",
@@ -379,7 +391,10 @@ pub fn parse_threshold_in(
 pub fn assign_submetrics(thresholds: &mut [Threshold]) -> Vec<SubmetricPlan> {
     let mut plans: Vec<SubmetricPlan> = Vec::new();
     for t in thresholds.iter_mut() {
-        if t.filter.is_empty() && t.metric != Metric::IterationDuration {
+        if t.filter.is_empty()
+            && t.metric != Metric::IterationDuration
+            && !matches!(t.metric, Metric::Custom { .. })
+        {
             continue;
         }
         let plan = SubmetricPlan {

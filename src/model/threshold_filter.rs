@@ -332,7 +332,7 @@ pub fn resolve(
             Tag::Group => {
                 if !value.is_empty() {
                     return Err(format!(
-                        "no sample is in group `{value}`: YAML flows have no groups, so every request, check and iteration is in k6's root group (`{{group:''}}`); a group needs a flow from a k6 script that calls `group()`"
+                        "no sample is in group `{value}`: capsim records no groups (YAML flows have none, and a k6 script's `group()` bodies run without their group tag), so every request, check and iteration is in k6's root group (`{{group:''}}`)"
                     ));
                 }
             }

@@ -85,6 +85,34 @@ fn trend_text(t: &TrendEstimate) -> String {
     )
 }
 
+/// A custom metric's values (a trend of durations in ms, other trends as numbers).
+fn custom_text(c: &crate::aggregate::custom_metrics::CustomMetricSummary) -> String {
+    if let Some(why) = &c.not_predicted {
+        return format!("not predicted: {why}");
+    }
+    if let Some(t) = &c.trend {
+        if c.unit == "ms" {
+            return trend_text(t);
+        }
+        return format!(
+            "avg={} min={} med={} max={} p(90)={} p(95)={}",
+            num(t.avg.mean),
+            num(t.min.mean),
+            num(t.med.mean),
+            num(t.max.mean),
+            num(t.p90.mean),
+            num(t.p95.mean)
+        );
+    }
+    if let Some(r) = &c.rate {
+        return with_ci(r, pct);
+    }
+    match (&c.count, &c.per_second) {
+        (Some(n), Some(ps)) => format!("{} {}/s", with_ci(n, num), num(ps.mean)),
+        _ => "-".into(),
+    }
+}
+
 /// Text laid out for one width.
 struct Page {
     text: String,
@@ -296,6 +324,12 @@ pub fn render_width(s: &Summary, width: usize) -> String {
         let _ = writeln!(p.text, "\n    CHECKS");
         for (name, c) in &s.checks {
             p.metric(4, name, &with_ci(&c.rate, pct));
+        }
+    }
+    if !s.custom_metrics.is_empty() {
+        let _ = writeln!(p.text, "\n    CUSTOM METRICS (k6/metrics)");
+        for (name, c) in &s.custom_metrics {
+            p.metric(4, name, &custom_text(c));
         }
     }
     let _ = writeln!(p.text, "\n    EXECUTION");

@@ -6,6 +6,7 @@
 //! budgets; `options.rs`: options and `k6 run` flags; `shims.js`: the k6 modules.
 //! What is and is not predicted: docs/k6-scripts.md.
 
+mod metrics;
 mod options;
 mod runtime;
 
@@ -21,6 +22,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::rc::Rc;
 
+pub use metrics::{AddSymbol, RecordedAdd};
 pub use options::apply_flags;
 
 /// Iterations recorded per scenario function unless the flag or experiment says otherwise.
@@ -52,6 +54,8 @@ pub enum CheckMeaning {
     StatusOk,
     /// `r.timings.duration < X` (`<=` adds a nanosecond).
     DurationBelow(Nanos),
+    /// Both in one function: `r.status === 200 && r.timings.duration < X`.
+    StatusOkAndBelow(Nanos),
     /// Not predicted, with the reason.
     NotPredicted(String),
 }
@@ -72,6 +76,12 @@ pub enum TraceStep {
         checks: u32,
     },
     Sleep(Nanos),
+    /// A custom metric's add() ([`Recording::adds`]), and the position in the trace of the
+    /// request whose response it reads, if any.
+    Add {
+        add: u32,
+        request: Option<u32>,
+    },
 }
 
 /// The sampled iterations of one scenario function.
@@ -93,6 +103,10 @@ pub struct Recording {
     pub check_lists: Vec<Vec<u32>>,
     /// Custom metrics the script declares: (name, kind).
     pub metrics: Vec<(String, String)>,
+    /// The custom metrics capsim cannot predict, with the reason (and the line).
+    pub metrics_not_predicted: BTreeMap<String, String>,
+    /// Distinct add() calls of custom metrics, as [`TraceStep::Add`] names them.
+    pub adds: Vec<RecordedAdd>,
     /// Warnings and "not predicted" notes, each once.
     pub notes: Vec<String>,
 }
@@ -112,6 +126,22 @@ struct JsStep {
     at: String,
     #[serde(default)]
     s: f64,
+    // A custom metric's add(): metric name, what it added (`t`), the request (index in the
+    // JS trace) it reads, a constant, a negation, check names, statuses where it is true.
+    #[serde(default)]
+    mn: String,
+    #[serde(default)]
+    t: String,
+    #[serde(default)]
+    r: Option<i64>,
+    #[serde(default)]
+    v: f64,
+    #[serde(default)]
+    neg: bool,
+    #[serde(default)]
+    cn: Vec<String>,
+    #[serde(default)]
+    sv: Vec<u16>,
 }
 
 #[derive(Deserialize)]
@@ -258,6 +288,8 @@ pub fn record(
                 "the script's top level did not finish within its budget (~50 million steps)",
             ));
         }
+        metrics::hand_sources(&ctx, &shared.borrow().sources)
+            .map_err(|e| js_err(entry, format!("cannot hand the sources to the shims: {e}")))?;
         let ns = module
             .namespace()
             .map_err(|e| js_err(entry, format!("cannot read the script's exports: {e}")))?;
@@ -337,6 +369,7 @@ pub fn record(
         let mut flows = Vec::new();
         let mut seed = RECORDING_SEED;
         let mut failed_iterations = 0u64;
+        let mut adds = metrics::Interner::default();
         for exec in &execs {
             let f: Function = ns.get(exec.as_str()).map_err(|_| {
                 let exported: Vec<String> = ns
@@ -396,7 +429,22 @@ pub fn record(
                 let steps: Vec<JsStep> = serde_json::from_str(&text)
                     .map_err(|e| js_err(entry, format!("cannot read the trace: {e}")))?;
                 let mut trace = Vec::with_capacity(steps.len());
+                // Where each JS trace entry landed in `trace` (requests only).
+                let mut position: Vec<Option<u32>> = Vec::with_capacity(steps.len());
                 for st in steps {
+                    if st.k == "a" {
+                        let request = st
+                            .r
+                            .and_then(|r| usize::try_from(r).ok())
+                            .and_then(|r| position.get(r).copied().flatten());
+                        let add = adds.intern(metrics::symbol(
+                            &st.mn, &st.t, st.v, st.neg, st.cn, &st.sv,
+                        ));
+                        position.push(None);
+                        trace.push(TraceStep::Add { add, request });
+                        continue;
+                    }
+                    position.push((st.k == "r").then_some(trace.len() as u32));
                     if st.k == "r" {
                         let site = RequestSite {
                             method: st.m,
@@ -441,15 +489,22 @@ pub fn record(
         let js_metrics: Vec<JsMetric> =
             serde_json::from_str(&read_json("JSON.stringify(__capsim.metrics)"))
                 .unwrap_or_default();
+        let metrics_not_predicted: BTreeMap<String, String> =
+            serde_json::from_str(&read_json("JSON.stringify(Object.fromEntries(__capsim.metricWhy))"))
+                .unwrap_or_default();
 
         let mut checks = Vec::new();
         let mut check_index = BTreeMap::new();
         for (name, c) in js_checks {
             let meaning = match c.kind.as_str() {
                 "status_ok" => CheckMeaning::StatusOk,
-                "duration_below" => {
-                    let ns = (c.ms * 1e6).round() as Nanos;
-                    CheckMeaning::DurationBelow(ns + u64::from(c.inclusive))
+                "duration_below" | "status_ok_duration_below" => {
+                    let ns = (c.ms * 1e6).round() as Nanos + u64::from(c.inclusive);
+                    if c.kind == "duration_below" {
+                        CheckMeaning::DurationBelow(ns)
+                    } else {
+                        CheckMeaning::StatusOkAndBelow(ns)
+                    }
                 }
                 "none" => CheckMeaning::NotPredicted("it does not read the response".into()),
                 _ => CheckMeaning::NotPredicted(c.why),
@@ -487,6 +542,8 @@ pub fn record(
             checks,
             check_lists: lists,
             metrics,
+            metrics_not_predicted,
+            adds: adds.into_list(),
             notes,
         })
     })

@@ -12,6 +12,11 @@
     sites: new Map(),
     inCheck: 0,
     recording: false,
+    metricWhy: new Map(),
+    lines: new Map(),
+    sources: null,
+    checkCalls: null,
+    lastStatus: null,
     seed: [0x9e3779b9, 0x243f6a88, 0xb7e15162, 1],
   };
   // sfc32: a small, well-tested 32-bit generator; seeded from Rust for each iteration.
@@ -48,9 +53,13 @@
   // A response stub: a success. Reading it outside a check is control flow capsim cannot
   // follow (it records the success branch), so it warns with the line.
   R.response = function (index, method, url) {
+    // The duration is a sentinel that names the request (`Trend.add(res.timings.duration)`
+    // is then recorded as "the duration of request K"): a tiny positive number, so duration
+    // checks and comparisons still take the success branch.
+    const d = R.durationOf(index);
     const timings = {
-      duration: 0, blocked: 0, connecting: 0, tls_handshaking: 0,
-      sending: 0, waiting: 0, receiving: 0,
+      duration: d, blocked: 0, connecting: 0, tls_handshaking: 0,
+      sending: 0, waiting: d, receiving: 0,
     };
     const body = "";
     const target = {
@@ -65,6 +74,7 @@
     return new Proxy(target, {
       get(o, k) {
         if (R.inCheck === 0 && (k === "status" || k === "body" || k === "headers" || k === "error")) {
+          if (k === "status") R.lastStatus = { trace: R.trace, r: index };
           R.readWarn(String(k));
         }
         return o[k];
@@ -74,6 +84,9 @@
   R.readWarn = function (what) {
     if (R.inCheck > 0) return;
     const site = R.site();
+    // `rate.add(res.status !== 200)` reads the status for a custom metric, not for control
+    // flow: the metric's add() records what it means.
+    if (what === "status" && /\.add\s*\(/.test(R.lineAt(site))) return;
     R.warn("read " + site, site + ": reads the response's `" + what + "`; capsim stubs every response as a success while recording, so the success branch is the one recorded");
   };
   R.request = function (method, url, params) {
@@ -121,19 +134,25 @@
       if (reads.size === 0) return { kind: "none" };
       if (only(["status"])) {
         const ok = call(200, 1e-6);
-        const failing = [500, 502, 503, 504, 0].every((s) => !call(s, 1e-6));
+        const failing = [500, 502, 503, 504, 429, 0].every((s) => !call(s, 1e-6));
         if (ok && failing) return { kind: "status_ok" };
         return { kind: "other", why: ok ? "it passes on a 5xx or a timeout" : "it fails on a 200 response, capsim's success" };
       }
-      if (only(["timings.duration"])) {
-        if (!call(200, 0) || call(200, 1e12)) return { kind: "other", why: "it is not `duration < X`" };
+      // `duration < X` alone, or with "passes on success" (`r.status === 200 && ...`).
+      const both = reads.has("status") && reads.has("timings.duration") && only(["status", "timings.duration"]);
+      if (only(["timings.duration"]) || both) {
+        if (!call(200, 0) || call(200, 1e12)) return { kind: "other", why: "it is not `duration < X`" + (both ? " on a success" : "") };
         let lo = 0, hi = 1e12;
         for (let i = 0; i < 200 && hi - lo > 1e-9; i++) {
           const mid = (lo + hi) / 2;
           if (call(200, mid)) lo = mid; else hi = mid;
         }
         const ms = Math.round(hi * 1e6) / 1e6;
-        return { kind: "duration_below", ms, inclusive: call(200, ms) };
+        const inclusive = call(200, ms);
+        if (!both) return { kind: "duration_below", ms, inclusive };
+        const failing = [500, 502, 503, 504, 429, 0].every((s) => !call(s, 0) && !call(s, ms / 2));
+        if (failing) return { kind: "status_ok_duration_below", ms, inclusive };
+        return { kind: "other", why: "it reads both status and duration but is not `status === 200 && duration < X`" };
       }
       return { kind: "other", why: "it reads " + [...reads].filter((x) => x !== "status" && x !== "timings.duration").concat(reads.has("status") && reads.has("timings.duration") ? ["both status and duration"] : []).join(", ") };
     } finally {
@@ -159,18 +178,165 @@
       }
       if (typeof req === "number" && R.trace[req]) R.trace[req].c.push(name);
     }
+    if (!R.checkCalls || R.checkCalls.trace !== R.trace) R.checkCalls = { trace: R.trace, list: [] };
+    R.checkCalls.list.push({ r: typeof req === "number" ? req : -1, names: Object.keys(sets || {}) });
     return all;
   };
   R.group = function (name, fn) { return typeof fn === "function" ? fn() : undefined; };
   R.fail = function (msg) { throw new Error("fail(): " + String(msg)); };
+  // Durations as sentinels: request K's `timings.duration` is (K + 1) * 2^-32 ms.
+  R.durationOf = function (index) { return (index + 1) / 4294967296; };
+  R.requestOfDuration = function (v) {
+    const k = v * 4294967296 - 1;
+    return Number.isInteger(k) && k >= 0 && k < R.trace.length && R.trace[k].k === "r" ? k : -1;
+  };
+  // The text of a site's line (`file:line:col`), from the sources Rust hands over.
+  R.lineAt = function (site) {
+    const m = /^(.*):(\d+):(\d+)$/.exec(site);
+    if (!m || !R.sources) return "";
+    const text = R.sources[m[1]];
+    if (typeof text !== "string") return "";
+    let lines = R.lines.get(m[1]);
+    if (!lines) { lines = text.split("\n"); R.lines.set(m[1], lines); }
+    return lines[Number(m[2]) - 1] || "";
+  };
+  // The argument of the `.add(...)` call at a site, as written (trimmed), or "".
+  R.addArgument = function (site) {
+    const line = R.lineAt(site);
+    const col = Number((/:(\d+)$/.exec(site) || [0, 0])[1]) - 1;
+    let best = -1;
+    const re = /\.add\s*\(/g;
+    let m;
+    while ((m = re.exec(line)) !== null) {
+      if (best < 0 || Math.abs(m.index - col) < Math.abs(best - col)) best = m.index;
+    }
+    if (best < 0) return "";
+    let i = line.indexOf("(", best) + 1, depth = 1, out = "";
+    for (; i < line.length && depth > 0; i++) {
+      const ch = line[i];
+      if (ch === "(") depth++;
+      if (ch === ")") depth--;
+      if (depth > 0) out += ch;
+    }
+    return out.trim();
+  };
+  // A custom metric capsim cannot predict, with the reason (the first one found).
+  R.notPredicted = function (name, why) {
+    if (!R.metricWhy.has(name)) R.metricWhy.set(name, why);
+  };
+  const SIMULATED = [200, 0, 429, 500, 502, 503, 504];
+  const compare = function (a, op, b) {
+    switch (op) {
+      case "===": case "==": return a === b;
+      case "!==": case "!=": return a !== b;
+      case "<": return a < b;
+      case "<=": return a <= b;
+      case ">": return a > b;
+      case ">=": return a >= b;
+    }
+    return undefined;
+  };
+  // The check() call of this iteration whose result `id` holds: `id = check(res, {...})`
+  // written in `text` with that call's first check name soon after (the latest such call).
+  R.assignedCheck = function (id, text) {
+    const calls = R.checkCalls && R.checkCalls.trace === R.trace ? R.checkCalls.list : [];
+    const re = new RegExp("(^|[^\\w$.])" + id.replace(/\$/g, "\\$") + "\\s*=\\s*check\\s*\\(", "g");
+    const starts = [];
+    let m;
+    while ((m = re.exec(text)) !== null) starts.push(m.index + m[0].length);
+    // The call whose first check name is written nearest after an assignment (the latest
+    // call on a tie: a variable assigned again by the same line in a loop).
+    let best = null, bestGap = 400;
+    for (let i = calls.length - 1; i >= 0; i--) {
+      const c = calls[i];
+      if (c.r < 0 || c.names.length === 0) continue;
+      for (const q of ["'", '"', "`"]) {
+        for (const p of starts) {
+          const at = text.indexOf(q + c.names[0] + q, p);
+          if (at >= 0 && at - p < bestGap) { best = c; bestGap = at - p; }
+        }
+      }
+    }
+    return best;
+  };
+  // What one add() received, as the engine can compute it per simulated iteration.
+  R.classify = function (metric, v) {
+    const name = metric.name;
+    if (metric.kind === "gauge") {
+      R.notPredicted(name, "capsim does not predict gauges (a gauge keeps the last value added)");
+      return null;
+    }
+    if (typeof v === "number" && R.requestOfDuration(v) >= 0) {
+      return { t: "dur", r: R.requestOfDuration(v) };
+    }
+    const site = R.site();
+    const arg = R.addArgument(site);
+    const shown = arg.length > 60 ? arg.slice(0, 57) + "..." : arg;
+    const file = (/^(.*):\d+:\d+$/.exec(site) || [0, ""])[1];
+    const text = (R.sources && R.sources[file]) || "";
+    const fromCheck = (id) => new RegExp("(^|[^\\w$.])" + id.replace(/\$/g, "\\$") + "\\s*=\\s*check\\s*\\(").test(text);
+    if (typeof v === "number") {
+      if (typeof v === "number" && v !== 0 && Math.abs(v) < 1e-6) {
+        R.notPredicted(name, site + ": it adds a value computed from a response's timings (`" + shown + "`); capsim predicts `res.timings.duration` itself");
+        return null;
+      }
+      if (/\.(timings|status|body|json|headers|error|error_code|cookies|html)\b/.test(arg)
+          || (arg.match(/[A-Za-z_$][\w$]*/g) || []).some(fromCheck)) {
+        R.notPredicted(name, site + ": it adds `" + shown + "`, computed from a response or a check");
+        return null;
+      }
+      const c = Number(v);
+      if (!Number.isFinite(c)) {
+        R.notPredicted(name, site + ": it adds `" + shown + "`, which is not a finite number");
+        return null;
+      }
+      return { t: "c", v: c };
+    }
+    if (typeof v === "boolean") {
+      // `rate.add(!success)` where `success = check(...)`.
+      let m = /^(!?)\s*([A-Za-z_$][\w$]*)$/.exec(arg);
+      if (m) {
+        const call = R.assignedCheck(m[2], text);
+        if (call) return { t: "p", r: call.r, cn: call.names, neg: m[1] === "!" };
+        if (/^(true|false)$/.test(m[2])) return { t: "c", v: v ? 1 : 0 };
+        R.notPredicted(name, site + ": it adds `" + shown + "`, which capsim cannot trace to a check() of a response or a status comparison");
+        return null;
+      }
+      // `rate.add(res.status !== 200)` (either side, optionally negated and in parentheses):
+      // the statuses for which it is true.
+      m = /^(!?)\s*\(?\s*(?:[\w$.]+\.status\s*(===|!==|==|!=|<=|>=|<|>)\s*(\d+)|(\d+)\s*(===|!==|==|!=|<=|>=|<|>)\s*[\w$.]+\.status)\s*\)?$/.exec(arg);
+      const last = R.lastStatus;
+      if (m && last && last.trace === R.trace) {
+        const neg = m[1] === "!";
+        const at = (s) => {
+          const r = m[2] ? compare(s, m[2], Number(m[3])) : compare(Number(m[4]), m[5], s);
+          return neg ? !r : r;
+        };
+        // Exact for every status a simulated response can have.
+        return { t: "s", r: last.r, sv: SIMULATED.filter(at) };
+      }
+      R.notPredicted(name, site + ": it adds `" + shown + "`, which capsim cannot trace to a check() of a response or a status comparison");
+      return null;
+    }
+    R.notPredicted(name, site + ": it adds a " + typeof v + " (`" + shown + "`); capsim predicts numbers and booleans");
+    return null;
+  };
   class Metric {
     constructor(name, kind) {
       this.name = String(name);
       this.kind = kind;
       R.metrics.push({ name: this.name, kind });
     }
-    // Custom metrics are not predicted (docs/k6-scripts.md): adding records nothing.
-    add(value) {}
+    // Recorded symbolically (docs/k6-scripts.md): a request's duration, a check's outcome,
+    // a status comparison, or a constant.
+    add(value) {
+      if (R.metricWhy.has(this.name)) return;
+      const step = R.classify(this, value);
+      if (step === null) return;
+      step.k = "a";
+      step.mn = this.name;
+      R.trace.push(step);
+    }
   }
   R.Trend = class extends Metric { constructor(n) { super(n, "trend"); } };
   R.Rate = class extends Metric { constructor(n) { super(n, "rate"); } };

@@ -11,7 +11,7 @@ use crate::engine::event::Event;
 use crate::engine::outcome::Cause;
 use crate::engine::queue::{EventQueue, TimerId, lanes};
 use crate::engine::recorder::Recorder;
-use crate::model::experiment::{CheckCondition, Experiment, FlowStep};
+use crate::model::experiment::{AddValue, Experiment, FlowStep};
 use crate::time::Nanos;
 use crate::workload::executor::Executor;
 use crate::workload::schedule::{ArrivalSchedule, VuStep};
@@ -105,6 +105,30 @@ pub(crate) struct VuPool {
     rps_last: f64,
     /// Scenarios with no iteration left to run; all of them ends the test (k6).
     finished: usize,
+}
+
+/// What a response adds to a custom metric (`Trend.add(res.timings.duration)`,
+/// `Rate.add(!success)`, `Rate.add(res.status !== 200)`, `Counter.add(1)`).
+#[inline]
+fn add_value(exp: &Experiment, value: AddValue, error: Option<Cause>, duration: Nanos) -> f64 {
+    match value {
+        AddValue::Duration => duration as f64 / 1e6,
+        AddValue::Constant(c) => c,
+        AddValue::Status { mask } => {
+            let status = crate::engine::submetrics::status_of(error);
+            let bit = crate::model::threshold_filter::SIMULATED_STATUSES
+                .iter()
+                .position(|(s, _)| *s == status)
+                .unwrap_or(0);
+            f64::from(mask >> bit & 1)
+        }
+        AddValue::AllPass { first, n, negate } => {
+            let all = exp.add_conditions[first as usize..(first + n) as usize]
+                .iter()
+                .all(|c| c.passes(error.is_some(), duration));
+            f64::from(u8::from(all != negate))
+        }
+    }
 }
 
 fn executor(exp: &Experiment, scenario: usize) -> &Executor {
@@ -454,6 +478,8 @@ impl VuPool {
         if let Some(FlowStep::Request {
             first_check,
             n_checks,
+            first_add,
+            n_adds,
             ..
         }) = cx.exp.flows[v.flow as usize]
             .steps
@@ -461,12 +487,18 @@ impl VuPool {
             .copied()
         {
             for k in first_check..first_check + n_checks {
-                let passed = match cx.exp.checks[k as usize].condition {
-                    CheckCondition::StatusOk => error.is_none(),
-                    CheckCondition::DurationBelow(limit) => duration < limit,
-                };
+                let passed = cx.exp.checks[k as usize]
+                    .condition
+                    .passes(error.is_some(), duration);
                 cx.rec.check(k as usize, passed);
                 cx.rec.subs.check(k as usize, v.scenario as usize, passed);
+            }
+            for a in first_add..first_add + n_adds {
+                let add = cx.exp.metric_adds[a as usize];
+                let value = add_value(cx.exp, add.value, error, duration);
+                cx.rec
+                    .subs
+                    .custom(add.metric as usize, v.scenario as usize, value);
             }
         }
         let v = &mut self.vus[vu as usize];
