@@ -319,12 +319,7 @@ impl BottleneckModel {
                 o
             })
             .collect();
-        let span: f64 = r.buckets.iter().map(|b| b.span_s).sum();
-        let vus = if span > 0.0 {
-            r.buckets.iter().map(|b| b.vus * b.span_s).sum::<f64>() / span
-        } else {
-            nan
-        };
+        let vus = r.digest().mean_vus;
         ReplicationBottlenecks {
             resources,
             throughput,

@@ -1,8 +1,10 @@
-//! Each endpoint's latency distribution (latency.csv): percentiles across replications.
+//! Each endpoint's latency distribution (latency.csv): percentiles across replications,
+//! folded one replication at a time.
 
 use crate::engine::result::ReplicationResult;
 use crate::model::experiment::Experiment;
-use crate::stats::interval::{Band, band};
+use crate::stats::band_fold::BandCell;
+use crate::stats::interval::Band;
 
 /// One row of latency.csv: an endpoint's latency at a percentile, across replications.
 #[derive(Debug, Clone)]
@@ -18,32 +20,69 @@ pub fn latency_distribution(
     exp: &Experiment,
     results: &[ReplicationResult],
 ) -> Vec<DistributionRow> {
-    let percentiles: Vec<f64> = crate::engine::result::distribution_percentiles().collect();
-    let mut rows = Vec::new();
-    for (i, e) in exp.model.endpoints.iter().enumerate() {
-        if results
+    let mut fold = DistributionFold::new(exp);
+    results.iter().for_each(|r| fold.add(r));
+    fold.rows(exp)
+}
+
+/// The latency distributions built one replication at a time, in index order: a
+/// [`BandCell`] per endpoint and percentile, so memory does not grow with replications.
+#[derive(Debug, Clone, Default)]
+pub struct DistributionFold {
+    percentiles: Vec<f64>,
+    /// Per endpoint: whether any replication had requests there, and its cells.
+    endpoints: Vec<(bool, Vec<BandCell>)>,
+}
+
+impl DistributionFold {
+    pub fn new(exp: &Experiment) -> Self {
+        let percentiles: Vec<f64> = crate::engine::result::distribution_percentiles().collect();
+        let endpoints = exp
+            .model
+            .endpoints
             .iter()
-            .all(|r| r.endpoints[i].distribution.is_empty())
-        {
-            continue;
-        }
-        for (k, &p) in percentiles.iter().enumerate() {
-            let v: Vec<f64> = results
-                .iter()
-                .map(|r| {
-                    r.endpoints[i]
-                        .distribution
-                        .get(k)
-                        .copied()
-                        .unwrap_or(f64::NAN)
-                })
-                .collect();
-            rows.push(DistributionRow {
-                endpoint: e.name.clone(),
-                percentile: p,
-                value: band(&v),
-            });
+            .map(|_| (false, vec![BandCell::default(); percentiles.len()]))
+            .collect();
+        DistributionFold {
+            percentiles,
+            endpoints,
         }
     }
-    rows
+
+    /// Adds one replication (call in index order).
+    pub fn add(&mut self, r: &ReplicationResult) {
+        for ((any, cells), e) in self.endpoints.iter_mut().zip(&r.endpoints) {
+            *any |= !e.distribution.is_empty();
+            for (cell, &x) in cells.iter_mut().zip(&e.distribution) {
+                cell.push(x);
+            }
+        }
+    }
+
+    pub fn rows(&self, exp: &Experiment) -> Vec<DistributionRow> {
+        let mut rows = Vec::new();
+        for ((any, cells), e) in self.endpoints.iter().zip(&exp.model.endpoints) {
+            if !any {
+                continue;
+            }
+            for (cell, &p) in cells.iter().zip(&self.percentiles) {
+                rows.push(DistributionRow {
+                    endpoint: e.name.clone(),
+                    percentile: p,
+                    value: cell.band(),
+                });
+            }
+        }
+        rows
+    }
+
+    /// Bytes the fold holds now: bounded by [`crate::engine::memory::fold_bytes`] whatever
+    /// the number of replications added.
+    pub fn bytes(&self) -> usize {
+        self.endpoints
+            .iter()
+            .flat_map(|(_, cells)| cells)
+            .map(BandCell::bytes)
+            .sum()
+    }
 }

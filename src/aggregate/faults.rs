@@ -2,7 +2,7 @@
 //! recover from it, judged per time bucket against the recovery SLO.
 
 use crate::aggregate::estimate::ratio;
-use crate::engine::result::ReplicationResult;
+use crate::engine::result::{ReplicationResult, SlimBucket};
 use crate::model::experiment::Experiment;
 use crate::stats::interval::{Domain, Estimate, estimate, estimate_in, wilson_interval};
 use serde::Serialize;
@@ -40,10 +40,14 @@ fn recovery_limits(exp: &Experiment, results: &[ReplicationResult]) -> (f64, f64
             .reduce(f64::min)
     };
     let first = exp.faults.iter().map(|f| f.at).min().unwrap_or(0);
-    let before = |f: &dyn Fn(&crate::engine::result::BucketRow) -> f64| {
+    let before = |f: &dyn Fn(&SlimBucket) -> f64| {
         let v: Vec<f64> = results
             .iter()
-            .flat_map(|r| r.buckets.iter().take((first / exp.bucket) as usize).map(f))
+            .flat_map(|r| {
+                let rows = r.slim_rows();
+                let n = (first / exp.bucket) as usize;
+                rows.iter().take(n).map(f).collect::<Vec<_>>()
+            })
             .collect();
         estimate(&v).mean
     };
@@ -68,18 +72,19 @@ pub fn faults(exp: &Experiment, results: &[ReplicationResult]) -> Vec<FaultSumma
             let mut failed = Vec::new();
             let mut recovered = 0u64;
             for r in results {
-                let broken = |b: &crate::engine::result::BucketRow| {
+                let broken = |b: &SlimBucket| {
                     b.requests > 0
                         && (b.p95_ms >= p95_limit || ratio(b.failures, b.requests) >= error_limit)
                 };
-                let rows = r.buckets.get(first..).unwrap_or(&[]);
+                let all = r.slim_rows();
+                let rows = all.get(first..).unwrap_or(&[]);
                 let last_broken = rows.iter().rposition(broken);
                 let (held, until) = match last_broken {
                     None => (true, first),
-                    Some(k) => (first + k + 1 < r.buckets.len(), first + k + 1),
+                    Some(k) => (first + k + 1 < all.len(), first + k + 1),
                 };
                 failed.push(
-                    r.buckets[first.min(r.buckets.len())..until.min(r.buckets.len())]
+                    all[first.min(all.len())..until.min(all.len())]
                         .iter()
                         .map(|b| b.failures as f64)
                         .sum(),

@@ -168,13 +168,8 @@ pub fn k6_summary_export(summary: &Summary, results: &[ReplicationResult]) -> K6
             },
         );
     }
-    let last_vus = |r: &ReplicationResult| r.buckets.last().map_or(0.0, |b| b.vus);
-    let min_vus = |r: &ReplicationResult| {
-        r.buckets
-            .iter()
-            .map(|b| b.vus)
-            .fold(f64::INFINITY, f64::min)
-    };
+    let last_vus = |r: &ReplicationResult| r.digest().last_vus;
+    let min_vus = |r: &ReplicationResult| r.digest().min_vus;
     metrics.insert(
         "vus".to_string(),
         K6Metric::Gauge {

@@ -4,7 +4,8 @@
 use crate::aggregate::estimate::ratio;
 use crate::engine::result::ReplicationResult;
 use crate::model::experiment::Experiment;
-use crate::stats::interval::{Band, band};
+use crate::stats::band_fold::BandCell;
+use crate::stats::interval::Band;
 
 /// One row of the time series: mean and 5-95% band across replications per column.
 #[derive(Debug, Clone)]
@@ -45,43 +46,84 @@ pub fn series_columns(exp: &Experiment) -> Vec<String> {
     cols
 }
 
+/// The time series of `results` (all of them at once; [`SeriesFold`] one at a time).
 pub fn time_series(exp: &Experiment, results: &[ReplicationResult]) -> Vec<SeriesRow> {
-    let n_buckets = results.iter().map(|r| r.buckets.len()).min().unwrap_or(0);
-    let n_stations = exp.model.stations.len();
-    (0..n_buckets)
-        .map(|b| {
-            let col = |f: &dyn Fn(&ReplicationResult) -> f64| {
-                let v: Vec<f64> = results.iter().map(f).collect();
-                band(&v)
-            };
-            let mut values = vec![
-                col(&|r| r.buckets[b].vus),
-                col(&|r| r.buckets[b].requests as f64 / r.buckets[b].span_s),
-                col(&|r| r.buckets[b].p50_ms),
-                col(&|r| r.buckets[b].p95_ms),
-                col(&|r| r.buckets[b].p99_ms),
-                col(&|r| ratio(r.buckets[b].failures, r.buckets[b].requests)),
-            ];
-            for s in 0..n_stations {
-                values.push(col(&|r| r.buckets[b].in_flight[s]));
+    let mut fold = SeriesFold::new(exp);
+    results.iter().for_each(|r| fold.add(r));
+    fold.rows(exp)
+}
+
+/// The time series built one replication at a time, in replication index order: each
+/// bucket's column keeps a [`BandCell`] (exact up to [`crate::stats::band_fold::EXACT_CAP`]
+/// replications, bounded after), so its memory does not grow with the replications.
+/// Buckets past the shortest replication's are dropped, as the rows stop there.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesFold {
+    columns: usize,
+    /// Buckets so far (the fewest of any replication), `None` before the first.
+    buckets: Option<usize>,
+    /// Bucket-major: `cells[b * columns + c]`.
+    cells: Vec<BandCell>,
+}
+
+impl SeriesFold {
+    pub fn new(exp: &Experiment) -> Self {
+        SeriesFold {
+            columns: series_columns(exp).len(),
+            buckets: None,
+            cells: Vec::new(),
+        }
+    }
+
+    /// Adds one replication (call in index order).
+    pub fn add(&mut self, r: &ReplicationResult) {
+        let n = match self.buckets {
+            None => r.buckets.len(),
+            Some(n) => n.min(r.buckets.len()),
+        };
+        self.buckets = Some(n);
+        self.cells.resize_with(n * self.columns, BandCell::default);
+        let mut row = Vec::with_capacity(self.columns);
+        for (b, bucket) in r.buckets.iter().take(n).enumerate() {
+            row.clear();
+            row.extend([
+                bucket.vus,
+                bucket.requests as f64 / bucket.span_s,
+                bucket.p50_ms,
+                bucket.p95_ms,
+                bucket.p99_ms,
+                ratio(bucket.failures, bucket.requests),
+            ]);
+            row.extend(&bucket.in_flight);
+            row.extend(&bucket.utilization);
+            row.extend(&bucket.db_in_use);
+            row.extend(&bucket.desired);
+            row.extend(&bucket.ready);
+            row.push(bucket.cost_usd);
+            let cells = &mut self.cells[b * self.columns..(b + 1) * self.columns];
+            for (cell, &x) in cells.iter_mut().zip(&row) {
+                cell.push(x);
             }
-            for s in 0..n_stations {
-                values.push(col(&|r| r.buckets[b].utilization[s]));
-            }
-            for d in 0..exp.model.databases.len() {
-                values.push(col(&|r| r.buckets[b].db_in_use[d]));
-            }
-            for s in 0..n_stations {
-                values.push(col(&|r| r.buckets[b].desired[s]));
-            }
-            for s in 0..n_stations {
-                values.push(col(&|r| r.buckets[b].ready[s]));
-            }
-            values.push(col(&|r| r.buckets[b].cost_usd));
-            SeriesRow {
+        }
+    }
+
+    pub fn rows(&self, exp: &Experiment) -> Vec<SeriesRow> {
+        if self.columns == 0 {
+            return Vec::new();
+        }
+        self.cells
+            .chunks(self.columns)
+            .enumerate()
+            .map(|(b, cells)| SeriesRow {
                 time_s: b as f64 * exp.bucket as f64 / 1e9,
-                values,
-            }
-        })
-        .collect()
+                values: cells.iter().map(BandCell::band).collect(),
+            })
+            .collect()
+    }
+
+    /// Bytes the fold holds now: bounded by [`crate::engine::memory::fold_bytes`] whatever
+    /// the number of replications added.
+    pub fn bytes(&self) -> usize {
+        self.cells.iter().map(BandCell::bytes).sum()
+    }
 }

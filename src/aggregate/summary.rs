@@ -386,12 +386,7 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
             database_replicas_usd: est(results, Domain::NonNegative, |r| r.cost.databases),
             fixed_usd: est(results, Domain::NonNegative, |r| r.cost.caches_and_fixed),
             providers_usd: est(results, Domain::NonNegative, |r| r.cost.providers),
-            peak_hourly_usd: est(results, Domain::NonNegative, |r| {
-                r.buckets
-                    .iter()
-                    .map(|b| b.cost_usd / (b.span_s / 3600.0))
-                    .fold(0.0, f64::max)
-            }),
+            peak_hourly_usd: est(results, Domain::NonNegative, |r| r.digest().peak_hourly_usd),
         },
         events: est(results, Domain::NonNegative, |r| r.events as f64),
         stages: windows::stages(exp, results),

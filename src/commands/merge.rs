@@ -55,6 +55,7 @@ pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
                 Some(first.seed),
             )?;
             let results = merge_results(parts, exp.replications).map_err(anyhow::Error::msg)?;
+            let results = crate::replicate::Folded::of(&exp, results);
             let rules = alerts::load_rules(exp_path, &overrides, &exp)?;
             finish(
                 &exp,

@@ -3,9 +3,7 @@
 //! and prints the outputs of a run that `capsim merge` put together.
 
 use crate::aggregate::replication_rows::{REPLICATIONS_FILE, replication_table, replications_csv};
-use crate::aggregate::{
-    Verdict, k6_summary_export, latency_distribution, series_columns, summarize, time_series,
-};
+use crate::aggregate::{Verdict, k6_summary_export, series_columns, summarize};
 use crate::cli::{MemoryLimit, RunArgs};
 use crate::commands::common::{load, parse_overrides, run_count, write_output};
 use crate::commands::out_dir::OutDir;
@@ -17,7 +15,7 @@ use crate::gate::alerts::{self, AlertRule};
 use crate::gate::shard::{PARTIAL_FILE, Partial, Shard};
 use crate::model::experiment::Experiment;
 use crate::progress::Progress;
-use crate::replicate::{RunPlan, run_replications};
+use crate::replicate::{Folded, RunPlan, run_folded};
 use crate::report::render::REPORT_HTML;
 use crate::report::{console, files};
 use anyhow::{Result, anyhow, ensure};
@@ -99,7 +97,8 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         Some(precision) => {
             let (results, stopping) =
                 run_count(&exp, Some(precision), args.max_replications, &runner)?;
-            (results, stopping, Extras::None)
+            let folded = Folded::of(&exp, results);
+            (folded, stopping, Extras::None)
         }
         None => {
             let progress = Progress::new(exp.replications as u64, exp.end_time(), args.quiet);
@@ -108,7 +107,10 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
                 threads: runner.threads,
                 budget: runner.budget,
             };
-            let results = run_replications(&exp, &plan, &|_| progress.replication_done())?;
+            // Alert rules read every replication's buckets; otherwise each replication's
+            // buckets fold into the time series as it finishes and are dropped.
+            let keep_buckets = !rules.is_empty();
+            let results = run_folded(&exp, &plan, keep_buckets, &|_| progress.replication_done())?;
             progress.finish();
             let extras = Extras::All {
                 figures: !args.no_plots,
@@ -139,20 +141,21 @@ fn summary_width() -> usize {
 /// exit code 1 when a threshold fails (k6 exits non-zero when thresholds fail too).
 pub(crate) fn finish(
     exp: &Experiment,
-    results: &[ReplicationResult],
+    folded: &Folded,
     rules: &[AlertRule],
     out: Option<&Path>,
     extras: Extras,
     quiet: bool,
     note: Option<&str>,
 ) -> Result<ExitCode> {
+    let results: &[ReplicationResult] = &folded.results;
     let summary = summarize(exp, results);
     let mut written = 0;
     let mut drew = false;
     if let Some(target) = out {
         let stage = OutDir::begin(target)?;
         let dir = stage.path();
-        let csv = files::timeseries_csv(&series_columns(exp), &time_series(exp, results));
+        let csv = files::timeseries_csv(&series_columns(exp), &folded.series.rows(exp));
         write_output(&dir.join("summary.json"), &files::summary_json(&summary))?;
         let k6 = files::k6_summary_json(&k6_summary_export(&summary, results));
         write_output(&dir.join("k6-summary.json"), &k6)?;
@@ -165,7 +168,7 @@ pub(crate) fn finish(
             target_rps,
         } = extras
         {
-            let dist = files::latency_csv(&latency_distribution(exp, results));
+            let dist = files::latency_csv(&folded.distribution.rows(exp));
             write_output(&dir.join("latency.csv"), &dist)?;
             write_output(
                 &dir.join("decisions.csv"),

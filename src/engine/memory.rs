@@ -3,6 +3,11 @@
 //! and while running from the engine's live counters (pending events, task slots, VUs,
 //! queued work, buckets written). Estimates, not measurements: each growable array counts
 //! at its live length times its element size, plus the allocator's growth slack.
+//!
+//! What a run keeps of its finished replications depends on its caller ([`Kept`]): `capsim
+//! run` folds each one's time buckets and latency distributions into running bands as it
+//! finishes (a bounded [`fold_bytes`]) and keeps only a compact result; callers that read
+//! every replication's buckets afterwards keep whole results.
 
 use crate::engine::budget::{Budget, RunError};
 use crate::model::experiment::Experiment;
@@ -35,7 +40,10 @@ impl ItemBytes {
             event: crate::engine::queue::EventQueue::ENTRY_BYTES as u64,
             task: crate::engine::task::Tasks::SLOT_BYTES as u64,
             vu: crate::engine::vus::VuPool::VU_BYTES as u64,
-            waiting: std::mem::size_of::<crate::engine::station::Waiting>() as u64,
+            // A queued entry, and the job behind it when it has no task slot yet.
+            waiting: (std::mem::size_of::<crate::engine::station::Waiting>()
+                + std::mem::size_of::<crate::engine::station::QueuedJob>())
+                as u64,
         }
     }
 }
@@ -50,6 +58,42 @@ pub fn bucket_row_bytes(exp: &Experiment) -> u64 {
         + 5 * 16
 }
 
+/// What a run keeps of each finished replication until its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// The whole result, time buckets and latency distributions included.
+    Whole,
+    /// A compact result ([`crate::engine::result::ReplicationResult::compact`]); the
+    /// buckets and distributions go into running bands ([`fold_bytes`]).
+    Compact,
+}
+
+/// Bytes of the running bands of a run that keeps `kept` compact results: a band cell per
+/// time bucket and column and per endpoint and distribution percentile, each holding up
+/// to [`crate::stats::band_fold::EXACT_CAP`] values exactly and a fixed-size P-square
+/// sketch past them, so this stops growing at the cap.
+pub fn fold_bytes(exp: &Experiment, kept: u64) -> u64 {
+    use crate::stats::band_fold::{BandCell, EXACT_CAP};
+    let stations = exp.model.stations.len() as u64;
+    let columns = 7 + 5 * stations + exp.model.databases.len() as u64;
+    let percentiles = crate::engine::result::distribution_percentiles().count() as u64;
+    let cells = (exp.n_buckets() as u64)
+        .saturating_mul(columns)
+        .saturating_add((exp.model.endpoints.len() as u64).saturating_mul(percentiles));
+    let exact = kept
+        .min(EXACT_CAP as u64)
+        .next_power_of_two()
+        .min(EXACT_CAP as u64)
+        * 8;
+    let per_cell = std::mem::size_of::<BandCell>() as u64
+        + if kept > EXACT_CAP as u64 {
+            (BandCell::MAX_BYTES - EXACT_CAP * 8) as u64
+        } else {
+            exact
+        };
+    cells.saturating_mul(per_cell)
+}
+
 /// The estimate of an experiment, before running it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Estimate {
@@ -59,8 +103,10 @@ pub struct Estimate {
     /// One running replication's state at its peak (VUs with their pending timers and a
     /// request each, histograms, its time series).
     pub state: u64,
-    /// One finished replication's result (time series, distributions).
+    /// One finished replication's whole result (time series, distributions).
     pub result: u64,
+    /// One finished replication's compact result (no buckets or distributions).
+    pub compact: u64,
 }
 
 impl Estimate {
@@ -81,21 +127,53 @@ impl Estimate {
             .saturating_mul(GROWTH)
             .saturating_add((endpoints + 2).saturating_mul(HISTOGRAM_BYTES))
             .saturating_add(rows.saturating_mul(GROWTH));
+        use crate::engine::result::{
+            DatabaseResult, EndpointResult, ReplicationResult, SlimBucket, StationResult,
+            WindowResult,
+        };
+        use std::mem::size_of;
+        // The scalars: per endpoint, station, database, stage and fault window, plus
+        // checks, sub-metrics and scaling decisions (a kibibyte).
+        let windows = (exp.stages.len() + exp.faults.len()) as u64;
+        let fixed = size_of::<ReplicationResult>() as u64
+            + endpoints * (size_of::<EndpointResult>() as u64 + 64)
+            + exp.model.stations.len() as u64 * size_of::<StationResult>() as u64
+            + exp.model.databases.len() as u64 * size_of::<DatabaseResult>() as u64
+            + windows * (size_of::<WindowResult>() as u64 + 64)
+            + 1024;
+        // Fault recovery keeps each bucket's requests, failures and p95.
+        let slim = if exp.faults.is_empty() {
+            0
+        } else {
+            buckets.saturating_mul(size_of::<SlimBucket>() as u64)
+        };
         // Per endpoint: 201 distribution points and a few quantiles.
-        let result = rows.saturating_add(endpoints.saturating_mul(256 * 8));
+        let result = rows
+            .saturating_add(endpoints.saturating_mul(256 * 8))
+            .saturating_add(fixed);
         Estimate {
             vus,
             buckets,
             state,
             result,
+            compact: fixed.saturating_add(slim),
         }
     }
 
-    /// Bytes for `running` replications at once and `kept` results.
+    /// Bytes for `running` replications at once and `kept` whole results.
     pub fn total(&self, running: u64, kept: u64) -> u64 {
         BASE_BYTES
             .saturating_add(self.state.saturating_mul(running))
             .saturating_add(self.result.saturating_mul(kept))
+    }
+
+    /// Bytes of what a run keeps of `kept` finished replications: whole results, or
+    /// compact ones and the running bands (`fold`, from [`fold_bytes`]).
+    pub fn kept_bytes(&self, kept: u64, how: Kept, fold: u64) -> u64 {
+        match how {
+            Kept::Whole => self.result.saturating_mul(kept),
+            Kept::Compact => self.compact.saturating_mul(kept).saturating_add(fold),
+        }
     }
 }
 
@@ -109,7 +187,18 @@ impl Budget {
         running: usize,
         kept: usize,
     ) -> Result<Budget, RunError> {
-        let state_limit = plan(exp, running as u64, kept as u64, self.max_memory)?;
+        self.for_run_keeping(exp, running, kept, Kept::Whole)
+    }
+
+    /// [`Budget::for_run`] for a run that keeps its finished replications `how`.
+    pub fn for_run_keeping(
+        self,
+        exp: &crate::model::experiment::Experiment,
+        running: usize,
+        kept: usize,
+        how: Kept,
+    ) -> Result<Budget, RunError> {
+        let state_limit = plan(exp, running as u64, kept as u64, how, self.max_memory)?;
         Ok(Budget {
             state_limit,
             ..self
@@ -117,12 +206,13 @@ impl Budget {
     }
 }
 
-/// Checks that `running` replications at once and `kept` results fit in `limit` bytes;
-/// returns each running replication's share for its live state.
+/// Checks that `running` replications at once and `kept` results (kept `how`) fit in
+/// `limit` bytes; returns each running replication's share for its live state.
 pub fn plan(
     exp: &Experiment,
     running: u64,
     kept: u64,
+    how: Kept,
     limit: Option<u64>,
 ) -> Result<u64, RunError> {
     let Some(limit) = limit else {
@@ -130,22 +220,35 @@ pub fn plan(
     };
     let e = Estimate::of(exp);
     let running = running.max(1);
-    let total = e.total(running, kept);
+    let fold = match how {
+        Kept::Whole => 0,
+        Kept::Compact => fold_bytes(exp, kept),
+    };
+    let kept_bytes = e.kept_bytes(kept, how, fold);
+    let total = BASE_BYTES
+        .saturating_add(e.state.saturating_mul(running))
+        .saturating_add(kept_bytes);
     if total > limit {
+        let per_kept = match how {
+            Kept::Whole => format!("{} per kept result x {kept}", format_bytes(e.result)),
+            Kept::Compact => format!(
+                "{} per kept result x {kept} and {} of running bands",
+                format_bytes(e.compact),
+                format_bytes(fold)
+            ),
+        };
         return Err(RunError::MemoryEstimate {
             estimate: format_bytes(total),
             limit: format_bytes(limit),
             detail: format!(
                 "{} per running replication x {running} at once ({} VUs, {} time buckets), \
-                 {} per kept result x {kept}",
+                 {per_kept}",
                 format_bytes(e.state),
                 e.vus,
                 e.buckets,
-                format_bytes(e.result),
             ),
         });
     }
-    let kept_bytes = e.result.saturating_mul(kept);
     Ok(limit.saturating_sub(BASE_BYTES).saturating_sub(kept_bytes) / running)
 }
 

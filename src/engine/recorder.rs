@@ -524,6 +524,7 @@ impl Recorder {
             stages,
             fault_windows,
             steady,
+            digest: None,
         }
     }
 

@@ -60,6 +60,98 @@ pub struct ReplicationResult {
     /// After the warm-up (`None` without `warmup:`).
     #[serde(default)]
     pub steady: Option<SteadyResult>,
+    /// What the summary needs of `buckets` once [`ReplicationResult::compact`] dropped them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<BucketDigest>,
+}
+
+/// A replication's time buckets reduced to what the summary reads of them, so a finished
+/// replication can drop its buckets (the time series folds them as it finishes).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BucketDigest {
+    /// Highest cost per hour of any bucket (USD/h).
+    pub peak_hourly_usd: f64,
+    /// Active VUs in the last bucket (0 without buckets), the fewest in any bucket
+    /// (infinite without buckets), and their time average (NaN without time).
+    pub last_vus: f64,
+    pub min_vus: f64,
+    pub mean_vus: f64,
+    /// The buckets' requests, failures and p95, kept only for experiments with faults
+    /// (their recovery is judged bucket by bucket).
+    pub rows: Vec<SlimBucket>,
+}
+
+/// The part of a bucket that fault recovery reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlimBucket {
+    pub requests: u64,
+    pub failures: u64,
+    pub p95_ms: f64,
+}
+
+impl SlimBucket {
+    fn of(b: &BucketRow) -> Self {
+        SlimBucket {
+            requests: b.requests,
+            failures: b.failures,
+            p95_ms: b.p95_ms,
+        }
+    }
+}
+
+impl BucketDigest {
+    pub fn of(buckets: &[BucketRow], keep_rows: bool) -> Self {
+        let span: f64 = buckets.iter().map(|b| b.span_s).sum();
+        BucketDigest {
+            peak_hourly_usd: buckets
+                .iter()
+                .map(|b| b.cost_usd / (b.span_s / 3600.0))
+                .fold(0.0, f64::max),
+            last_vus: buckets.last().map_or(0.0, |b| b.vus),
+            min_vus: buckets.iter().map(|b| b.vus).fold(f64::INFINITY, f64::min),
+            mean_vus: if span > 0.0 {
+                buckets.iter().map(|b| b.vus * b.span_s).sum::<f64>() / span
+            } else {
+                f64::NAN
+            },
+            rows: if keep_rows {
+                buckets.iter().map(SlimBucket::of).collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+impl ReplicationResult {
+    /// Drops the per-bucket rows and the endpoints' latency distributions (folded into
+    /// the running time series and distributions as the replication finished), keeping
+    /// their [`BucketDigest`] (with the slim rows when `keep_rows`).
+    pub fn compact(&mut self, keep_rows: bool) {
+        if self.digest.is_none() {
+            self.digest = Some(BucketDigest::of(&self.buckets, keep_rows));
+        }
+        self.buckets = Vec::new();
+        for e in &mut self.endpoints {
+            e.distribution = Vec::new();
+        }
+    }
+
+    /// The bucket digest: kept by [`ReplicationResult::compact`] or computed from the buckets.
+    pub fn digest(&self) -> std::borrow::Cow<'_, BucketDigest> {
+        match &self.digest {
+            Some(d) => std::borrow::Cow::Borrowed(d),
+            None => std::borrow::Cow::Owned(BucketDigest::of(&self.buckets, false)),
+        }
+    }
+
+    /// The slim rows fault recovery reads: from the buckets, or kept by `compact`.
+    pub fn slim_rows(&self) -> std::borrow::Cow<'_, [SlimBucket]> {
+        match &self.digest {
+            Some(d) if self.buckets.is_empty() => std::borrow::Cow::Borrowed(&d.rows),
+            _ => std::borrow::Cow::Owned(self.buckets.iter().map(SlimBucket::of).collect()),
+        }
+    }
 }
 
 /// One sub-metric of one replication: its samples' durations (trends), count and failed ones.

@@ -19,6 +19,22 @@ pub struct Waiting {
     pub generation: u32,
 }
 
+impl Waiting {
+    /// The entry of a job in its replica's `jobs` (no task slot yet).
+    pub const JOB: Waiting = Waiting {
+        task: u32::MAX,
+        generation: 0,
+    };
+}
+
+/// A job waiting for a worker of a job queue without a timeout: it takes a task slot only
+/// when it starts, so a backlog of a million jobs costs 24 bytes each, not a task slot.
+#[derive(Debug, Clone, Copy)]
+pub struct QueuedJob {
+    pub arrived: Nanos,
+    pub attempt: u32,
+}
+
 /// Life of a replica (a pod or an instance).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplicaState {
@@ -41,6 +57,8 @@ pub struct Replica {
     /// Live tasks waiting (entries in `queue` may include stale ones).
     pub queued: u32,
     pub queue: VecDeque<Waiting>,
+    /// The jobs behind the [`Waiting::JOB`] entries of `queue`, in the same order.
+    pub jobs: VecDeque<QueuedJob>,
     /// Takes new requests (state is Ready).
     pub ready: bool,
     pub state: ReplicaState,
@@ -68,6 +86,7 @@ impl Replica {
             busy: 0,
             queued: 0,
             queue: VecDeque::with_capacity(queue_capacity.min(1024) as usize),
+            jobs: VecDeque::new(),
             ready,
             state: if ready {
                 ReplicaState::Ready

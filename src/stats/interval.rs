@@ -49,13 +49,37 @@ fn moments(samples: &[f64]) -> (usize, f64, f64) {
     (n, mean, ss / (n as f64 - 1.0))
 }
 
-/// Two-sided Student-t quantile `t_{1-alpha/2, df}`.
+/// Two-sided Student-t quantile `t_{1-alpha/2, df}`. Remembered per thread: statrs's
+/// inverse takes about a second at a thousand degrees of freedom, and a summary asks for
+/// the same one for each of its hundreds of estimates.
 fn t_quantile(confidence: f64, df: f64) -> f64 {
+    thread_local! {
+        static KNOWN: std::cell::RefCell<Vec<(u64, u64, f64)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let key = (confidence.to_bits(), df.to_bits());
+    let known = KNOWN.with(|k| {
+        k.borrow()
+            .iter()
+            .find(|(c, d, _)| (*c, *d) == key)
+            .map(|e| e.2)
+    });
+    if let Some(t) = known {
+        return t;
+    }
     let p = 1.0 - (1.0 - confidence) / 2.0;
-    match StudentsT::new(0.0, 1.0, df) {
+    let t = match StudentsT::new(0.0, 1.0, df) {
         Ok(t) => t.inverse_cdf(p),
         Err(_) => f64::NAN,
-    }
+    };
+    KNOWN.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() >= 64 {
+            k.remove(0);
+        }
+        k.push((key.0, key.1, t));
+    });
+    t
 }
 
 /// Half-width of the 95% Student-t interval of the mean (`t_{0.975, n-1} · s / sqrt(n)`),

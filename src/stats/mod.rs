@@ -5,8 +5,10 @@
 //! [`interval`] the statistics across replications (Student-t intervals, k6
 //! quantiles, Wilson intervals, paired differences, domains), and [`predictive`] P(pass)
 //! from a metric's values under a normal model, [`mser`] the MSER-5 warm-up rule and
-//! [`pooled`] P(pass) of an error-rate threshold from the pooled counts.
+//! [`pooled`] P(pass) of an error-rate threshold from the pooled counts, [`band_fold`] bands
+//! across replications built one replication at a time in bounded memory.
 
+pub mod band_fold;
 pub mod gauge;
 pub mod interval;
 pub mod latency;

@@ -279,7 +279,11 @@ impl<'a> Simulation<'a> {
     }
 
     fn finish_run(self, end: Nanos) -> ReplicationResult {
-        let in_flight = self.tasks.unsettled_per_station(self.model.stations.len());
+        let mut in_flight = self.tasks.unsettled_per_station(self.model.stations.len());
+        // Jobs waiting without a task slot (see `admit`).
+        for (n, s) in in_flight.iter_mut().zip(&self.stations) {
+            *n += s.replicas.iter().map(|r| r.jobs.len() as u64).sum::<u64>();
+        }
         let in_request = self.vus.in_request();
         let aborted = self.aborted;
         let mut result = self.rec.into_result(

@@ -133,7 +133,9 @@ impl Simulation<'_> {
     fn kill_replica(&mut self, station: usize, replica: usize) {
         let now = self.now;
         let workers = self.model.stations[station].workers as f64;
-        let (was_ready, epoch) = self.stations[station].replicas[replica].kill();
+        let r = &mut self.stations[station].replicas[replica];
+        let jobs: Vec<u32> = r.jobs.drain(..).map(|j| j.attempt).collect();
+        let (was_ready, epoch) = r.kill();
         let c = &mut self.rec.stations[station];
         if was_ready {
             c.add_capacity(now, -workers);
@@ -142,6 +144,7 @@ impl Simulation<'_> {
         c.billed.add(now, -1.0);
         c.killed += 1;
         self.abort_replica_tasks(station, replica);
+        self.abort_queued_jobs(station, replica, jobs);
         self.stations[station].replicas[replica].queued = 0;
         // With ALB health checks the balancer's checks decide when traffic stops; the
         // platform (ReplicaSet, ASG status check) notices the death on its own either way.

@@ -6,7 +6,7 @@ use super::Simulation;
 use crate::engine::event::Event;
 use crate::engine::outcome::Cause;
 use crate::engine::queue::lanes;
-use crate::engine::station::{ReplicaState, Waiting};
+use crate::engine::station::{QueuedJob, ReplicaState, Waiting};
 use crate::engine::task::{Parent, Phase, Task};
 use crate::model::Instr;
 use crate::spec::model::BalancerAlgorithm;
@@ -43,6 +43,20 @@ impl Simulation<'_> {
         if !start_now && r.queued >= capacity {
             self.rec.stations[station].causes[Cause::QueueFull.index()] += 1;
             return Err(Cause::QueueFull);
+        }
+        if let Parent::Job { attempt } = parent
+            && !start_now
+            && self.model.stations[station].timeout.is_none()
+        {
+            // A job that waits takes no task slot until it starts (see `release`).
+            r.queued += 1;
+            r.queue.push_back(Waiting::JOB);
+            r.jobs.push_back(QueuedJob {
+                arrived: now,
+                attempt,
+            });
+            self.rec.stations[station].in_flight.add(now, 1.0);
+            return Ok(Waiting::JOB.task);
         }
         let task = self.tasks.alloc(Task {
             station: station as u32,
@@ -284,6 +298,22 @@ impl Simulation<'_> {
         self.deliver(t.parent, station, Some(cause));
     }
 
+    /// The jobs that waited on a replica that just died without a task slot (see
+    /// `admit`), oldest first: answered with a connection reset, as `abort` answers a
+    /// queued task.
+    pub(super) fn abort_queued_jobs(&mut self, station: usize, replica: usize, jobs: Vec<u32>) {
+        let cause = Cause::ConnectionReset;
+        for attempt in jobs {
+            let c = &mut self.rec.stations[station];
+            c.causes[cause.index()] += 1;
+            c.in_flight.add(self.now, -1.0);
+            let r = &mut self.stations[station].replicas[replica];
+            r.queued = r.queued.saturating_sub(1);
+            self.leave_if_drained(station, replica);
+            self.deliver(Parent::Job { attempt }, station, Some(cause));
+        }
+    }
+
     /// Every live task on a replica that just died: answered with a connection reset.
     pub(super) fn abort_replica_tasks(&mut self, station: usize, replica: usize) {
         for i in 0..self.tasks.len() as u32 {
@@ -345,9 +375,33 @@ impl Simulation<'_> {
             self.rec.stations[station].add_busy(now, -1.0);
             // Hand the worker to the first live waiter.
             let tasks = &self.tasks;
-            if let Some(w) = r.next_waiter(|w| tasks.still_queued(w)) {
+            if let Some(mut w) =
+                r.next_waiter(|w| w.task == Waiting::JOB.task || tasks.still_queued(w))
+            {
                 r.queued -= 1;
                 r.busy += 1;
+                if w.task == Waiting::JOB.task
+                    && let Some(job) = r.jobs.pop_front()
+                {
+                    let entry = self.model.stations[station].operations[0].entry;
+                    let task = self.tasks.alloc(Task {
+                        station: station as u32,
+                        replica: t.replica,
+                        pc: entry,
+                        next_pc: entry,
+                        parent: Parent::Job {
+                            attempt: job.attempt,
+                        },
+                        arrived: job.arrived,
+                        phase: Phase::Queued,
+                        alive: true,
+                        ..Task::EMPTY
+                    });
+                    w = Waiting {
+                        task,
+                        generation: self.tasks[task].generation,
+                    };
+                }
                 let wt = &mut self.tasks[w.task];
                 wt.phase = Phase::Running;
                 wt.holds_worker = true;
