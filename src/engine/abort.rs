@@ -30,10 +30,14 @@ pub fn breached(exp: &Experiment, rec: &Recorder, now: Nanos) -> Option<usize> {
 
 /// The threshold's metric now (`None` while it has no samples: k6 skips it).
 fn live_value(t: &Threshold, rec: &Recorder, now: Nanos) -> Option<f64> {
+    let overall;
     let (hist, count, bad): (Option<&LatencyHistogram>, u64, u64) = match t.sub {
         Some(k) => rec.subs.live(k)?,
         None => match t.metric.family() {
-            Family::Http => (Some(rec.overall_histogram()), rec.requests, rec.failures),
+            Family::Http => {
+                overall = rec.overall_histogram();
+                (Some(&*overall), rec.requests, rec.failures)
+            }
             Family::Iteration => (None, rec.iterations, 0),
             Family::Dropped => (None, rec.dropped_iterations, 0),
             Family::Check => {

@@ -4,6 +4,17 @@
 
 use crate::time::Nanos;
 
+/// A time span as `f64`, the same value as `dt as f64`: through `i64` (one instruction on
+/// x86-64, where `u64 -> f64` takes several) whenever it fits.
+#[inline]
+pub fn span_f64(dt: Nanos) -> f64 {
+    if dt <= i64::MAX as u64 {
+        dt as i64 as f64
+    } else {
+        dt as f64
+    }
+}
+
 /// A piecewise-constant quantity integrated over time, per bucket and overall.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Gauge {
@@ -18,7 +29,7 @@ pub struct Gauge {
 impl Gauge {
     #[inline]
     pub(crate) fn integrate(&mut self, now: Nanos) {
-        let dt = now.saturating_sub(self.last_t) as f64;
+        let dt = span_f64(now.saturating_sub(self.last_t));
         self.bucket_integral += self.value * dt;
         self.total_integral += self.value * dt;
         self.last_t = now;

@@ -131,7 +131,6 @@ pub struct Recorder {
     width: Nanos,
     n_buckets: usize,
     pub bucket_end: Nanos,
-    overall: LatencyHistogram,
     endpoints: Vec<EndpointCounters>,
     pub causes: CauseCounts,
     pub requests: u64,
@@ -180,7 +179,6 @@ impl Recorder {
             width,
             n_buckets,
             bucket_end: width,
-            overall: LatencyHistogram::new(),
             endpoints: (0..n_endpoints)
                 .map(|_| EndpointCounters {
                     hist: LatencyHistogram::new(),
@@ -283,7 +281,8 @@ impl Recorder {
     /// A response reached its VU (`http_req_duration` sample).
     #[inline]
     pub fn response(&mut self, endpoint: usize, duration: Nanos, error: Option<Cause>) {
-        self.overall.record(duration);
+        // The overall histogram is the endpoints' merged when it is read (the same counts,
+        // sum, minimum and maximum): one histogram record per response fewer.
         self.bucket_latency.record(duration);
         self.requests += 1;
         self.bucket_requests += 1;
@@ -394,16 +393,26 @@ impl Recorder {
     }
 
     pub fn overall_quantiles(&self, percentiles: &[f64]) -> Vec<f64> {
-        quantiles(&self.overall, percentiles)
+        quantiles(&self.overall_histogram(), percentiles)
     }
 
-    /// Every `http_req_duration` sample so far.
-    pub fn overall_histogram(&self) -> &LatencyHistogram {
-        &self.overall
+    /// Every `http_req_duration` sample so far: the endpoints' histograms merged (borrowed
+    /// when there is one endpoint).
+    pub fn overall_histogram(&self) -> std::borrow::Cow<'_, LatencyHistogram> {
+        match self.endpoints.as_slice() {
+            [one] => std::borrow::Cow::Borrowed(&one.hist),
+            all => {
+                let mut h = LatencyHistogram::new();
+                for e in all {
+                    h.merge(&e.hist);
+                }
+                std::borrow::Cow::Owned(h)
+            }
+        }
     }
 
     pub fn overall_trend(&self) -> Option<crate::stats::latency::TrendStats> {
-        self.overall.trend()
+        self.overall_histogram().trend()
     }
 
     /// Per-station results over the whole run `[0, end]`.
@@ -475,6 +484,10 @@ impl Recorder {
         let stations = self.station_results(end, in_flight);
         let databases = self.database_results(end);
         let (stages, fault_windows, steady) = self.windows.results(end, percentiles);
+        let (latency, overall_quantiles) = {
+            let overall = self.overall_histogram();
+            (overall.trend(), quantiles(&overall, percentiles))
+        };
         let providers = self
             .providers
             .iter()
@@ -498,8 +511,8 @@ impl Recorder {
             index,
             duration: end,
             events,
-            latency: self.overall_trend(),
-            quantiles: self.overall_quantiles(percentiles),
+            latency,
+            quantiles: overall_quantiles,
             requests: self.requests,
             failures: self.failures,
             causes: self.causes,

@@ -113,7 +113,8 @@ impl Replica {
     /// Brings the CPU integral up to `now`.
     #[inline]
     pub fn integrate_cpu(&mut self, now: u64) {
-        self.cpu_integral += self.cpu_busy as f64 * now.saturating_sub(self.cpu_last) as f64;
+        self.cpu_integral += self.cpu_busy as f64
+            * crate::engine::gauges::span_f64(now.saturating_sub(self.cpu_last));
         self.cpu_last = now;
     }
 
@@ -255,10 +256,14 @@ impl StationState {
         }
         match algorithm {
             BalancerAlgorithm::RoundRobin => {
+                // `(round_robin + k) % n`, dividing only when it wraps.
                 for k in 0..n {
-                    let i = (self.round_robin + k) % n;
+                    let mut i = self.round_robin + k;
+                    if i >= n {
+                        i %= n;
+                    }
                     if self.replicas[i].ready {
-                        self.round_robin = (i + 1) % n;
+                        self.round_robin = if i + 1 == n { 0 } else { i + 1 };
                         return Some(i);
                     }
                 }

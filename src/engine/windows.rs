@@ -81,6 +81,11 @@ impl Windows {
             }
         }
         bounds.retain(|&b| b < end.max(1));
+        // No stage, fault window or warm-up: nothing reads a window, so nothing is cut or
+        // recorded (a response then costs no histogram record here).
+        if stages.is_empty() && faults.is_empty() && exp.warmup == Warmup::None {
+            bounds.clear();
+        }
         bounds.sort_unstable();
         bounds.dedup();
         let segment = Segment {

@@ -85,9 +85,14 @@ impl Simulation<'_> {
 
     /// A draining replica, or a dead one the platform has noticed, leaves once it holds
     /// no request.
+    #[inline]
     pub(super) fn leave_if_drained(&mut self, station: usize, replica: usize) {
         let now = self.now;
         let r = &mut self.stations[station].replicas[replica];
+        if r.state == ReplicaState::Ready {
+            // The common case, decided without the call: a ready replica stays.
+            return;
+        }
         match r.depart_if_empty() {
             Departure::Stays => return,
             Departure::Dead => {}

@@ -4,6 +4,7 @@
 
 use super::Simulation;
 use crate::engine::event::Event;
+use crate::engine::gauges::span_f64;
 use crate::engine::outcome::Cause;
 use crate::engine::queue::lanes;
 use crate::engine::station::{QueuedJob, ReplicaState, Waiting};
@@ -160,7 +161,13 @@ impl Simulation<'_> {
                     t.next_pc = pc + 1;
                     t.in_work = true;
                     let (station, replica) = (t.station as usize, t.replica as usize);
-                    let d = (d as f64 * self.faults.station_slowdown(station)) as Nanos;
+                    let slowdown = self.faults.station_slowdown(station);
+                    // Without a slowdown the product is `d` itself (exact below 2^53).
+                    let d = if slowdown == 1.0 && d < 1 << 53 {
+                        d
+                    } else {
+                        (d as f64 * slowdown) as Nanos
+                    };
                     self.stations[station].start_work(
                         station,
                         replica,
@@ -348,29 +355,41 @@ impl Simulation<'_> {
 
     /// The task is done: free its worker, count success, answer its caller.
     pub(super) fn finish(&mut self, task: u32, error: Option<Cause>) {
-        let t = self.tasks[task];
-        let station = t.station as usize;
-        if !t.settled {
+        // The fields used, not a copy of the whole record.
+        let t = &self.tasks[task];
+        let (station, settled, orphaned, parent, arrived) = (
+            t.station as usize,
+            t.settled,
+            t.orphaned,
+            t.parent,
+            t.arrived,
+        );
+        if !settled {
             debug_assert!(error.is_none());
             let c = &mut self.rec.stations[station];
             c.succeeded += 1;
-            c.response_sum += (self.now - t.arrived) as f64;
+            c.response_sum += span_f64(self.now - arrived);
             c.responses += 1;
         }
         self.release(task);
-        if !t.orphaned {
-            self.deliver(t.parent, station, error);
+        if !orphaned {
+            self.deliver(parent, station, error);
         }
     }
 
     /// Frees the task's worker (starting the next queued task) and its slot.
     fn release(&mut self, task: u32) {
         let now = self.now;
-        let t = self.tasks[task];
-        let station = t.station as usize;
+        let t = &self.tasks[task];
+        let (station, replica, holds_worker, station_timer) = (
+            t.station as usize,
+            t.replica as usize,
+            t.holds_worker,
+            t.station_timer,
+        );
         self.rec.stations[station].in_flight.add(now, -1.0);
-        if t.holds_worker {
-            let r = &mut self.stations[station].replicas[t.replica as usize];
+        if holds_worker {
+            let r = &mut self.stations[station].replicas[replica];
             r.busy -= 1;
             self.rec.stations[station].add_busy(now, -1.0);
             // Hand the worker to the first live waiter.
@@ -407,16 +426,16 @@ impl Simulation<'_> {
                 wt.holds_worker = true;
                 let c = &mut self.rec.stations[station];
                 c.add_busy(now, 1.0);
-                c.queue_wait_sum += (now - wt.arrived) as f64;
+                c.queue_wait_sum += span_f64(now - wt.arrived);
                 c.queue_waits += 1;
                 c.queued_starts += 1;
                 self.start(w.task, w.generation);
             }
         }
         // Its timeout would find the slot's generation changed: it need not fire at all.
-        self.queue.cancel(lanes::station(station), t.station_timer);
+        self.queue.cancel(lanes::station(station), station_timer);
         self.tasks.free(task);
-        self.leave_if_drained(station, t.replica as usize);
+        self.leave_if_drained(station, replica);
     }
 
     /// The task's answer reaches whoever waits for it.
