@@ -6,9 +6,11 @@
 //! quantiles, Wilson intervals, paired differences, domains), and [`predictive`] P(pass)
 //! from a metric's values under a normal model, [`mser`] the MSER-5 warm-up rule and
 //! [`pooled`] P(pass) of an error-rate threshold from the pooled counts, [`band_fold`] bands
-//! across replications built one replication at a time in bounded memory.
+//! across replications built one replication at a time in bounded memory, and [`beta`] the
+//! incomplete beta function accurate for the large counts that pooling gives.
 
 pub mod band_fold;
+pub mod beta;
 pub mod gauge;
 pub mod interval;
 pub mod latency;

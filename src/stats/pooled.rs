@@ -20,7 +20,7 @@
 //! verdict needs the two not to disagree).
 
 use crate::stats::predictive::{Side, ValuesPass};
-use statrs::function::beta::{beta_reg, inv_beta_reg};
+use crate::stats::beta::{beta_reg, inv_beta_reg};
 
 /// The pooled rule's estimates for one threshold.
 #[derive(Clone, Copy, Debug, PartialEq)]
