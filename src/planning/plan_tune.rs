@@ -241,14 +241,29 @@ mod tests {
 
     #[test]
     fn values_are_evenly_spaced_and_whole() {
-        let k = parse_knob("a.b=0..600").unwrap();
+        let k = parse_knob("services.a.replicas=0..600").unwrap();
         assert_eq!(values(&k, 3), vec![0, 300, 600]);
         assert_eq!(values(&k, 4), vec![0, 200, 400, 600]);
-        let short = parse_knob("a.b=1..2").unwrap();
+        let short = parse_knob("services.a.workers=1..2").unwrap();
         assert_eq!(values(&short, 5), vec![1, 2]);
-        let g = grid(&[k.clone(), parse_knob("c=1..3").unwrap()], 3);
+        let g = grid(
+            &[k.clone(), parse_knob("services.b.replicas=1..3").unwrap()],
+            3,
+        );
         assert_eq!(g.len(), 9);
-        assert_eq!(g[0], vec!["a.b=0".to_string(), "c=1".to_string()]);
-        assert_eq!(g[8], vec!["a.b=600".to_string(), "c=3".to_string()]);
+        assert_eq!(
+            g[0],
+            vec![
+                "services.a.replicas=0".to_string(),
+                "services.b.replicas=1".to_string()
+            ]
+        );
+        assert_eq!(
+            g[8],
+            vec![
+                "services.a.replicas=600".to_string(),
+                "services.b.replicas=3".to_string()
+            ]
+        );
     }
 }
