@@ -16,6 +16,9 @@
     lines: new Map(),
     sources: null,
     checkCalls: null,
+    args: new Map(),
+    assigned: new Map(),
+    gaps: new Map(),
     lastStatus: null,
     seed: [0x9e3779b9, 0x243f6a88, 0xb7e15162, 1],
   };
@@ -238,24 +241,41 @@
   };
   // The check() call of this iteration whose result `id` holds: `id = check(res, {...})`
   // written in `text` with that call's first check name soon after (the latest such call).
-  R.assignedCheck = function (id, text) {
+  // Where `id = check(` is written in a file (the positions just after), cached.
+  R.assignments = function (file, id, text) {
+    const key = file + "\u0001" + id;
+    let starts = R.assigned.get(key);
+    if (starts === undefined) {
+      starts = [];
+      const re = new RegExp("(^|[^\\w$.])" + id.replace(/\$/g, "\\$") + "\\s*=\\s*check\\s*\\(", "g");
+      let m;
+      while ((m = re.exec(text)) !== null) starts.push(m.index + m[0].length);
+      R.assigned.set(key, starts);
+    }
+    return starts;
+  };
+  R.assignedCheck = function (file, id, text) {
     const calls = R.checkCalls && R.checkCalls.trace === R.trace ? R.checkCalls.list : [];
-    const re = new RegExp("(^|[^\\w$.])" + id.replace(/\$/g, "\\$") + "\\s*=\\s*check\\s*\\(", "g");
-    const starts = [];
-    let m;
-    while ((m = re.exec(text)) !== null) starts.push(m.index + m[0].length);
-    // The call whose first check name is written nearest after an assignment (the latest
-    // call on a tie: a variable assigned again by the same line in a loop).
+    const starts = R.assignments(file, id, text);
+    // The call whose first check name is written nearest after an assignment (cached per
+    // variable and name; the latest call on a tie).
     let best = null, bestGap = 400;
     for (let i = calls.length - 1; i >= 0; i--) {
       const c = calls[i];
       if (c.r < 0 || c.names.length === 0) continue;
-      for (const q of ["'", '"', "`"]) {
-        for (const p of starts) {
-          const at = text.indexOf(q + c.names[0] + q, p);
-          if (at >= 0 && at - p < bestGap) { best = c; bestGap = at - p; }
+      const key = file + "\u0001" + id + "\u0001" + c.names[0];
+      let gap = R.gaps.get(key);
+      if (gap === undefined) {
+        gap = Infinity;
+        for (const q of ["'", '"', "`"]) {
+          for (const p of starts) {
+            const at = text.indexOf(q + c.names[0] + q, p);
+            if (at >= 0 && at - p < gap) gap = at - p;
+          }
         }
+        R.gaps.set(key, gap);
       }
+      if (gap < bestGap) { best = c; bestGap = gap; }
     }
     return best;
   };
@@ -270,11 +290,12 @@
       return { t: "dur", r: R.requestOfDuration(v) };
     }
     const site = R.site();
-    const arg = R.addArgument(site);
+    let arg = R.args.get(site);
+    if (arg === undefined) { arg = R.addArgument(site); R.args.set(site, arg); }
     const shown = arg.length > 60 ? arg.slice(0, 57) + "..." : arg;
     const file = (/^(.*):\d+:\d+$/.exec(site) || [0, ""])[1];
     const text = (R.sources && R.sources[file]) || "";
-    const fromCheck = (id) => new RegExp("(^|[^\\w$.])" + id.replace(/\$/g, "\\$") + "\\s*=\\s*check\\s*\\(").test(text);
+    const fromCheck = (id) => R.assignments(file, id, text).length > 0;
     if (typeof v === "number") {
       if (typeof v === "number" && v !== 0 && Math.abs(v) < 1e-6) {
         R.notPredicted(name, site + ": it adds a value computed from a response's timings (`" + shown + "`); capsim predicts `res.timings.duration` itself");
@@ -296,7 +317,7 @@
       // `rate.add(!success)` where `success = check(...)`.
       let m = /^(!?)\s*([A-Za-z_$][\w$]*)$/.exec(arg);
       if (m) {
-        const call = R.assignedCheck(m[2], text);
+        const call = R.assignedCheck(file, m[2], text);
         if (call) return { t: "p", r: call.r, cn: call.names, neg: m[1] === "!" };
         if (/^(true|false)$/.test(m[2])) return { t: "c", v: v ? 1 : 0 };
         R.notPredicted(name, site + ": it adds `" + shown + "`, which capsim cannot trace to a check() of a response or a status comparison");

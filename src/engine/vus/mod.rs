@@ -120,7 +120,7 @@ fn add_value(exp: &Experiment, value: AddValue, error: Option<Cause>, duration: 
                 .iter()
                 .position(|(s, _)| *s == status)
                 .unwrap_or(0);
-            f64::from(mask >> bit & 1)
+            f64::from((mask >> bit) & 1)
         }
         AddValue::AllPass { first, n, negate } => {
             let all = exp.add_conditions[first as usize..(first + n) as usize]
