@@ -177,7 +177,7 @@ pub fn run_in_order(
     };
     std::thread::scope(|scope| {
         for _ in 1..running {
-            scope.spawn(&worker);
+            scope.spawn(worker);
         }
         worker();
     });

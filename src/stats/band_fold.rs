@@ -82,8 +82,8 @@ impl PSquare {
         }
         self.count += 1;
         let desired = self.desired();
-        for i in 1..4 {
-            let d = desired[i] - self.n[i];
+        for (i, want) in desired.iter().enumerate().take(4).skip(1) {
+            let d = want - self.n[i];
             if (d >= 1.0 && self.n[i + 1] - self.n[i] > 1.0)
                 || (d <= -1.0 && self.n[i - 1] - self.n[i] < -1.0)
             {

@@ -48,8 +48,11 @@ impl Simulation<'_> {
         if let Parent::Job { attempt } = parent
             && !start_now
             && self.model.stations[station].timeout.is_none()
+            && self.exp.faults.is_empty()
         {
-            // A job that waits takes no task slot until it starts (see `release`).
+            // A job that waits takes no task slot until it starts (see `release`). Not
+            // under faults: a killed replica answers its queued work in task-slot order,
+            // and keeping that order keeps those experiments' results unchanged.
             r.queued += 1;
             r.queue.push_back(Waiting::JOB);
             r.jobs.push_back(QueuedJob {
