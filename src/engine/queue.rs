@@ -334,7 +334,7 @@ mod tests {
             z = z
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            if (z >> 33) % 3 != 0 || heap.len() == 0 {
+            if !(z >> 33).is_multiple_of(3) || heap.len() == 0 {
                 seq += 1;
                 let time = round + (z >> 40) % 50;
                 heap.push(Entry {
