@@ -559,6 +559,7 @@ fn output_folders_are_replaced_whole() {
             "decisions.csv",
             "k6-summary.json",
             "latency.csv",
+            "replications.csv",
             "summary.json",
             "timeseries.csv"
         ]
