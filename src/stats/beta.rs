@@ -216,7 +216,7 @@ mod tests {
         // s = sqrt(a b / ((a+b)^2 (a+b+1))). At that size the beta is normal to within
         // its skewness 2(b-a)sqrt(a+b+1)/((a+b+2)sqrt(ab)) ~ 2e-3, so I at m + z s is
         // Phi(z) within 1e-3 (statrs's 140 terms give a wrong value here).
-        let (a, b) = (1e6, 1e9 - 1e6);
+        let (a, b): (f64, f64) = (1e6, 1e9 - 1e6);
         let n = a + b;
         let m = a / n;
         let s = (a * b / (n * n * (n + 1.0))).sqrt();
@@ -224,7 +224,11 @@ mod tests {
             let i = beta_reg(a, b, m + z * s);
             assert!((i - phi).abs() < 1e-3, "I at z={z}: {i}, Phi {phi}");
             let x = inv_beta_reg(a, b, phi);
-            assert!(((x - m) / s - z).abs() < 5e-3, "inverse at {phi}: z {}", (x - m) / s);
+            assert!(
+                ((x - m) / s - z).abs() < 5e-3,
+                "inverse at {phi}: z {}",
+                (x - m) / s
+            );
         }
     }
 

@@ -19,8 +19,8 @@
 //! measured, and `φ = 1` is assumed; the distribution-free count stays the check (a
 //! verdict needs the two not to disagree).
 
-use crate::stats::predictive::{Side, ValuesPass};
 use crate::stats::beta::{beta_reg, inv_beta_reg};
+use crate::stats::predictive::{Side, ValuesPass};
 
 /// The pooled rule's estimates for one threshold.
 #[derive(Clone, Copy, Debug, PartialEq)]
