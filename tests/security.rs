@@ -321,7 +321,8 @@ fn huge_thread_counts_are_capped() {
 /// for 150 replications). They are now refused before running, with the estimate and what
 /// to change, by the gate's default budget (2 GiB) and run's (4 GiB). `run` folds each
 /// replication's buckets as it finishes (`tests/memory_flat.rs`), so its estimate counts
-/// the bounded running bands instead of 150 whole results; `check` keeps whole results.
+/// the bounded running bands instead of 150 whole results; `check` and `diff` compact each
+/// result as it finishes and keep no bands (alert rules aside, which read the buckets).
 #[test]
 fn an_experiment_that_cannot_fit_is_refused_before_running() {
     let s = Scratch::new("estimate");
@@ -352,16 +353,22 @@ fn an_experiment_that_cannot_fit_is_refused_before_running() {
                 .replace("replications: 2", "replications: 150\nbucket: 1s")
         ),
     );
-    let e = refused(&s.proj(), &["check", "-q", "exp.yaml"]);
+    // `check` without alert rules keeps compact results (2.6 KiB each), so what remains is
+    // two running replications of 97230 buckets each: refused under 100 MiB.
+    let e = refused(
+        &s.proj(),
+        &["check", "-q", "--max-memory", "100MiB", "exp.yaml"],
+    );
     has(
         &e,
         &[
             "97230 time buckets",
-            "x 150",
-            "--max-memory 2.0 GiB",
+            "per kept result x 150",
+            "--max-memory 100.0 MiB",
             "coarser `bucket`",
         ],
     );
+    assert!(!e.contains("running bands"), "{e}");
     let e = refused(
         &s.proj(),
         &["run", "-q", "--max-memory", "200MiB", "exp.yaml"],

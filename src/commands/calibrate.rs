@@ -50,6 +50,7 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<ExitCode> {
         max_evaluations: args.max_evaluations,
         runner: Runner {
             threads: args.threads,
+            keep: Default::default(),
             budget: Budget {
                 max_events: args
                     .max_events

@@ -39,11 +39,16 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         );
     }
     let rules = alerts::load_rules(&args.experiment, &overrides, &exp)?;
-    let runner = gate_runner(
+    let mut runner = gate_runner(
         &args.run,
         DEFAULT_CHECK_WALL_TIME,
         crate::engine::memory::DEFAULT_GATE_MAX_MEMORY,
     );
+    // Alert rules read every replication's time buckets; without them each result is
+    // compacted as it finishes.
+    if rules.is_empty() {
+        runner.keep = crate::engine::memory::Kept::CompactNoBands;
+    }
     let (results, precision_stop) = run_count(
         &exp,
         args.precision.as_deref(),

@@ -102,6 +102,7 @@ pub(crate) fn gate_runner(
         .unwrap_or(WallTime::Limit(default_wall_time));
     Runner {
         threads: note_threads(args.threads),
+        keep: Default::default(),
         budget: Budget {
             max_events: args
                 .max_events

@@ -29,11 +29,13 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode> {
     )?;
     // Common random numbers: B uses A's seed and replication count.
     let exp_b = load(&b_path, &b_over, Some(exp_a.replications), Some(exp_a.seed))?;
-    let runner = gate_runner(
+    let mut runner = gate_runner(
         &args.run,
         DEFAULT_CHECK_WALL_TIME,
         crate::engine::memory::DEFAULT_GATE_MAX_MEMORY,
     );
+    // The comparison reads summaries only: each result is compacted as it finishes.
+    runner.keep = crate::engine::memory::Kept::CompactNoBands;
     let (ra, rb) = run_pair(&runner, &exp_a, &exp_b)?;
     let label_b = match &args.b {
         Some(b) if overrides.is_empty() => b.display().to_string(),

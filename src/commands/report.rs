@@ -49,6 +49,7 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode> {
     let section = if args.capacity {
         let runner = crate::gate::Runner {
             threads: args.threads,
+            keep: Default::default(),
             budget: crate::engine::Budget {
                 max_events: args
                     .max_events

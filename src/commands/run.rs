@@ -51,6 +51,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     }
     let runner = Runner {
         threads: crate::commands::common::note_threads(args.threads),
+        keep: Default::default(),
         budget: Budget {
             max_events: args.max_events.unwrap_or(u64::MAX),
             deadline: args.max_wall_time.and_then(|w| w.deadline()),

@@ -59,13 +59,17 @@ pub fn bucket_row_bytes(exp: &Experiment) -> u64 {
 }
 
 /// What a run keeps of each finished replication until its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kept {
     /// The whole result, time buckets and latency distributions included.
+    #[default]
     Whole,
     /// A compact result ([`crate::engine::result::ReplicationResult::compact`]); the
     /// buckets and distributions go into running bands ([`fold_bytes`]).
     Compact,
+    /// A compact result and no bands: the caller reads summaries only (`check` without
+    /// alert rules, `diff`).
+    CompactNoBands,
 }
 
 /// Bytes of the running bands of a run that keeps `kept` compact results: a band cell per
@@ -172,7 +176,9 @@ impl Estimate {
     pub fn kept_bytes(&self, kept: u64, how: Kept, fold: u64) -> u64 {
         match how {
             Kept::Whole => self.result.saturating_mul(kept),
-            Kept::Compact => self.compact.saturating_mul(kept).saturating_add(fold),
+            Kept::Compact | Kept::CompactNoBands => {
+                self.compact.saturating_mul(kept).saturating_add(fold)
+            }
         }
     }
 }
@@ -221,7 +227,7 @@ pub fn plan(
     let e = Estimate::of(exp);
     let running = running.max(1);
     let fold = match how {
-        Kept::Whole => 0,
+        Kept::Whole | Kept::CompactNoBands => 0,
         Kept::Compact => fold_bytes(exp, kept),
     };
     let kept_bytes = e.kept_bytes(kept, how, fold);
@@ -236,6 +242,9 @@ pub fn plan(
                 format_bytes(e.compact),
                 format_bytes(fold)
             ),
+            Kept::CompactNoBands => {
+                format!("{} per kept result x {kept}", format_bytes(e.compact))
+            }
         };
         return Err(RunError::MemoryEstimate {
             estimate: format_bytes(total),

@@ -13,6 +13,7 @@ pub mod sequential;
 pub mod shard;
 pub mod sweep;
 
+use crate::engine::memory::Kept;
 use crate::engine::{Budget, ReplicationResult, RunError, run_replication};
 use crate::model::experiment::Experiment;
 use rayon::prelude::*;
@@ -27,11 +28,16 @@ pub const DEFAULT_CHECK_WALL_TIME: std::time::Duration = std::time::Duration::fr
 /// Default `--max-wall-time` of `sweep`, which runs a whole grid.
 pub const DEFAULT_SWEEP_WALL_TIME: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
-/// How replications run: worker threads and the per-replication budget.
+/// How replications run: worker threads, the per-replication budget, and what is kept of
+/// each finished replication.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Runner {
     pub threads: Option<usize>,
     pub budget: Budget,
+    /// `CompactNoBands` drops a result's time buckets and latency distributions as soon as it
+    /// finishes (callers that read only summaries: `check` without alert rules, `diff`), so
+    /// memory does not grow with replications x buckets.
+    pub keep: Kept,
 }
 
 impl Runner {
@@ -42,12 +48,18 @@ impl Runner {
         indices: &[u32],
     ) -> Result<Vec<ReplicationResult>, RunError> {
         let running = self.threads().min(indices.len());
-        let budget = self.budget.for_run(exp, running, indices.len())?;
+        let budget = self
+            .budget
+            .for_run_keeping(exp, running, indices.len(), self.keep)?;
+        let keep_rows = !exp.faults.is_empty();
         let work = || {
             indices
                 .par_iter()
                 .map(|&i| {
-                    let r = run_replication(exp, i, budget)?;
+                    let mut r = run_replication(exp, i, budget)?;
+                    if self.keep != Kept::Whole {
+                        r.compact(keep_rows);
+                    }
                     crate::interrupt::note_finished();
                     Ok(r)
                 })

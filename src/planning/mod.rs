@@ -145,6 +145,7 @@ pub fn run_plan(
 ) -> Result<Vec<Ran>> {
     let runner = Runner {
         threads: opts.threads,
+        keep: Default::default(),
         budget: Budget {
             max_events: opts
                 .max_events
