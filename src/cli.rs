@@ -34,7 +34,7 @@ pub enum Command {
     /// Combine `--shard` outputs into the outputs of one run.
     Merge(MergeArgs),
     /// The highest load factor (along the experiment's own profile) at which every
-    /// threshold passes with P(pass) >= level; exit 0 found, 1 no factor passes, 2 bad input.
+    /// threshold passes with P(pass) >= level; exit 0 found, 2 bad input or no factor passes.
     Capacity(CapacityArgs),
     /// The cheapest setting of knobs (`--knob PATH=LO..HI`) that meets every threshold with
     /// P(pass) >= level; exit 0 found, 1 infeasible, 2 bad input.
