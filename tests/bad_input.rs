@@ -2,6 +2,8 @@
 //! exit code 2 and a message that names the file, the place (line:column or field path) and
 //! the fix. These tests run the built binary on files written to a scratch directory.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -39,7 +41,7 @@ impl Drop for Scratch {
 /// Runs capsim in `dir`; kills it after a generous guard so that a hang fails the test
 /// instead of blocking the suite. Returns (exit code, stdout, stderr).
 fn capsim(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_capsim"))
+    let child = Command::new(env!("CARGO_BIN_EXE_capsim"))
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -47,20 +49,9 @@ fn capsim(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start capsim");
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("capsim {args:?} did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (code, out, err, _) =
+        common::wait_bounded(child, Duration::from_secs(60), &format!("capsim {args:?}"));
+    (code, out, err)
 }
 
 /// Runs capsim and checks it refused the input properly; returns stderr.

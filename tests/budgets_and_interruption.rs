@@ -3,6 +3,8 @@
 //! promptly with exit 130/143, say how many replications finished, and leave no output
 //! file (finished or temporary) behind.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -78,29 +80,7 @@ fn spawn(dir: &Path, args: &[&str]) -> Child {
         .expect("start capsim")
 }
 
-/// Waits for `child` at most `limit`; kills it and fails the test when it is still running.
-fn finish(
-    mut child: Child,
-    limit: Duration,
-    what: &str,
-) -> (Option<i32>, String, String, Duration) {
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("{what}: still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let took = start.elapsed();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        took,
-    )
-}
+use common::wait_bounded as finish;
 
 fn capsim(dir: &Path, args: &[&str]) -> (Option<i32>, String, String, Duration) {
     finish(

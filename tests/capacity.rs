@@ -18,6 +18,8 @@
 //!
 //! Every run has a fixed seed, so these are exact reruns, not flaky draws.
 
+mod common;
+
 use capsim::aggregate::summary::summarize;
 use capsim::gate::Runner;
 use capsim::model::load::{load_experiment, load_experiment_with};
@@ -268,13 +270,7 @@ fn capsim(args: &[&str]) -> Output {
         .expect("run capsim")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::text;
 
 fn refused(args: &[&str], wanted: &[&str]) {
     let o = capsim(args);

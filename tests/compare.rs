@@ -2,6 +2,8 @@
 //! (tests/fixtures/k6-results/README.md says where each shape comes from). Expected numbers
 //! are computed by hand from the fixtures; tolerances are 1e-9 (rounding of decimal input).
 
+mod common;
+
 use capsim::spec::k6_result::{K6Shape, SeriesKey, read_k6_result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -17,13 +19,7 @@ fn capsim(args: &[&str]) -> Output {
         .expect("run capsim")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::text;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR).join(name)

@@ -1,6 +1,8 @@
 //! The CI gate through the built binary: exit codes, reports, overrides, paired comparisons,
 //! sequential stopping, sweeps and shards that merge byte for byte.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -16,13 +18,7 @@ fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::text;
 
 fn tmp(name: &str) -> PathBuf {
     // Inside the work tree, wherever the target dir is: the experiments written here name

@@ -1,6 +1,8 @@
 //! k6's result formats in and out, through the built binary: every run writes
 //! k6-summary.json in the shape of `k6 run --summary-export`.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -13,13 +15,7 @@ fn capsim(args: &[&str]) -> Output {
         .expect("run capsim")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::text;
 
 fn tmp(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))

@@ -7,6 +7,8 @@
 //! under a hard 1 GiB address-space limit. Last, the bands past the cap: P-square against
 //! the exact quantiles.
 
+mod common;
+
 use capsim::aggregate::{latency_distribution, series_columns, summarize, time_series};
 use capsim::engine::Budget;
 use capsim::engine::memory::fold_bytes;
@@ -18,7 +20,7 @@ use capsim::stats::band_fold::{BandCell, EXACT_CAP};
 use capsim::stats::interval::{Band, band, quantile};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn load(name: &str, replications: u32) -> Experiment {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -168,7 +170,7 @@ fn a_thousand_replications_of_many_buckets_run_under_a_hard_limit() {
 
 /// Runs capsim in `dir` under a hard 1 GiB address-space limit and a 120 s guard.
 fn capsim_limited(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut child = Command::new("prlimit")
+    let child = Command::new("prlimit")
         .arg(format!("--as={}", 1u64 << 30))
         .arg(env!("CARGO_BIN_EXE_capsim"))
         .args(args)
@@ -178,20 +180,9 @@ fn capsim_limited(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start capsim under prlimit");
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("capsim {args:?} did not finish within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (code, out, err, _) =
+        common::wait_bounded(child, Duration::from_secs(120), &format!("capsim {args:?}"));
+    (code, out, err)
 }
 
 // ------------------------------------------------ the bands past the cap (P-square)

@@ -6,6 +6,8 @@
 //! long command can be stopped, output folders are replaced whole, intervals stay in their
 //! quantity's domain, and output I/O failures have their own exit code (3).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -66,21 +68,10 @@ fn spawn(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> std::process::Chil
     cmd.spawn().expect("start capsim under prlimit")
 }
 
-fn finish(mut child: std::process::Child, args: &[&str]) -> (Option<i32>, String, String) {
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("capsim {args:?} did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+fn finish(child: std::process::Child, args: &[&str]) -> (Option<i32>, String, String) {
+    let (code, out, err, _) =
+        common::wait_bounded(child, Duration::from_secs(60), &format!("capsim {args:?}"));
+    (code, out, err)
 }
 
 #[track_caller]

@@ -3,6 +3,8 @@
 //! and the sweep says so (no "recommended" point chosen by a cost that is 0 everywhere);
 //! the heatmap's axes carry the knobs' full paths.
 
+mod common;
+
 use capsim::model::load::{load_experiment, load_experiment_with};
 use capsim::spec::overrides::Overrides;
 use capsim::workload::executor::Executor;
@@ -21,13 +23,7 @@ fn capsim(args: &[&str]) -> Output {
         .expect("run capsim")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::text;
 
 fn tmp(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
