@@ -4,7 +4,7 @@
 //! an add()'s argument from. What is predicted: docs/k6-scripts.md.
 
 use rquickjs::{Ctx, Object};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What one add() call received.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,21 +47,33 @@ pub(super) fn symbol(
     }
 }
 
-/// Distinct adds, numbered in the order first seen.
+/// Distinct adds, numbered in the order first seen. Looked up by metric, then compared
+/// (a metric has a handful of distinct adds): no key is built per recorded add().
 #[derive(Default)]
 pub(super) struct Interner {
-    index: BTreeMap<String, u32>,
+    index: HashMap<String, Vec<u32>>,
     list: Vec<RecordedAdd>,
+}
+
+/// The same add value (constants by their bits: `0.0` and `-0.0` are two values).
+fn same(a: &AddSymbol, b: &AddSymbol) -> bool {
+    match (a, b) {
+        (AddSymbol::Constant(x), AddSymbol::Constant(y)) => x.to_bits() == y.to_bits(),
+        _ => a == b,
+    }
 }
 
 impl Interner {
     pub fn intern(&mut self, add: RecordedAdd) -> u32 {
-        let key = format!("{}\u{1}{:?}", add.metric, add.value);
-        if let Some(&i) = self.index.get(&key) {
+        if let Some(ids) = self.index.get(add.metric.as_str())
+            && let Some(&i) = ids
+                .iter()
+                .find(|&&i| same(&self.list[i as usize].value, &add.value))
+        {
             return i;
         }
         let i = self.list.len() as u32;
-        self.index.insert(key, i);
+        self.index.entry(add.metric.clone()).or_default().push(i);
         self.list.push(add);
         i
     }

@@ -3,12 +3,14 @@
 //! k6's modules with a seeded `Math.random`, so the simulation can replay the sampled
 //! request sequences and think times. No JavaScript runs inside the event loop: the
 //! engine draws one recorded trace per iteration. `runtime.rs`: the JS runtime, loader and
-//! budgets; `options.rs`: options and `k6 run` flags; `shims.js`: the k6 modules.
+//! budgets; `options.rs`: options and `k6 run` flags; `shims.js`: the k6 modules;
+//! `trace.rs`: one recorded iteration read from the shims.
 //! What is and is not predicted: docs/k6-scripts.md.
 
 mod metrics;
 mod options;
 mod runtime;
+mod trace;
 
 use crate::error::{FieldError, LoadError};
 use crate::spec::k6_options::K6Options;
@@ -109,39 +111,6 @@ pub struct Recording {
     pub adds: Vec<RecordedAdd>,
     /// Warnings and "not predicted" notes, each once.
     pub notes: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct JsStep {
-    k: String,
-    #[serde(default)]
-    m: String,
-    #[serde(default)]
-    u: String,
-    #[serde(default)]
-    n: Option<String>,
-    #[serde(default)]
-    c: Vec<String>,
-    #[serde(default)]
-    at: String,
-    #[serde(default)]
-    s: f64,
-    // A custom metric's add(): metric name, what it added (`t`), the request (index in the
-    // JS trace) it reads, a constant, a negation, check names, statuses where it is true.
-    #[serde(default)]
-    mn: String,
-    #[serde(default)]
-    t: String,
-    #[serde(default)]
-    r: Option<i64>,
-    #[serde(default)]
-    v: f64,
-    #[serde(default)]
-    neg: bool,
-    #[serde(default)]
-    cn: Vec<String>,
-    #[serde(default)]
-    sv: Vec<u16>,
 }
 
 #[derive(Deserialize)]
@@ -370,6 +339,8 @@ pub fn record(
         let mut seed = RECORDING_SEED;
         let mut failed_iterations = 0u64;
         let mut adds = metrics::Interner::default();
+        let keys = trace::StepKeys::new(&ctx)
+            .map_err(|e| js_err(entry, format!("cannot read the trace: {e}")))?;
         for exec in &execs {
             let f: Function = ns.get(exec.as_str()).map_err(|_| {
                 let exported: Vec<String> = ns
@@ -420,13 +391,7 @@ pub fn record(
                 let trace_value: Value = recorder
                     .get("trace")
                     .map_err(|e| js_err(entry, format!("cannot read the trace: {e}")))?;
-                let text = ctx
-                    .json_stringify(trace_value)
-                    .ok()
-                    .flatten()
-                    .and_then(|s| s.to_string().ok())
-                    .unwrap_or_else(|| "[]".into());
-                let steps: Vec<JsStep> = serde_json::from_str(&text)
+                let steps = trace::read(&trace_value, &keys)
                     .map_err(|e| js_err(entry, format!("cannot read the trace: {e}")))?;
                 let mut trace = Vec::with_capacity(steps.len());
                 // Where each JS trace entry landed in `trace` (requests only).

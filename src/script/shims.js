@@ -10,6 +10,7 @@
     checks: new Map(),
     metrics: [],
     sites: new Map(),
+    addSites: new Map(),
     inCheck: 0,
     recording: false,
     metricWhy: new Map(),
@@ -23,29 +24,70 @@
     seed: [0x9e3779b9, 0x243f6a88, 0xb7e15162, 1],
   };
   // sfc32: a small, well-tested 32-bit generator; seeded from Rust for each iteration.
+  // The state is updated in place (no array per draw): Rust sets a fresh `seed` array for
+  // each iteration.
+  // Words are kept as int32 (`| 0`): the same bits as uint32 arithmetic, without the
+  // floating-point values unsigned words above 2^31 would be.
   R.random = function () {
-    let [a, b, c, d] = R.seed;
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
+    const st = R.seed;
+    let a = st[0] | 0, b = st[1] | 0, c = st[2] | 0, d = st[3] | 0;
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
     a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
+    b = (c + (c << 3)) | 0;
     c = (c << 21) | (c >>> 11);
-    c = (c + t) >>> 0;
-    R.seed = [a, b, c, d];
+    c = (c + t) | 0;
+    st[0] = a; st[1] = b; st[2] = c; st[3] = d;
     return (t >>> 0) / 4294967296;
   };
   Math.random = R.random;
+  // One stack-trace line's `file:line:col` if it is the script's (not capsim's), else null.
+  R.frame = function (l) {
+    const m = /\((.*):(\d+):(\d+)\)\s*$/.exec(l) || /at (.*):(\d+):(\d+)\s*$/.exec(l);
+    return m && !m[1].startsWith("capsim") && m[1] !== "eval_script" ? m[1] + ":" + m[2] + ":" + m[3] : null;
+  };
   // The caller's `file:line:col`, skipping capsim's own frames.
   R.site = function () {
     const stack = String(new Error().stack || "").split("\n");
     for (const l of stack) {
-      const m = /\((.*):(\d+):(\d+)\)\s*$/.exec(l) || /at (.*):(\d+):(\d+)\s*$/.exec(l);
-      if (m && !m[1].startsWith("capsim") && m[1] !== "eval_script") {
-        return m[1] + ":" + m[2] + ":" + m[3];
-      }
+      const at = R.frame(l);
+      if (at !== null) return at;
     }
     return "?";
+  };
+  // The same for the caller of `fn` (a shim), from that one frame: a trace of one frame
+  // costs a fraction of R.site()'s whole stack. R.site() when that frame is not the
+  // script's.
+  R.siteAbove = function (fn) {
+    const limit = Error.stackTraceLimit;
+    const holder = {};
+    Error.stackTraceLimit = 1;
+    try { Error.captureStackTrace(holder, fn); } finally { Error.stackTraceLimit = limit; }
+    const at = R.frame(String(holder.stack || "").split("\n")[0]);
+    return at !== null ? at : R.site();
+  };
+  // The same for a shim the script calls (add()), read from a call site object rather
+  // than parsed from text: a call records the caller's position, so the frame always has
+  // one (a property read through a Proxy does not: R.siteAbove() for those).
+  R.pickCaller = function (_, calls) {
+    const c = calls[0];
+    if (!c) return null;
+    const f = c.getFileName(), l = c.getLineNumber();
+    if (typeof f !== "string" || l === null || f.startsWith("capsim") || f === "eval_script") return null;
+    return f + ":" + l + ":" + c.getColumnNumber();
+  };
+  R.callerOf = function (fn) {
+    const limit = Error.stackTraceLimit, prepare = Error.prepareStackTrace;
+    const holder = {};
+    Error.stackTraceLimit = 1;
+    Error.prepareStackTrace = R.pickCaller;
+    try {
+      Error.captureStackTrace(holder, fn);
+    } finally {
+      Error.stackTraceLimit = limit;
+      Error.prepareStackTrace = prepare;
+    }
+    return typeof holder.stack === "string" ? holder.stack : R.site();
   };
   R.warn = function (key, text) {
     if (!R.warned.has(key)) {
@@ -74,19 +116,21 @@
       clickLink() { R.readWarn("clickLink()"); return target; },
     };
     Object.defineProperty(target, "__capsim_request", { value: index, enumerable: false });
-    return new Proxy(target, {
+    const handler = {
       get(o, k) {
         if (R.inCheck === 0 && (k === "status" || k === "body" || k === "headers" || k === "error")) {
           if (k === "status") R.lastStatus = { trace: R.trace, r: index };
-          R.readWarn(String(k));
+          R.readWarn(String(k), handler.get);
         }
         return o[k];
       },
-    });
+    };
+    return new Proxy(target, handler);
   };
-  R.readWarn = function (what) {
+  // `from`: the shim the script's read went through (its caller is the script's line).
+  R.readWarn = function (what, from) {
     if (R.inCheck > 0) return;
-    const site = R.site();
+    const site = from ? R.siteAbove(from) : R.site();
     // `rate.add(res.status !== 200)` reads the status for a custom metric, not for control
     // flow: the metric's add() records what it means.
     if (what === "status" && /\.add\s*\(/.test(R.lineAt(site))) return;
@@ -254,30 +298,82 @@
     }
     return starts;
   };
-  R.assignedCheck = function (file, id, text) {
+  // The gaps (by check name) for variable `id` in `file`, filled in by R.assignedCheck().
+  R.gapsOf = function (file, id) {
+    const key = file + "\u0001" + id;
+    let gaps = R.gaps.get(key);
+    if (gaps === undefined) { gaps = new Map(); R.gaps.set(key, gaps); }
+    return gaps;
+  };
+  // `starts`: R.assignments() of the variable; `gaps`: R.gapsOf() it (an add() site keeps
+  // both).
+  R.assignedCheck = function (text, starts, gaps) {
     const calls = R.checkCalls && R.checkCalls.trace === R.trace ? R.checkCalls.list : [];
-    const starts = R.assignments(file, id, text);
     // The call whose first check name is written nearest after an assignment (cached per
     // variable and name; the latest call on a tie).
     let best = null, bestGap = 400;
     for (let i = calls.length - 1; i >= 0; i--) {
       const c = calls[i];
       if (c.r < 0 || c.names.length === 0) continue;
-      const key = file + "\u0001" + id + "\u0001" + c.names[0];
-      let gap = R.gaps.get(key);
+      let gap = gaps.get(c.names[0]);
       if (gap === undefined) {
+        // The name's quoted occurrences, found once (not once per assignment): for each
+        // assignment (in order), the first occurrence at or after it.
         gap = Infinity;
         for (const q of ["'", '"', "`"]) {
+          const needle = q + c.names[0] + q;
+          let at = text.indexOf(needle, starts.length > 0 ? starts[0] : 0);
           for (const p of starts) {
-            const at = text.indexOf(q + c.names[0] + q, p);
+            if (at < 0) break;
+            if (at < p) at = text.indexOf(needle, p);
             if (at >= 0 && at - p < gap) gap = at - p;
           }
         }
-        R.gaps.set(key, gap);
+        gaps.set(c.names[0], gap);
       }
       if (gap < bestGap) { best = c; bestGap = gap; }
     }
     return best;
+  };
+  // What the argument of the add() at `site`, as written, says; cached per site (the
+  // sources do not change while recording).
+  R.addSite = function (site) {
+    let s = R.addSites.get(site);
+    if (s !== undefined) return s;
+    let arg = R.args.get(site);
+    if (arg === undefined) { arg = R.addArgument(site); R.args.set(site, arg); }
+    const file = (/^(.*):\d+:\d+$/.exec(site) || [0, ""])[1];
+    const text = (R.sources && R.sources[file]) || "";
+    const fromCheck = (id) => R.assignments(file, id, text).length > 0;
+    s = {
+      site, arg, file, text,
+      shown: arg.length > 60 ? arg.slice(0, 57) + "..." : arg,
+      // A number computed from a response or a check.
+      computed: /\.(timings|status|body|json|headers|error|error_code|cookies|html)\b/.test(arg)
+        || (arg.match(/[A-Za-z_$][\w$]*/g) || []).some(fromCheck),
+      // `!?name`: a variable (maybe a check() result) or a literal.
+      id: /^(!?)\s*([A-Za-z_$][\w$]*)$/.exec(arg),
+      // `res.status OP N` (either side, optionally negated and in parentheses): the
+      // statuses for which it is true, exact for every status a simulated response can have.
+      sv: null,
+      starts: null,
+      gaps: null,
+    };
+    if (s.id) {
+      s.starts = R.assignments(file, s.id[2], text);
+      s.gaps = R.gapsOf(file, s.id[2]);
+    }
+    const m = /^(!?)\s*\(?\s*(?:[\w$.]+\.status\s*(===|!==|==|!=|<=|>=|<|>)\s*(\d+)|(\d+)\s*(===|!==|==|!=|<=|>=|<|>)\s*[\w$.]+\.status)\s*\)?$/.exec(arg);
+    if (m) {
+      const neg = m[1] === "!";
+      const at = (st) => {
+        const r = m[2] ? compare(st, m[2], Number(m[3])) : compare(Number(m[4]), m[5], st);
+        return neg ? !r : r;
+      };
+      s.sv = SIMULATED.filter(at);
+    }
+    R.addSites.set(site, s);
+    return s;
   };
   // What one add() received, as the engine can compute it per simulated iteration.
   R.classify = function (metric, v) {
@@ -286,23 +382,19 @@
       R.notPredicted(name, "capsim does not predict gauges (a gauge keeps the last value added)");
       return null;
     }
-    if (typeof v === "number" && R.requestOfDuration(v) >= 0) {
-      return { t: "dur", r: R.requestOfDuration(v) };
-    }
-    const site = R.site();
-    let arg = R.args.get(site);
-    if (arg === undefined) { arg = R.addArgument(site); R.args.set(site, arg); }
-    const shown = arg.length > 60 ? arg.slice(0, 57) + "..." : arg;
-    const file = (/^(.*):\d+:\d+$/.exec(site) || [0, ""])[1];
-    const text = (R.sources && R.sources[file]) || "";
-    const fromCheck = (id) => R.assignments(file, id, text).length > 0;
     if (typeof v === "number") {
-      if (typeof v === "number" && v !== 0 && Math.abs(v) < 1e-6) {
+      const r = R.requestOfDuration(v);
+      if (r >= 0) return { t: "dur", r };
+    }
+    // classify() is called by Metric's add(), which the script calls.
+    const s = R.addSite(R.callerOf(Metric.prototype.add));
+    const { site, shown, text } = s;
+    if (typeof v === "number") {
+      if (v !== 0 && Math.abs(v) < 1e-6) {
         R.notPredicted(name, site + ": it adds a value computed from a response's timings (`" + shown + "`); capsim predicts `res.timings.duration` itself");
         return null;
       }
-      if (/\.(timings|status|body|json|headers|error|error_code|cookies|html)\b/.test(arg)
-          || (arg.match(/[A-Za-z_$][\w$]*/g) || []).some(fromCheck)) {
+      if (s.computed) {
         R.notPredicted(name, site + ": it adds `" + shown + "`, computed from a response or a check");
         return null;
       }
@@ -315,26 +407,18 @@
     }
     if (typeof v === "boolean") {
       // `rate.add(!success)` where `success = check(...)`.
-      let m = /^(!?)\s*([A-Za-z_$][\w$]*)$/.exec(arg);
+      const m = s.id;
       if (m) {
-        const call = R.assignedCheck(file, m[2], text);
+        const call = R.assignedCheck(text, s.starts, s.gaps);
         if (call) return { t: "p", r: call.r, cn: call.names, neg: m[1] === "!" };
         if (/^(true|false)$/.test(m[2])) return { t: "c", v: v ? 1 : 0 };
         R.notPredicted(name, site + ": it adds `" + shown + "`, which capsim cannot trace to a check() of a response or a status comparison");
         return null;
       }
-      // `rate.add(res.status !== 200)` (either side, optionally negated and in parentheses):
-      // the statuses for which it is true.
-      m = /^(!?)\s*\(?\s*(?:[\w$.]+\.status\s*(===|!==|==|!=|<=|>=|<|>)\s*(\d+)|(\d+)\s*(===|!==|==|!=|<=|>=|<|>)\s*[\w$.]+\.status)\s*\)?$/.exec(arg);
+      // `rate.add(res.status !== 200)`: the statuses for which it is true.
       const last = R.lastStatus;
-      if (m && last && last.trace === R.trace) {
-        const neg = m[1] === "!";
-        const at = (s) => {
-          const r = m[2] ? compare(s, m[2], Number(m[3])) : compare(Number(m[4]), m[5], s);
-          return neg ? !r : r;
-        };
-        // Exact for every status a simulated response can have.
-        return { t: "s", r: last.r, sv: SIMULATED.filter(at) };
+      if (s.sv !== null && last && last.trace === R.trace) {
+        return { t: "s", r: last.r, sv: s.sv };
       }
       R.notPredicted(name, site + ": it adds `" + shown + "`, which capsim cannot trace to a check() of a response or a status comparison");
       return null;

@@ -1,0 +1,203 @@
+//! One recorded iteration handed from the shims to Rust: the steps of `__capsim.trace`
+//! read property by property (no JSON round trip: stringifying ~80 small objects per
+//! iteration in QuickJS and parsing them again was a third of a typical script's recording
+//! time; docs/k6-scripts.md "Speed"). A field the shims leave out reads as its default.
+
+use rquickjs::{Array, Atom, Ctx, Object, Value};
+
+/// One trace entry as the shims write it (`k`: `r` request, `s` sleep, `a` custom metric
+/// add).
+#[derive(Default)]
+pub(super) struct JsStep {
+    pub k: String,
+    pub m: String,
+    pub u: String,
+    pub n: Option<String>,
+    pub c: Vec<String>,
+    pub at: String,
+    pub s: f64,
+    // A custom metric's add(): metric name, what it added (`t`), the request (index in the
+    // JS trace) it reads, a constant, a negation, check names, statuses where it is true.
+    pub mn: String,
+    pub t: String,
+    pub r: Option<i64>,
+    pub v: f64,
+    pub neg: bool,
+    pub cn: Vec<String>,
+    pub sv: Vec<u16>,
+}
+
+/// The property names of a step, made once per recording.
+pub(super) struct StepKeys<'js> {
+    k: Atom<'js>,
+    m: Atom<'js>,
+    u: Atom<'js>,
+    n: Atom<'js>,
+    c: Atom<'js>,
+    at: Atom<'js>,
+    s: Atom<'js>,
+    mn: Atom<'js>,
+    t: Atom<'js>,
+    r: Atom<'js>,
+    v: Atom<'js>,
+    neg: Atom<'js>,
+    cn: Atom<'js>,
+    sv: Atom<'js>,
+}
+
+impl<'js> StepKeys<'js> {
+    pub fn new(ctx: &Ctx<'js>) -> rquickjs::Result<Self> {
+        let a = |name: &str| Atom::from_str(ctx.clone(), name);
+        Ok(StepKeys {
+            k: a("k")?,
+            m: a("m")?,
+            u: a("u")?,
+            n: a("n")?,
+            c: a("c")?,
+            at: a("at")?,
+            s: a("s")?,
+            mn: a("mn")?,
+            t: a("t")?,
+            r: a("r")?,
+            v: a("v")?,
+            neg: a("neg")?,
+            cn: a("cn")?,
+            sv: a("sv")?,
+        })
+    }
+}
+
+/// Why a step cannot be read: the field and what it holds.
+fn bad(field: &str, want: &str, got: &Value) -> String {
+    format!(
+        "step field `{field}` holds a {}, not {want}",
+        got.type_name()
+    )
+}
+
+fn get<'js>(o: &Object<'js>, key: &Atom<'js>) -> Result<Value<'js>, String> {
+    o.get(key.clone()).map_err(|e| e.to_string())
+}
+
+fn absent(v: &Value) -> bool {
+    v.is_undefined()
+}
+
+fn string<'js>(o: &Object<'js>, key: &Atom<'js>, field: &str) -> Result<String, String> {
+    let v = get(o, key)?;
+    if absent(&v) {
+        return Ok(String::new());
+    }
+    match v.as_string() {
+        Some(s) => s.to_string().map_err(|e| e.to_string()),
+        None => Err(bad(field, "a string", &v)),
+    }
+}
+
+/// A finite number (JSON, which the trace used to travel as, has no other kind).
+fn number<'js>(o: &Object<'js>, key: &Atom<'js>, field: &str) -> Result<f64, String> {
+    let v = get(o, key)?;
+    if absent(&v) {
+        return Ok(0.0);
+    }
+    match v.as_number() {
+        Some(x) if x.is_finite() => Ok(x),
+        _ => Err(bad(field, "a finite number", &v)),
+    }
+}
+
+fn strings<'js>(o: &Object<'js>, key: &Atom<'js>, field: &str) -> Result<Vec<String>, String> {
+    let v = get(o, key)?;
+    if absent(&v) {
+        return Ok(Vec::new());
+    }
+    let Some(list) = v.as_array() else {
+        return Err(bad(field, "a list", &v));
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for i in 0..list.len() {
+        let x: Value = list.get(i).map_err(|e| e.to_string())?;
+        match x.as_string() {
+            Some(s) => out.push(s.to_string().map_err(|e| e.to_string())?),
+            None => return Err(bad(field, "a list of strings", &x)),
+        }
+    }
+    Ok(out)
+}
+
+fn read_step<'js>(o: &Object<'js>, keys: &StepKeys<'js>) -> Result<JsStep, String> {
+    let mut st = JsStep {
+        k: string(o, &keys.k, "k")?,
+        ..JsStep::default()
+    };
+    match st.k.as_str() {
+        "r" => {
+            st.m = string(o, &keys.m, "m")?;
+            st.u = string(o, &keys.u, "u")?;
+            let n = get(o, &keys.n)?;
+            st.n = if n.is_undefined() || n.is_null() {
+                None
+            } else {
+                Some(string(o, &keys.n, "n")?)
+            };
+            st.c = strings(o, &keys.c, "c")?;
+            st.at = string(o, &keys.at, "at")?;
+        }
+        "a" => {
+            st.mn = string(o, &keys.mn, "mn")?;
+            st.t = string(o, &keys.t, "t")?;
+            let r = get(o, &keys.r)?;
+            st.r = if r.is_undefined() || r.is_null() {
+                None
+            } else {
+                match r.as_number() {
+                    Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Some(x as i64),
+                    _ => return Err(bad("r", "an integer", &r)),
+                }
+            };
+            st.v = number(o, &keys.v, "v")?;
+            let neg = get(o, &keys.neg)?;
+            st.neg = if absent(&neg) {
+                false
+            } else {
+                neg.as_bool().ok_or_else(|| bad("neg", "a boolean", &neg))?
+            };
+            st.cn = strings(o, &keys.cn, "cn")?;
+            let sv = get(o, &keys.sv)?;
+            if !absent(&sv) {
+                let list = sv.as_array().ok_or_else(|| bad("sv", "a list", &sv))?;
+                for i in 0..list.len() {
+                    let x: Value = list.get(i).map_err(|e| e.to_string())?;
+                    match x.as_number() {
+                        Some(s) if s.fract() == 0.0 && (0.0..=65535.0).contains(&s) => {
+                            st.sv.push(s as u16)
+                        }
+                        _ => return Err(bad("sv", "a list of statuses", &x)),
+                    }
+                }
+            }
+        }
+        _ => st.s = number(o, &keys.s, "s")?,
+    }
+    Ok(st)
+}
+
+/// The steps of one iteration's trace (`__capsim.trace`).
+pub(super) fn read<'js>(trace: &Value<'js>, keys: &StepKeys<'js>) -> Result<Vec<JsStep>, String> {
+    let Some(list) = trace.as_array() else {
+        return Err(bad("trace", "a list", trace));
+    };
+    read_list(list, keys)
+}
+
+fn read_list<'js>(list: &Array<'js>, keys: &StepKeys<'js>) -> Result<Vec<JsStep>, String> {
+    let mut out = Vec::with_capacity(list.len());
+    for i in 0..list.len() {
+        let v: Value = list.get(i).map_err(|e| e.to_string())?;
+        let Some(o) = v.as_object() else {
+            return Err(bad("step", "an object", &v));
+        };
+        out.push(read_step(o, keys)?);
+    }
+    Ok(out)
+}
