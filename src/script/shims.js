@@ -11,6 +11,7 @@
     metrics: [],
     sites: new Map(),
     addSites: new Map(),
+    addFrames: new Map(),
     inCheck: 0,
     recording: false,
     metricWhy: new Map(),
@@ -55,39 +56,27 @@
     }
     return "?";
   };
-  // The same for the caller of `fn` (a shim), from that one frame: a trace of one frame
-  // costs a fraction of R.site()'s whole stack. R.site() when that frame is not the
-  // script's.
-  R.siteAbove = function (fn) {
-    const limit = Error.stackTraceLimit;
-    const holder = {};
-    Error.stackTraceLimit = 1;
-    try { Error.captureStackTrace(holder, fn); } finally { Error.stackTraceLimit = limit; }
-    const at = R.frame(String(holder.stack || "").split("\n")[0]);
-    return at !== null ? at : R.site();
-  };
-  // The same for a shim the script calls (add()), read from a call site object rather
-  // than parsed from text: a call records the caller's position, so the frame always has
-  // one (a property read through a Proxy does not: R.siteAbove() for those).
-  R.pickCaller = function (_, calls) {
-    const c = calls[0];
-    if (!c) return null;
-    const f = c.getFileName(), l = c.getLineNumber();
-    if (typeof f !== "string" || l === null || f.startsWith("capsim") || f === "eval_script") return null;
-    return f + ":" + l + ":" + c.getColumnNumber();
-  };
-  R.callerOf = function (fn) {
+  // The one stack-trace line of the frame that called `fn` (a shim), as text: a trace of
+  // one frame costs a fraction of R.site()'s whole stack, and the same place always gives
+  // the same text, so it keys what is cached per site without being parsed.
+  R.frameAbove = function (fn) {
     const limit = Error.stackTraceLimit, prepare = Error.prepareStackTrace;
     const holder = {};
     Error.stackTraceLimit = 1;
-    Error.prepareStackTrace = R.pickCaller;
+    if (prepare !== undefined) Error.prepareStackTrace = undefined;
     try {
       Error.captureStackTrace(holder, fn);
     } finally {
       Error.stackTraceLimit = limit;
-      Error.prepareStackTrace = prepare;
+      if (prepare !== undefined) Error.prepareStackTrace = prepare;
     }
-    return typeof holder.stack === "string" ? holder.stack : R.site();
+    return String(holder.stack || "").split("\n")[0];
+  };
+  // R.site() for the caller of `fn`, from that one frame (R.site() itself when that frame
+  // is not the script's).
+  R.siteAbove = function (fn) {
+    const at = R.frame(R.frameAbove(fn));
+    return at !== null ? at : R.site();
   };
   R.warn = function (key, text) {
     if (!R.warned.has(key)) {
@@ -386,8 +375,15 @@
       const r = R.requestOfDuration(v);
       if (r >= 0) return { t: "dur", r };
     }
-    // classify() is called by Metric's add(), which the script calls.
-    const s = R.addSite(R.callerOf(Metric.prototype.add));
+    // classify() is called by Metric's add(), which the script calls: its frame's text
+    // keys the site (parsed once).
+    const frame = R.frameAbove(Metric.prototype.add);
+    let s = R.addFrames.get(frame);
+    if (s === undefined) {
+      const at = R.frame(frame);
+      s = R.addSite(at !== null ? at : R.site());
+      if (at !== null) R.addFrames.set(frame, s);
+    }
     const { site, shown, text } = s;
     if (typeof v === "number") {
       if (v !== 0 && Math.abs(v) < 1e-6) {
