@@ -694,85 +694,98 @@ fn the_plans_script_predicts_what_baseline_yaml_predicts() {
     assert_eq!(names(&yaml), names(&script));
 }
 
-/// A script of a few hundred lines: 30 user actions (a request, two checks, three custom
-/// metrics, a think time each), a random half of them per iteration.
-fn typical_script() -> String {
-    let mut s = String::from(
-        "import http from 'k6/http';\nimport { check, sleep, group } from 'k6';\n\
-         import { Rate, Trend, Counter } from 'k6/metrics';\n\
-         const errors = new Rate('errors');\nconst rt = new Trend('rt');\n\
-         const n = new Counter('n');\n\
-         export const options = { vus: 10, duration: '1m', thresholds: { errors: ['rate<0.01'], rt: ['p(95)<400'] } };\n",
-    );
-    for i in 0..30 {
-        s.push_str(&format!(
-            "function action{i}(base) {{\n  group('action {i}', function () {{\n    \
-             const res = http.get(`${{base}}/api/items/${{Math.floor(Math.random() * 100)}}`, {{\n      \
-             headers: {{ Authorization: 'Bearer t' }},\n    }});\n    \
-             const ok = check(res, {{\n      'action {i} ok': (r) => r.status === 200,\n      \
-             'action {i} fast': (r) => r.timings.duration < 500,\n    }});\n    \
-             errors.add(!ok);\n    rt.add(res.timings.duration);\n    n.add(1);\n  }});\n  \
-             sleep(Math.random() * 2 + 1);\n}}\n"
-        ));
-    }
-    s.push_str("const actions = [");
-    for i in 0..30 {
-        s.push_str(&format!("action{i}, "));
-    }
-    s.push_str(
-        "];\nexport default function () {\n  for (const a of actions) {\n    \
-         if (Math.random() < 0.5) a('https://api.example.com');\n  }\n  \
-         http.get('https://api.example.com/api/items');\n}\n",
-    );
-    s
+/// The typical script of a few hundred lines (30 user actions: a request, two checks, three
+/// custom metrics, a think time each; a random half of them per iteration), shipped so
+/// `capsim bench` can time it too, and its model.
+fn typical_fixture() -> (PathBuf, PathBuf) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-scripts");
+    (dir.join("typical.js"), dir.join("items.yaml"))
+}
+
+/// The benchmark's script records as it should: its checks and custom metrics predicted, so
+/// the speed figure is for the work a real script asks for.
+#[test]
+fn typical_fixture_records_its_checks_and_custom_metrics() {
+    let (script, model) = typical_fixture();
+    let exp = load_with(
+        script.parent().unwrap(),
+        "typical.js",
+        ScriptFlags {
+            model: Some(model),
+            samples: Some(50),
+            ..ScriptFlags::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let notes = exp.notes.join("\n");
+    assert!(!notes.contains("not predicted"), "{notes}");
+    assert_eq!(exp.thresholds.len(), 2);
+    assert_eq!(exp.checks.len(), 60);
+    assert_eq!(exp.flows[0].traces.len(), 50);
+}
+
+/// This thread's CPU time in seconds (Linux; None elsewhere): a figure that holds up on a
+/// machine busy with other work, where the wall-clock time does not.
+fn thread_cpu_s() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
 }
 
 /// Not a test: the loading-and-recording figures for docs/k6-scripts.md (run with
 /// `cargo test --test k6_script -- --ignored --nocapture record_speed`; it prints, never
-/// asserts on time). The plan's script, 2000 and 5000 recorded iterations, and a typical
-/// script of a few hundred lines (`typical_script`), 2000 recorded iterations.
+/// asserts on time). The typical script (tests/fixtures/k6-scripts/typical.js), 2000
+/// recorded iterations, and the plan's script, 2000 and 5000: wall-clock and CPU seconds.
 #[test]
 #[ignore]
 fn record_speed() {
-    let text = typical_script();
-    let dir = project("typical", &[("load.js", &text)]);
-    let start = std::time::Instant::now();
-    let exp = load_with(
-        &dir,
-        "load.js",
-        ScriptFlags {
-            samples: Some(2000),
-            ..flags(&dir)
+    let timed = |what: &str, run: &dyn Fn() -> Experiment| {
+        let (cpu, start) = (thread_cpu_s(), std::time::Instant::now());
+        let exp = run();
+        let wall = start.elapsed().as_secs_f64();
+        let cpu = match (cpu, thread_cpu_s()) {
+            (Some(a), Some(b)) => format!(", {:.3}s CPU", b - a),
+            _ => String::new(),
+        };
+        println!(
+            "{what}: load + record: {wall:.3}s wall{cpu} ({} traces, {} steps)",
+            exp.flows.iter().map(|f| f.traces.len()).sum::<usize>(),
+            exp.flows.iter().map(|f| f.steps.len()).sum::<usize>()
+        );
+    };
+    let (script, model) = typical_fixture();
+    let lines = std::fs::read_to_string(&script).unwrap().lines().count();
+    timed(
+        &format!("typical script ({lines} lines), 2000 iterations"),
+        &|| {
+            load_with(
+                script.parent().unwrap(),
+                "typical.js",
+                ScriptFlags {
+                    model: Some(model.clone()),
+                    samples: Some(2000),
+                    ..ScriptFlags::default()
+                },
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
         },
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    println!(
-        "typical script ({} lines): load + record 2000 iterations: {:.3}s ({} steps, {} thresholds)",
-        text.lines().count(),
-        start.elapsed().as_secs_f64(),
-        exp.flows[0].steps.len(),
-        exp.thresholds.len()
     );
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for samples in [2000, 5000] {
-        let start = std::time::Instant::now();
-        let exp = load_with(
-            &root.join("experiments/scripts"),
-            "load-testing-framework.js",
-            ScriptFlags {
-                model: Some(root.join("models/hamballer-phase9.yaml")),
-                vus: Some(500),
-                duration: Some("10m".into()),
-                samples: Some(samples),
-                ..ScriptFlags::default()
-            },
-        )
-        .unwrap();
-        println!(
-            "load + record {samples} iterations: {:.3}s ({} steps)",
-            start.elapsed().as_secs_f64(),
-            exp.flows[0].steps.len()
-        );
+        timed(&format!("the plan's script, {samples} iterations"), &|| {
+            load_with(
+                &root.join("experiments/scripts"),
+                "load-testing-framework.js",
+                ScriptFlags {
+                    model: Some(root.join("models/hamballer-phase9.yaml")),
+                    vus: Some(500),
+                    duration: Some("10m".into()),
+                    samples: Some(samples),
+                    ..ScriptFlags::default()
+                },
+            )
+            .unwrap()
+        });
     }
 }
 

@@ -19,6 +19,12 @@ struct BenchReport {
     /// Loading the experiment: reading, building and, for a k6 script, evaluating it and
     /// recording its sampled iterations.
     load_s: f64,
+    /// The same in CPU seconds of the loading thread (Linux): it holds up on a machine busy
+    /// with other work, where `load_s` does not.
+    load_cpu_s: Option<f64>,
+    /// Iterations recorded from a k6 script, all scenario functions together (0 for a
+    /// YAML experiment).
+    recorded_iterations: usize,
     simulated_s: f64,
     single: SingleRun,
     parallel: ParallelRun,
@@ -50,6 +56,13 @@ struct ParallelRun {
     speedup_vs_one_core: f64,
 }
 
+/// CPU seconds this thread has run (Linux: /proc/thread-self/schedstat).
+fn thread_cpu_s() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
 /// Peak resident memory of this process (Linux: VmHWM in /proc/self/status).
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -61,9 +74,11 @@ fn peak_rss_mib() -> Option<f64> {
 pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
     let mut overrides = Overrides::default().allowing(&args.allow_path);
     overrides.script = crate::commands::common::script_flags(&args.k6)?;
-    let start = Instant::now();
+    let (cpu, start) = (thread_cpu_s(), Instant::now());
     let exp = load_experiment_with(&args.experiment, &overrides)?;
     let load_s = start.elapsed().as_secs_f64();
+    let load_cpu_s = cpu.zip(thread_cpu_s()).map(|(a, b)| b - a);
+    let recorded_iterations = exp.flows.iter().map(|f| f.traces.len()).sum();
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -107,6 +122,8 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
     let report = BenchReport {
         experiment: exp.name.clone(),
         load_s,
+        load_cpu_s,
+        recorded_iterations,
         simulated_s: exp.end_time() as f64 / 1e9,
         parallel: ParallelRun {
             threads,
@@ -126,10 +143,19 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode> {
             "capsim bench · {} · {:.0}s simulated per replication",
             report.experiment, report.simulated_s
         );
-        println!(
-            "  load     : {:.3}s (reading, building, recording a k6 script)",
-            report.load_s
-        );
+        let cpu = report
+            .load_cpu_s
+            .map(|c| format!(", {c:.3}s CPU"))
+            .unwrap_or_default();
+        let what = if report.recorded_iterations > 0 {
+            format!(
+                "reading, building, recording {} iterations of the k6 script",
+                report.recorded_iterations
+            )
+        } else {
+            "reading, building".to_string()
+        };
+        println!("  load     : {:.3}s{cpu} ({what})", report.load_s);
         println!(
             "  one core : {:>12.0} requests/s, {:>12.0} events/s, {:.2} events/request \
              ({} requests, {} events in {:.3}s, {:.0}x real time)",
