@@ -56,26 +56,28 @@
     }
     return "?";
   };
-  // The one stack-trace line of the frame that called `fn` (a shim), as text: a trace of
-  // one frame costs a fraction of R.site()'s whole stack, and the same place always gives
-  // the same text, so it keys what is cached per site without being parsed.
+  // The stack trace of the one frame that called `fn` (a shim), as text: a trace of one
+  // frame costs a fraction of R.site()'s whole stack, and the same place always gives the
+  // same text, so it keys what is cached per site without being parsed. (The Error the
+  // shims were evaluated with: a script's own `Error` does not change it.)
+  const E = Error;
   R.frameAbove = function (fn) {
-    const limit = Error.stackTraceLimit, prepare = Error.prepareStackTrace;
+    const limit = E.stackTraceLimit, prepare = E.prepareStackTrace;
     const holder = {};
-    Error.stackTraceLimit = 1;
-    if (prepare !== undefined) Error.prepareStackTrace = undefined;
+    E.stackTraceLimit = 1;
+    if (prepare !== undefined) E.prepareStackTrace = undefined;
     try {
-      Error.captureStackTrace(holder, fn);
+      E.captureStackTrace(holder, fn);
     } finally {
-      Error.stackTraceLimit = limit;
-      if (prepare !== undefined) Error.prepareStackTrace = prepare;
+      E.stackTraceLimit = limit;
+      if (prepare !== undefined) E.prepareStackTrace = prepare;
     }
-    return String(holder.stack || "").split("\n")[0];
+    return String(holder.stack || "");
   };
   // R.site() for the caller of `fn`, from that one frame (R.site() itself when that frame
   // is not the script's).
   R.siteAbove = function (fn) {
-    const at = R.frame(R.frameAbove(fn));
+    const at = R.frame(R.frameAbove(fn).split("\n")[0]);
     return at !== null ? at : R.site();
   };
   R.warn = function (key, text) {
@@ -105,16 +107,17 @@
       clickLink() { R.readWarn("clickLink()"); return target; },
     };
     Object.defineProperty(target, "__capsim_request", { value: index, enumerable: false });
-    const handler = {
-      get(o, k) {
-        if (R.inCheck === 0 && (k === "status" || k === "body" || k === "headers" || k === "error")) {
-          if (k === "status") R.lastStatus = { trace: R.trace, r: index };
-          R.readWarn(String(k), handler.get);
-        }
-        return o[k];
-      },
-    };
-    return new Proxy(target, handler);
+    return new Proxy(target, responseHandler);
+  };
+  // One handler for every response (the request is the target's `__capsim_request`).
+  const responseHandler = {
+    get(o, k) {
+      if (R.inCheck === 0 && (k === "status" || k === "body" || k === "headers" || k === "error")) {
+        if (k === "status") R.lastStatus = { trace: R.trace, r: o.__capsim_request };
+        R.readWarn(String(k), responseHandler.get);
+      }
+      return o[k];
+    },
   };
   // `from`: the shim the script's read went through (its caller is the script's line).
   R.readWarn = function (what, from) {
@@ -380,7 +383,7 @@
     const frame = R.frameAbove(Metric.prototype.add);
     let s = R.addFrames.get(frame);
     if (s === undefined) {
-      const at = R.frame(frame);
+      const at = R.frame(frame.split("\n")[0]);
       s = R.addSite(at !== null ? at : R.site());
       if (at !== null) R.addFrames.set(frame, s);
     }
