@@ -28,7 +28,7 @@ pub struct RecordedAdd {
 
 /// The symbol of one recorded add() (`t`: `dur`, `c`, `s` or `p`, as the shims write it).
 pub(super) fn symbol(
-    metric: &str,
+    metric: String,
     t: &str,
     v: f64,
     negate: bool,
@@ -41,10 +41,7 @@ pub(super) fn symbol(
         "p" => AddSymbol::Checks { names, negate },
         _ => AddSymbol::Constant(if v.is_finite() { v } else { 0.0 }),
     };
-    RecordedAdd {
-        metric: metric.to_string(),
-        value,
-    }
+    RecordedAdd { metric, value }
 }
 
 /// Distinct adds, numbered in the order first seen. Looked up by metric, then compared

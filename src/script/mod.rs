@@ -403,7 +403,7 @@ pub fn record(
                             .and_then(|r| usize::try_from(r).ok())
                             .and_then(|r| position.get(r).copied().flatten());
                         let add = adds.intern(metrics::symbol(
-                            &st.mn, &st.t, st.v, st.neg, st.cn, &st.sv,
+                            st.mn, &st.t, st.v, st.neg, st.cn, &st.sv,
                         ));
                         position.push(None);
                         trace.push(TraceStep::Add { add, request });

@@ -125,6 +125,24 @@ fn strings<'js>(o: &Object<'js>, key: &Atom<'js>, field: &str) -> Result<Vec<Str
     Ok(out)
 }
 
+/// HTTP statuses (`sv`: where a status comparison is true).
+fn statuses<'js>(o: &Object<'js>, key: &Atom<'js>) -> Result<Vec<u16>, String> {
+    let v = get(o, key)?;
+    if absent(&v) {
+        return Ok(Vec::new());
+    }
+    let list = v.as_array().ok_or_else(|| bad("sv", "a list", &v))?;
+    let mut out = Vec::with_capacity(list.len());
+    for i in 0..list.len() {
+        let x: Value = list.get(i).map_err(|e| e.to_string())?;
+        match x.as_number() {
+            Some(s) if s.fract() == 0.0 && (0.0..=65535.0).contains(&s) => out.push(s as u16),
+            _ => return Err(bad("sv", "a list of statuses", &x)),
+        }
+    }
+    Ok(out)
+}
+
 fn read_step<'js>(o: &Object<'js>, keys: &StepKeys<'js>) -> Result<JsStep, String> {
     let mut st = JsStep {
         k: string(o, &keys.k, "k")?,
@@ -155,26 +173,20 @@ fn read_step<'js>(o: &Object<'js>, keys: &StepKeys<'js>) -> Result<JsStep, Strin
                     _ => return Err(bad("r", "an integer", &r)),
                 }
             };
-            st.v = number(o, &keys.v, "v")?;
-            let neg = get(o, &keys.neg)?;
-            st.neg = if absent(&neg) {
-                false
-            } else {
-                neg.as_bool().ok_or_else(|| bad("neg", "a boolean", &neg))?
-            };
-            st.cn = strings(o, &keys.cn, "cn")?;
-            let sv = get(o, &keys.sv)?;
-            if !absent(&sv) {
-                let list = sv.as_array().ok_or_else(|| bad("sv", "a list", &sv))?;
-                for i in 0..list.len() {
-                    let x: Value = list.get(i).map_err(|e| e.to_string())?;
-                    match x.as_number() {
-                        Some(s) if s.fract() == 0.0 && (0.0..=65535.0).contains(&s) => {
-                            st.sv.push(s as u16)
-                        }
-                        _ => return Err(bad("sv", "a list of statuses", &x)),
-                    }
+            // Only the fields what it added (`t`) uses (metrics::symbol).
+            match st.t.as_str() {
+                "dur" => {}
+                "s" => st.sv = statuses(o, &keys.sv)?,
+                "p" => {
+                    st.cn = strings(o, &keys.cn, "cn")?;
+                    let neg = get(o, &keys.neg)?;
+                    st.neg = if absent(&neg) {
+                        false
+                    } else {
+                        neg.as_bool().ok_or_else(|| bad("neg", "a boolean", &neg))?
+                    };
                 }
+                _ => st.v = number(o, &keys.v, "v")?,
             }
         }
         _ => st.s = number(o, &keys.s, "s")?,
