@@ -213,3 +213,68 @@ fn read_list<'js>(list: &Array<'js>, keys: &StepKeys<'js>) -> Result<Vec<JsStep>
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rquickjs::{Context, Runtime};
+
+    /// Reads the trace a JS expression makes, as the recorder does.
+    fn read_js(js: &str) -> Result<Vec<JsStep>, String> {
+        let rt = Runtime::new().unwrap();
+        let ctx = Context::full(&rt).unwrap();
+        ctx.with(|ctx| {
+            let keys = StepKeys::new(&ctx).unwrap();
+            let v: Value = ctx.eval(js).unwrap();
+            read(&v, &keys)
+        })
+    }
+
+    #[test]
+    fn reads_each_kind_of_step_with_absent_fields_as_defaults() {
+        let steps = read_js(
+            r#"[
+              { k: "r", m: "GET", u: "http://h/a", c: ["ok"], at: "a.js:3:9", n: "a" },
+              { k: "r", m: "POST", u: "http://h/b", c: [], at: "a.js:4:9" },
+              { k: "s", s: 1.5 },
+              { k: "a", mn: "rt", t: "dur", r: 0 },
+              { k: "a", mn: "errors", t: "p", r: 1, cn: ["ok", "fast"], neg: true },
+              { k: "a", mn: "failed", t: "s", r: 1, sv: [0, 500] },
+              { k: "a", mn: "n", t: "c", v: 2 },
+            ]"#,
+        )
+        .unwrap();
+        assert_eq!(steps.len(), 7);
+        let (a, b) = (&steps[0], &steps[1]);
+        assert_eq!(
+            (a.k.as_str(), a.m.as_str(), a.u.as_str()),
+            ("r", "GET", "http://h/a")
+        );
+        assert_eq!(
+            (a.c.clone(), a.at.as_str(), a.n.as_deref()),
+            (vec!["ok".into()], "a.js:3:9", Some("a"))
+        );
+        assert_eq!((b.n.clone(), b.c.len()), (None, 0));
+        assert_eq!((steps[2].k.as_str(), steps[2].s), ("s", 1.5));
+        assert_eq!((steps[3].t.as_str(), steps[3].r), ("dur", Some(0)));
+        let p = &steps[4];
+        assert_eq!((p.mn.as_str(), p.r, p.neg), ("errors", Some(1), true));
+        assert_eq!(p.cn, vec!["ok".to_string(), "fast".to_string()]);
+        assert_eq!(steps[5].sv, vec![0, 500]);
+        assert_eq!((steps[6].v, steps[6].r, steps[6].neg), (2.0, None, false));
+    }
+
+    #[test]
+    fn refuses_what_json_could_not_carry() {
+        let e = read_js(r#"[{ k: "s", s: Infinity }]"#).err().unwrap();
+        assert!(e.contains("`s`") && e.contains("finite number"), "{e}");
+        let e = read_js(r#"[{ k: "r", m: 3 }]"#).err().unwrap();
+        assert!(e.contains("`m`") && e.contains("a string"), "{e}");
+        let e = read_js(r#"[{ k: "a", mn: "x", t: "s", sv: [70000] }]"#)
+            .err()
+            .unwrap();
+        assert!(e.contains("`sv`"), "{e}");
+        assert!(read_js("({})").is_err());
+        assert!(read_js("[1]").is_err());
+    }
+}
