@@ -83,6 +83,11 @@ impl VuPool {
         (base..base + n).find(|&i| self.slots[i].token == token && state(self.slots[i].state))
     }
 
+    /// Bytes of the VUs' batch slots (for the memory budget; 0 without batches).
+    pub fn batch_slot_bytes(&self) -> u64 {
+        (self.slots.capacity() * std::mem::size_of::<Slot>()) as u64
+    }
+
     /// Batch requests waiting for an answer, over all VUs.
     pub(super) fn batch_in_request(&self) -> u64 {
         self.slots
