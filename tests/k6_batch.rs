@@ -197,6 +197,7 @@ fn exponential_batch_lasts_the_expected_maximum() {
     let (avg, n) = iteration_duration(&exp, &r);
     assert_eq!(n, 4000);
     let want = 20.0 + 50.0 - 1.0 / (1.0 / 20.0 + 1.0 / 50.0);
+    eprintln!("exponential batch: iteration_duration avg {avg:.3} ms, expected {want:.3} ms");
     assert!((avg - want).abs() < 3.0, "{avg} ms, want {want:.2} ± 3");
 }
 
@@ -331,4 +332,50 @@ fn batches_are_deterministic_across_threads() {
         serde_json::to_string(&summarize(&exp, &rs)).unwrap()
     };
     assert_eq!(run(1), run(3));
+}
+
+/// `--rps` (here the `rps` option, 10/s) gives each batch request its own slot of the
+/// limiter: two 30 ms requests per iteration are sent 100 ms apart. The first iteration
+/// lasts 130 ms, each later one 200 ms (its first request waits for its slot): 193 ms avg.
+#[test]
+fn each_batch_request_takes_its_own_rps_slot() {
+    let dir = project(
+        "rps",
+        &model("{constant: 30ms}", "{constant: 30ms}"),
+        &[("load.js", &script(10, ", rps: 10", PAIR))],
+    );
+    let exp = load(&dir, "load.js");
+    let r = run_replication(&exp, 0, Budget::default()).unwrap();
+    let (avg, _) = iteration_duration(&exp, &r);
+    assert!((avg - 193.0).abs() < 1e-6, "{avg} ms");
+    assert_eq!(r.requests, 20);
+}
+
+/// `abortOnFail` stops the replication while batches are in flight; the requests still in
+/// flight are counted as such (sent = answered + interrupted + in flight).
+#[test]
+fn abort_on_fail_with_batches_in_flight() {
+    let dir = project(
+        "abort",
+        &model("{constant: 30ms}", "{constant: 5s}"),
+        &[
+            (
+                "load.js",
+                "import http from 'k6/http';\nexport const options = { scenarios: { s: { \
+                 executor: 'constant-vus', vus: 3, duration: '60s' } }, thresholds: { \
+                 http_req_failed: [{ threshold: 'rate<0.01', abortOnFail: true }] } };\n\
+                 export default function () { http.batch(['http://h/a', 'http://h/b']); }\n",
+            ),
+            (
+                "exp.yaml",
+                "model: model.yaml\nk6_script: load.js\nsamples: 10\nclient_timeout: 100ms\n",
+            ),
+        ],
+    );
+    let exp = load(&dir, "exp.yaml");
+    let r = run_replication(&exp, 0, Budget::default()).unwrap();
+    let at = r.aborted_at.expect("aborted");
+    assert!(at < 60_000_000_000, "{at}");
+    assert!(r.failures > 0 && r.requests > r.failures);
+    assert!(r.accounting.balanced(), "{:?}", r.accounting);
 }
