@@ -117,6 +117,9 @@ pub struct Flow {
     /// A flow sampled from a k6 script: each iteration replays one of these ranges of
     /// `steps` (`start..end`), drawn uniformly; empty for a written flow (all of `steps`).
     pub traces: Vec<(u32, u32)>,
+    /// The host of each request of each [`FlowStep::Batch`] (a small number per batch:
+    /// requests with the same number go to the same host), indexed by its `first_host`.
+    pub batch_hosts: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -138,6 +141,31 @@ pub enum FlowStep {
     Pause {
         nanos: Nanos,
     },
+    /// k6's `http.batch()`: the `n` steps after this one are its requests (each a
+    /// [`FlowStep::Request`]), sent in parallel: taken in order, at most `limit` at once
+    /// (k6's `batch`), and at most `per_host` at once to one host (`batchPerHost`, 0: no
+    /// limit); request k's host is `Flow::batch_hosts[first_host + k]`. The VU goes on when
+    /// the last one is answered.
+    Batch {
+        n: u32,
+        limit: u32,
+        per_host: u32,
+        first_host: u32,
+    },
+}
+
+impl Flow {
+    /// The most requests one step of this flow has in flight at once (1 without batches).
+    pub fn max_parallel(&self) -> usize {
+        self.steps
+            .iter()
+            .map(|s| match *s {
+                FlowStep::Batch { n, .. } => n as usize,
+                _ => 1,
+            })
+            .max()
+            .unwrap_or(1)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -533,5 +561,6 @@ fn build_flow(
         name: name.to_string(),
         steps: out,
         traces: Vec::new(),
+        batch_hosts: Vec::new(),
     })
 }

@@ -26,6 +26,19 @@ pub fn url_path(url: &str) -> &str {
     &rest[..end]
 }
 
+/// The host of a URL as k6's per-host limit sees it (`host:port`; "" without a scheme):
+/// `https://api.x.io:8443/a` -> `api.x.io:8443`.
+pub fn url_host(url: &str) -> &str {
+    let Some(i) = url.find("://") else {
+        return "";
+    };
+    let rest = &url[i + 3..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host = &rest[..end];
+    // No user info: `user:pw@host` -> `host`.
+    host.rsplit_once('@').map(|(_, h)| h).unwrap_or(host)
+}
+
 /// Whether a path matches an endpoint's path, whose `{id}`, `:id` or `${}` segments match
 /// any one segment.
 fn path_matches(pattern: &str, path: &str) -> bool {
@@ -177,6 +190,7 @@ pub fn build_sampled_script(
     let mut flows = Vec::new();
     for f in &rec.flows {
         let mut steps = Vec::new();
+        let mut batch_hosts = Vec::new();
         let mut traces = Vec::with_capacity(f.traces.len());
         let mut requests = 0usize;
         for t in &f.traces {
@@ -207,6 +221,22 @@ pub fn build_sampled_script(
                     }
                     TraceStep::Sleep(nanos) => FlowStep::Pause { nanos },
                     TraceStep::Add { .. } => continue,
+                    TraceStep::Batch { n } => {
+                        // Its requests follow it (the shim records them so).
+                        let n = t[pos + 1..]
+                            .iter()
+                            .take(n as usize)
+                            .take_while(|s| matches!(s, TraceStep::Request { .. }))
+                            .count() as u32;
+                        let first_host = batch_hosts.len() as u32;
+                        batch_hosts.extend(batch_host_numbers(rec, &t[pos + 1..], n));
+                        FlowStep::Batch {
+                            n,
+                            limit: rec.batch,
+                            per_host: rec.batch_per_host,
+                            first_host,
+                        }
+                    }
                 });
             }
             traces.push((start, steps.len() as u32));
@@ -226,6 +256,7 @@ pub fn build_sampled_script(
             name: f.exec.clone(),
             steps,
             traces,
+            batch_hosts,
         });
     }
     Ok(SampledScript {
@@ -360,10 +391,31 @@ fn attach_adds(trace: &[TraceStep], adds: &[Option<MetricAdd>]) -> BTreeMap<u32,
                     None => pending.push(add),
                 }
             }
-            TraceStep::Sleep(_) => {}
+            TraceStep::Sleep(_) | TraceStep::Batch { .. } => {}
         }
     }
     out
+}
+
+/// The hosts of a batch's `n` requests (the steps after it), numbered in order of first
+/// appearance within the batch.
+fn batch_host_numbers(rec: &Recording, after: &[TraceStep], n: u32) -> Vec<u32> {
+    let mut seen: Vec<&str> = Vec::new();
+    after
+        .iter()
+        .filter_map(|s| match *s {
+            TraceStep::Request { site, .. } => Some(url_host(&rec.requests[site as usize].url)),
+            _ => None,
+        })
+        .take(n as usize)
+        .map(|h| match seen.iter().position(|x| *x == h) {
+            Some(i) => i as u32,
+            None => {
+                seen.push(h);
+                seen.len() as u32 - 1
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -380,5 +432,8 @@ mod tests {
         assert!(path_matches("/api/users/:id/", "/api/users/42"));
         assert!(!path_matches("/api/users/{id}", "/api/users/42/posts"));
         assert!(!path_matches("/api/a", "/api/b"));
+        assert_eq!(url_host("https://api.x.io:8443/a?b"), "api.x.io:8443");
+        assert_eq!(url_host("http://u:p@h.io"), "h.io");
+        assert_eq!(url_host("/relative"), "");
     }
 }

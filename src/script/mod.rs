@@ -84,6 +84,10 @@ pub enum TraceStep {
         add: u32,
         request: Option<u32>,
     },
+    /// `http.batch()`: the next `n` steps are its requests, sent in parallel.
+    Batch {
+        n: u32,
+    },
 }
 
 /// The sampled iterations of one scenario function.
@@ -111,6 +115,9 @@ pub struct Recording {
     pub adds: Vec<RecordedAdd>,
     /// Warnings and "not predicted" notes, each once.
     pub notes: Vec<String>,
+    /// k6's `batch` and `batchPerHost` options (0: no per-host limit).
+    pub batch: u32,
+    pub batch_per_host: u32,
 }
 
 #[derive(Deserialize)]
@@ -279,6 +286,8 @@ pub fn record(
             })?
         };
         let (options_json, note) = apply_flags(options_json, flags);
+        let (batch, batch_per_host) = options::batch_limits(&options_json)
+            .map_err(|e| LoadError::invalid(entry, e.within("options")))?;
         let mut notes: Vec<String> = note.into_iter().collect();
         let options = parse_options(&options_json.to_string())
             .map_err(|e| LoadError::invalid(entry, e.within("options")))?;
@@ -409,6 +418,11 @@ pub fn record(
                         trace.push(TraceStep::Add { add, request });
                         continue;
                     }
+                    if st.k == "b" {
+                        position.push(None);
+                        trace.push(TraceStep::Batch { n: st.bn });
+                        continue;
+                    }
                     position.push((st.k == "r").then_some(trace.len() as u32));
                     if st.k == "r" {
                         let site = RequestSite {
@@ -510,6 +524,8 @@ pub fn record(
             metrics_not_predicted,
             adds: adds.into_list(),
             notes,
+            batch,
+            batch_per_host,
         })
     })
 }

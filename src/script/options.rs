@@ -4,6 +4,7 @@
 //! `Options.Apply` does, reference 4.2), and one note for the fields that change no
 //! prediction.
 
+use crate::error::FieldError;
 use crate::spec::k6_script::ScriptFlags;
 use serde_json::{Map, Value};
 
@@ -17,6 +18,8 @@ const READ: &[&str] = &[
     "rps",
     "thresholds",
     "summaryTrendStats",
+    "batch",
+    "batchPerHost",
 ];
 
 /// Duration fields of a scenario (and the top level) that k6 also takes as milliseconds.
@@ -51,6 +54,37 @@ fn normalize_durations(obj: &mut Map<String, Value>) {
             }
         }
     }
+}
+
+/// k6's defaults for `batch` and `batchPerHost`.
+pub const DEFAULT_BATCH: u32 = 20;
+pub const DEFAULT_BATCH_PER_HOST: u32 = 6;
+
+/// `batch` (at most this many of one `http.batch()`'s requests in flight, at least 1) and
+/// `batchPerHost` (at most this many to one host; 0: no limit, as in k6), defaults 20 and 6.
+pub fn batch_limits(options: &Value) -> Result<(u32, u32), FieldError> {
+    let read = |key: &str, default: u32, min: u64| -> Result<u32, FieldError> {
+        match options.get(key) {
+            None | Some(Value::Null) => Ok(default),
+            Some(v) => v
+                .as_u64()
+                .filter(|n| *n >= min)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    FieldError::new(
+                        key,
+                        format!(
+                            "{v} is not a number of requests; write a whole number from {min}                              (k6's default is {default}){}",
+                            if min == 0 { ", 0 for no limit" } else { "" }
+                        ),
+                    )
+                }),
+        }
+    };
+    Ok((
+        read("batch", DEFAULT_BATCH, 1)?,
+        read("batchPerHost", DEFAULT_BATCH_PER_HOST, 0)?,
+    ))
 }
 
 /// The options after `flags`, ready for the `k6 inspect` parser, and the note on the keys
@@ -119,6 +153,19 @@ pub fn apply_flags(options: Value, flags: &ScriptFlags) -> (Value, Option<String
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn batch_limits_default_to_k6s_and_refuse_nonsense() {
+        assert_eq!(batch_limits(&json!({})).unwrap(), (20, 6));
+        assert_eq!(
+            batch_limits(&json!({"batch": 3, "batchPerHost": 0})).unwrap(),
+            (3, 0)
+        );
+        let e = batch_limits(&json!({"batch": 0})).unwrap_err().to_string();
+        assert!(e.contains("batch") && e.contains("from 1"), "{e}");
+        assert!(batch_limits(&json!({"batchPerHost": -1})).is_err());
+        assert!(batch_limits(&json!({"batch": 2.5})).is_err());
+    }
 
     #[test]
     fn cli_flags_clear_the_scripts_execution_options() {

@@ -454,17 +454,22 @@
     });
     return { __capsim_url: true, url, name, toString() { return url; } };
   };
+  // http.batch(): one trace element, a `b` step with its n requests after it (sent in
+  // parallel by the engine, up to the `batch`/`batchPerHost` options). The responses come
+  // back keyed as the input (an array, or an object by the same keys), stubbed as successes.
   R.batch = function (reqs) {
-    R.warn("batch", R.site() + ": http.batch() sends requests in parallel; capsim records them one after another");
-    const list = Array.isArray(reqs) ? reqs : Object.values(reqs || {});
+    const isArray = Array.isArray(reqs);
+    const keys = isArray ? null : Object.keys(reqs || {});
+    const list = isArray ? reqs : keys.map((k) => reqs[k]);
+    if (list.length > 1) R.trace.push({ k: "b", bn: list.length });
     const out = list.map((q) => {
-      if (typeof q === "string") return R.request("GET", q, null);
-      if (Array.isArray(q)) return R.request(q[0], q[1], q[3]);
-      return R.request(q.method || "GET", q.url, q.params);
+      if (typeof q === "string" || (q && q.__capsim_url)) return R.request("GET", q, null);
+      if (Array.isArray(q)) return R.request(q[0] || "GET", q[1], q[3]);
+      return R.request((q && q.method) || "GET", q && q.url, q && q.params);
     });
-    if (Array.isArray(reqs)) return out;
+    if (isArray) return out;
     const obj = {};
-    Object.keys(reqs || {}).forEach((k, i) => { obj[k] = out[i]; });
+    keys.forEach((k, i) => { obj[k] = out[i]; });
     return obj;
   };
   // A call into a module capsim does not simulate, allowed by --ignore-unsupported.

@@ -6,7 +6,7 @@
 use rquickjs::{Array, Atom, Ctx, Object, Value};
 
 /// One trace entry as the shims write it (`k`: `r` request, `s` sleep, `a` custom metric
-/// add).
+/// add, `b` an `http.batch()` whose requests follow).
 #[derive(Default)]
 pub(super) struct JsStep {
     pub k: String,
@@ -25,6 +25,8 @@ pub(super) struct JsStep {
     pub neg: bool,
     pub cn: Vec<String>,
     pub sv: Vec<u16>,
+    /// An `http.batch()`'s number of requests (`k`: `b`).
+    pub bn: u32,
 }
 
 /// The property names of a step, made once per recording.
@@ -43,6 +45,7 @@ pub(super) struct StepKeys<'js> {
     neg: Atom<'js>,
     cn: Atom<'js>,
     sv: Atom<'js>,
+    bn: Atom<'js>,
 }
 
 impl<'js> StepKeys<'js> {
@@ -63,6 +66,7 @@ impl<'js> StepKeys<'js> {
             neg: a("neg")?,
             cn: a("cn")?,
             sv: a("sv")?,
+            bn: a("bn")?,
         })
     }
 }
@@ -188,6 +192,15 @@ fn read_step<'js>(o: &Object<'js>, keys: &StepKeys<'js>) -> Result<JsStep, Strin
                 }
                 _ => st.v = number(o, &keys.v, "v")?,
             }
+        }
+        "b" => {
+            let n = number(o, &keys.bn, "bn")?;
+            if n.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&n) {
+                return Err(format!(
+                    "step field `bn` holds {n}, not a count of requests"
+                ));
+            }
+            st.bn = n as u32;
         }
         _ => st.s = number(o, &keys.s, "s")?,
     }

@@ -194,7 +194,8 @@ impl<'a> Simulation<'a> {
             queued: self.stations.iter().map(|s| s.queued_total() as u64).sum(),
             buckets: self.rec.buckets.len() as u64,
         };
-        let bytes = live.bytes(&ItemBytes::get(), bucket_row_bytes(self.exp));
+        let bytes =
+            live.bytes(&ItemBytes::get(), bucket_row_bytes(self.exp)) + self.vus.batch_slot_bytes();
         if bytes <= self.budget.state_limit {
             return Ok(());
         }

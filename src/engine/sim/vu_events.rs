@@ -7,13 +7,32 @@ use crate::engine::outcome::Cause;
 use crate::engine::vus::EntryDue;
 
 impl Simulation<'_> {
-    /// Admits the request the VU pool handed back, if any.
+    /// Admits the request the VU pool handed back, if any, then a batch's requests due
+    /// now, in order.
     #[inline]
     fn send(&mut self, due: Option<EntryDue>) {
-        if let Some(EntryDue { vu }) = due {
-            let (token, endpoint) = self.vus.request_of(vu);
-            let result = self.send_to_entry(vu, token, endpoint);
-            self.vus.admitted(vu, result, self.now, &mut self.queue);
+        if let Some(due) = due {
+            self.admit_due(due);
+        }
+        let mut k = 0;
+        while let Some(due) = self.vus.take_pending(k) {
+            self.admit_due(due);
+            k += 1;
+        }
+    }
+
+    #[inline]
+    fn admit_due(&mut self, EntryDue { vu, token }: EntryDue) {
+        let endpoint = self.vus.request_of(vu, token);
+        let result = self.send_to_entry(vu, token, endpoint);
+        self.vus
+            .admitted(vu, token, result, self.now, &mut self.queue);
+    }
+
+    /// Detaches the tasks of an interrupted batch's requests (they run on unobserved).
+    fn detach_batch(&mut self) {
+        while let Some((task, generation)) = self.vus.take_detached() {
+            self.tasks.detach(task, generation);
         }
     }
 
@@ -68,6 +87,7 @@ impl Simulation<'_> {
             if let Some((task, generation)) = vus.interrupt(vu, &mut cx) {
                 self.tasks.detach(task, generation);
             }
+            self.detach_batch();
         }
         self.vus.check_finished(s, self.exp);
     }
@@ -95,12 +115,15 @@ impl Simulation<'_> {
         if let Some((task, generation)) = vus.interrupt_graceful(vu, epoch, &mut cx) {
             self.tasks.detach(task, generation);
         }
+        self.detach_batch();
     }
 
     pub(super) fn client_timeout(&mut self, vu: u32, token: u32) {
         if let Some((task, generation)) = self.vus.timed_out(vu, token) {
             // The server does not notice that the client left: the request runs on.
-            self.tasks.detach(task, generation);
+            if task != crate::engine::vus::NOT_ADMITTED {
+                self.tasks.detach(task, generation);
+            }
             let (vus, mut cx) = self.vu_parts();
             let due = vus.response(vu, token, Some(Cause::ClientTimeout), &mut cx);
             self.send(due);

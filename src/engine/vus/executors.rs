@@ -125,7 +125,8 @@ impl VuPool {
     }
 
     /// Cuts the VU's iteration off (end of `gracefulRampDown` or `gracefulStop`). Returns
-    /// the task of a request it was waiting for, which runs on unobserved.
+    /// the task of a request it was waiting for, which runs on unobserved (a batch's are
+    /// left in `take_detached`).
     pub fn interrupt(&mut self, vu: u32, cx: &mut VuCx) -> Option<(u32, u32)> {
         let v = self.vus[vu as usize];
         if !v.in_iteration {
@@ -134,6 +135,9 @@ impl VuPool {
         }
         cx.rec.interrupted_iterations += 1;
         let mut detach = None;
+        if v.phase == VuPhase::InBatch {
+            self.interrupt_batch(vu, cx);
+        }
         if matches!(v.phase, VuPhase::InRequest | VuPhase::Refused(_)) {
             detach = Some((v.task, v.task_gen));
             cx.rec.accounting.interrupted += 1;

@@ -3,15 +3,20 @@
 //! pool owns every VU and scenario; when a VU's request reaches its entry service it hands
 //! an [`EntryDue`] to the loop, which admits the request and reports back. This file: the
 //! VUs' state and their flows (requests, sleeps, answers, checks); `executors.rs`: the
-//! scenarios.
+//! scenarios; `batch.rs`: `http.batch()`, a VU with several requests in flight;
+//! `answer.rs`: what an answered request records.
 
+mod answer;
+mod batch;
 mod executors;
+
+pub(crate) use batch::NOT_ADMITTED;
 
 use crate::engine::event::Event;
 use crate::engine::outcome::Cause;
 use crate::engine::queue::{EventQueue, TimerId, lanes};
 use crate::engine::recorder::Recorder;
-use crate::model::experiment::{AddValue, Experiment, FlowStep};
+use crate::model::experiment::{Experiment, FlowStep};
 use crate::time::Nanos;
 use crate::workload::executor::Executor;
 use crate::workload::schedule::{ArrivalSchedule, VuStep};
@@ -27,6 +32,8 @@ enum VuPhase {
     InRequest,
     /// The entry refused the request at once; the answer is delivered at the next step.
     Refused(Cause),
+    /// In an `http.batch()` (the step at `step`): its requests are in the VU's slots.
+    InBatch,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +60,12 @@ struct Vu {
     iterations_done: u64,
     /// The client timeout of the request in progress, cancelled when it is answered.
     timeout: TimerId,
+    /// The batch in progress: its requests, those taken so far (slots `..batch_next`),
+    /// those taken and not answered, and those not answered.
+    batch_n: u32,
+    batch_next: u32,
+    batch_open: u32,
+    batch_left: u32,
 }
 
 struct ScenarioState {
@@ -95,6 +108,8 @@ pub(crate) struct VuCx<'c, 'e> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EntryDue {
     pub vu: u32,
+    /// The request's token (a batch's requests each have their own).
+    pub token: u32,
 }
 
 /// Every VU and scenario of the replication.
@@ -105,30 +120,14 @@ pub(crate) struct VuPool {
     rps_last: f64,
     /// Scenarios with no iteration left to run; all of them ends the test (k6).
     finished: usize,
-}
-
-/// What a response adds to a custom metric (`Trend.add(res.timings.duration)`,
-/// `Rate.add(!success)`, `Rate.add(res.status !== 200)`, `Counter.add(1)`).
-#[inline]
-fn add_value(exp: &Experiment, value: AddValue, error: Option<Cause>, duration: Nanos) -> f64 {
-    match value {
-        AddValue::Duration => duration as f64 / 1e6,
-        AddValue::Constant(c) => c,
-        AddValue::Status { mask } => {
-            let status = crate::engine::submetrics::status_of(error);
-            let bit = crate::model::threshold_filter::SIMULATED_STATUSES
-                .iter()
-                .position(|(s, _)| *s == status)
-                .unwrap_or(0);
-            f64::from((mask >> bit) & 1)
-        }
-        AddValue::AllPass { first, n, negate } => {
-            let all = exp.add_conditions[first as usize..(first + n) as usize]
-                .iter()
-                .all(|c| c.passes(error.is_some(), duration));
-            f64::from(u8::from(all != negate))
-        }
-    }
+    /// The batch slots of every VU: VU `v`'s are `slots[v * stride..][..stride]`, `stride`
+    /// the largest batch of the flows (0 without batches), allocated with the VU.
+    slots: Vec<batch::Slot>,
+    stride: usize,
+    /// Batch requests due at their entry now, in order (drained by the loop at once).
+    pending: Vec<EntryDue>,
+    /// Tasks of batch requests cut off by an interrupt, for the loop to detach.
+    detached: Vec<(u32, u32)>,
 }
 
 fn executor(exp: &Experiment, scenario: usize) -> &Executor {
@@ -146,11 +145,24 @@ impl VuPool {
 
     /// Allocates every scenario's initial VUs and schedules its start and ends.
     pub fn new(exp: &Experiment, queue: &mut EventQueue, rec: &mut Recorder) -> Self {
+        // Batch slots are sized once, by the largest batch of the flows: the VUs' events
+        // allocate nothing.
+        let stride = exp
+            .flows
+            .iter()
+            .map(|f| f.max_parallel())
+            .max()
+            .filter(|&n| n > 1)
+            .unwrap_or(0);
         let mut pool = VuPool {
             vus: Vec::new(),
             scenarios: Vec::new(),
             rps_last: f64::NEG_INFINITY,
             finished: 0,
+            slots: Vec::new(),
+            stride,
+            pending: Vec::with_capacity(stride),
+            detached: Vec::with_capacity(stride),
         };
         for (i, plan) in exp.scenarios.iter().enumerate() {
             let sc = &plan.scenario;
@@ -231,7 +243,13 @@ impl VuPool {
             task_gen: 0,
             iterations_done: 0,
             timeout: TimerId::NONE,
+            batch_n: 0,
+            batch_next: 0,
+            batch_open: 0,
+            batch_left: 0,
         });
+        self.slots
+            .extend(std::iter::repeat_n(batch::Slot::FREE, self.stride));
         rec.vus_max += 1;
         (self.vus.len() - 1) as u32
     }
@@ -242,12 +260,13 @@ impl VuPool {
         self.finished == self.scenarios.len()
     }
 
-    /// VUs waiting for an answer.
+    /// Requests waiting for an answer (a VU's, or each of a batch's).
     pub fn in_request(&self) -> u64 {
         self.vus
             .iter()
             .filter(|v| v.phase == VuPhase::InRequest)
             .count() as u64
+            + self.batch_in_request()
     }
 
     pub fn activate(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
@@ -327,13 +346,21 @@ impl VuPool {
                     self.vus[vu as usize].endpoint = endpoint as u32;
                     return self.request(vu, cx);
                 }
+                FlowStep::Batch { n, .. } => {
+                    if n == 0 {
+                        self.vus[vu as usize].step += 1;
+                        continue;
+                    }
+                    self.begin_batch(vu, cx);
+                    return None;
+                }
                 FlowStep::Sleep { .. } | FlowStep::Pause { .. } => {
                     let d = match *step {
                         FlowStep::Sleep { dist } => {
                             cx.exp.distributions[dist].sample_nanos(cx.rng_load)
                         }
                         FlowStep::Pause { nanos } => nanos,
-                        FlowStep::Request { .. } => 0,
+                        FlowStep::Request { .. } | FlowStep::Batch { .. } => 0,
                     };
                     let v = &mut self.vus[vu as usize];
                     if d == 0 {
@@ -353,21 +380,26 @@ impl VuPool {
     /// k6's `--rps`: a token bucket of burst 1 shared by all VUs; requests are spaced at
     /// least 1/rps apart, in the order they ask (`rate.Limiter.Wait`, reference 4.2).
     fn request(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
-        if let Some(rps) = cx.exp.rps {
-            let gap = 1e9 / rps;
-            let slot = (self.rps_last + gap).max(cx.now as f64);
-            self.rps_last = slot;
-            let at = slot.ceil() as Nanos;
-            if at > cx.now {
-                let v = &mut self.vus[vu as usize];
-                v.token = v.token.wrapping_add(1);
-                v.phase = VuPhase::RpsWait;
-                let token = v.token;
-                cx.queue.push(at, Event::VuWake { vu, token });
-                return None;
-            }
+        if let Some(at) = self.rps_slot(cx) {
+            let v = &mut self.vus[vu as usize];
+            v.token = v.token.wrapping_add(1);
+            v.phase = VuPhase::RpsWait;
+            let token = v.token;
+            cx.queue.push(at, Event::VuWake { vu, token });
+            return None;
         }
         self.send_request(vu, cx)
+    }
+
+    /// The global rps limiter's slot for a request asking now: `Some(when)` if it must
+    /// wait (each call takes a slot).
+    fn rps_slot(&mut self, cx: &VuCx) -> Option<Nanos> {
+        let rps = cx.exp.rps?;
+        let gap = 1e9 / rps;
+        let slot = (self.rps_last + gap).max(cx.now as f64);
+        self.rps_last = slot;
+        let at = slot.ceil() as Nanos;
+        (at > cx.now).then_some(at)
     }
 
     fn send_request(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
@@ -390,30 +422,41 @@ impl VuPool {
                 cx.queue.push(now + d, Event::EntryArrive { vu, token });
                 None
             }
-            None => Some(EntryDue { vu }),
+            None => Some(EntryDue { vu, token }),
         }
     }
 
     /// The request has crossed the balancer (stale: the VU no longer waits for it).
     pub fn entry_arrive(&self, vu: u32, token: u32) -> Option<EntryDue> {
         let v = &self.vus[vu as usize];
-        (v.token == token && v.phase == VuPhase::InRequest).then_some(EntryDue { vu })
+        if v.phase == VuPhase::InBatch {
+            return self.batch_entry_arrive(vu, token);
+        }
+        (v.token == token && v.phase == VuPhase::InRequest).then_some(EntryDue { vu, token })
     }
 
-    /// The VU's request: its token and endpoint.
-    pub fn request_of(&self, vu: u32) -> (u32, usize) {
+    /// The endpoint of the VU's request `token`.
+    pub fn request_of(&self, vu: u32, token: u32) -> usize {
         let v = &self.vus[vu as usize];
-        (v.token, v.endpoint as usize)
+        if v.phase == VuPhase::InBatch {
+            return self.batch_endpoint(vu, token);
+        }
+        v.endpoint as usize
     }
 
-    /// The entry admitted the VU's request as a task, or refused it with a cause.
+    /// The entry admitted the VU's request `token` as a task, or refused it with a cause.
     pub fn admitted(
         &mut self,
         vu: u32,
+        token: u32,
         result: Result<(u32, u32), Cause>,
         now: Nanos,
         queue: &mut EventQueue,
     ) {
+        if self.vus[vu as usize].phase == VuPhase::InBatch {
+            self.batch_admitted(vu, token, result, now, queue);
+            return;
+        }
         let v = &mut self.vus[vu as usize];
         match result {
             Ok((task, generation)) => {
@@ -433,6 +476,9 @@ impl VuPool {
     /// A sleep or an rps wait is over, or a refusal is due.
     pub fn wake(&mut self, vu: u32, token: u32, cx: &mut VuCx) -> Option<EntryDue> {
         let v = self.vus[vu as usize];
+        if v.phase == VuPhase::InBatch {
+            return self.batch_wake(vu, token, cx);
+        }
         if v.token != token {
             return None;
         }
@@ -448,7 +494,7 @@ impl VuPool {
                 self.vus[vu as usize].phase = VuPhase::InRequest;
                 self.response(vu, token, Some(cause), cx)
             }
-            VuPhase::Idle | VuPhase::InRequest => None,
+            VuPhase::Idle | VuPhase::InRequest | VuPhase::InBatch => None,
         }
     }
 
@@ -461,46 +507,15 @@ impl VuPool {
         cx: &mut VuCx,
     ) -> Option<EntryDue> {
         let v = self.vus[vu as usize];
+        if v.phase == VuPhase::InBatch {
+            return self.batch_response(vu, token, error, cx);
+        }
         if v.token != token || v.phase != VuPhase::InRequest {
             return None;
         }
         cx.queue.cancel(lanes::CLIENT_TIMEOUT, v.timeout);
         let duration = cx.now - v.request_sent;
-        cx.rec.response(v.endpoint as usize, duration, error);
-        cx.rec
-            .subs
-            .response(v.endpoint as usize, v.scenario as usize, duration, error);
-        if error.is_some() {
-            cx.rec.accounting.failed += 1;
-        } else {
-            cx.rec.accounting.succeeded += 1;
-        }
-        if let Some(FlowStep::Request {
-            first_check,
-            n_checks,
-            first_add,
-            n_adds,
-            ..
-        }) = cx.exp.flows[v.flow as usize]
-            .steps
-            .get(v.step as usize)
-            .copied()
-        {
-            for k in first_check..first_check + n_checks {
-                let passed = cx.exp.checks[k as usize]
-                    .condition
-                    .passes(error.is_some(), duration);
-                cx.rec.check(k as usize, passed);
-                cx.rec.subs.check(k as usize, v.scenario as usize, passed);
-            }
-            for a in first_add..first_add + n_adds {
-                let add = cx.exp.metric_adds[a as usize];
-                let value = add_value(cx.exp, add.value, error, duration);
-                cx.rec
-                    .subs
-                    .custom(add.metric as usize, v.scenario as usize, value);
-            }
-        }
+        self.record_response(vu, v.step, v.endpoint as usize, duration, error, cx);
         let v = &mut self.vus[vu as usize];
         v.step += 1;
         v.token = v.token.wrapping_add(1);
@@ -512,6 +527,9 @@ impl VuPool {
     /// (the server does not notice that the client left; the request runs on).
     pub fn timed_out(&self, vu: u32, token: u32) -> Option<(u32, u32)> {
         let v = &self.vus[vu as usize];
+        if v.phase == VuPhase::InBatch {
+            return self.batch_timed_out(vu, token);
+        }
         (v.token == token && v.phase == VuPhase::InRequest).then_some((v.task, v.task_gen))
     }
 
