@@ -130,6 +130,7 @@ mod tests {
             endpoints: &names,
             scenarios: &scen,
             checks: &[],
+            groups: &[],
         };
         let t = parse_custom_threshold("errors", "rate<0.01", 0, CustomKind::Rate, &cx).unwrap();
         assert_eq!(

@@ -206,6 +206,8 @@ pub fn build_sampled_script(
                         }
                     }
                     TraceStep::Sleep(nanos) => FlowStep::Pause { nanos },
+                    TraceStep::GroupEnter(group) => FlowStep::GroupEnter { group },
+                    TraceStep::GroupExit(group) => FlowStep::GroupExit { group },
                     TraceStep::Add { .. } => continue,
                 });
             }
@@ -236,6 +238,7 @@ pub fn build_sampled_script(
         metric_adds,
         add_conditions,
         notes,
+        groups: rec.groups.clone(),
     })
 }
 
@@ -360,7 +363,7 @@ fn attach_adds(trace: &[TraceStep], adds: &[Option<MetricAdd>]) -> BTreeMap<u32,
                     None => pending.push(add),
                 }
             }
-            TraceStep::Sleep(_) => {}
+            TraceStep::Sleep(_) | TraceStep::GroupEnter(_) | TraceStep::GroupExit(_) => {}
         }
     }
     out

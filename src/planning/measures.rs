@@ -21,6 +21,7 @@ pub fn flow_shape(exp: &Experiment) -> (f64, f64) {
             FlowStep::Request { .. } => k += 1.0,
             FlowStep::Sleep { dist } => z += exp.distributions[*dist].mean_secs(),
             FlowStep::Pause { nanos } => z += *nanos as f64 / 1e9,
+            FlowStep::GroupEnter { .. } | FlowStep::GroupExit { .. } => {}
         }
     }
     // A sampled flow's steps are all its traces: the mean over them.

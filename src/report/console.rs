@@ -326,6 +326,13 @@ pub fn render_width(s: &Summary, width: usize) -> String {
             p.metric(4, name, &with_ci(&c.rate, pct));
         }
     }
+    if let Some(g) = &s.groups {
+        let _ = writeln!(p.text, "\n    GROUPS (group_duration)");
+        p.metric(4, "group_duration", &trend_text(&g.group_duration));
+        for (path, t) in &g.by_group {
+            p.metric(6, &format!("{{group:{path}}}"), &trend_text(t));
+        }
+    }
     if !s.custom_metrics.is_empty() {
         let _ = writeln!(p.text, "\n    CUSTOM METRICS (k6/metrics)");
         for (name, c) in &s.custom_metrics {

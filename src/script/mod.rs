@@ -82,6 +82,9 @@ pub enum TraceStep {
         add: u32,
         request: Option<u32>,
     },
+    /// A `group()` call begins or ends: the group's index in [`Recording::groups`].
+    GroupEnter(u32),
+    GroupExit(u32),
 }
 
 /// The sampled iterations of one scenario function.
@@ -109,6 +112,9 @@ pub struct Recording {
     pub adds: Vec<RecordedAdd>,
     /// Warnings and "not predicted" notes, each once.
     pub notes: Vec<String>,
+    /// The group paths the iterations entered (`::login`, `::a::b`), the root group `""`
+    /// first, then in the order first entered.
+    pub groups: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +148,9 @@ struct JsStep {
     cn: Vec<String>,
     #[serde(default)]
     sv: Vec<u16>,
+    /// A group marker's path (`ge`: enter, `gx`: exit).
+    #[serde(default)]
+    g: String,
 }
 
 #[derive(Deserialize)]
@@ -370,6 +379,8 @@ pub fn record(
         let mut seed = RECORDING_SEED;
         let mut failed_iterations = 0u64;
         let mut adds = metrics::Interner::default();
+        let mut groups: Vec<String> = vec![String::new()];
+        let mut group_index: BTreeMap<String, u32> = BTreeMap::from([(String::new(), 0)]);
         for exec in &execs {
             let f: Function = ns.get(exec.as_str()).map_err(|_| {
                 let exported: Vec<String> = ns
@@ -432,6 +443,20 @@ pub fn record(
                 // Where each JS trace entry landed in `trace` (requests only).
                 let mut position: Vec<Option<u32>> = Vec::with_capacity(steps.len());
                 for st in steps {
+                    if st.k == "ge" || st.k == "gx" {
+                        let next = groups.len() as u32;
+                        let g = *group_index.entry(st.g.clone()).or_insert(next);
+                        if g == next {
+                            groups.push(st.g);
+                        }
+                        position.push(None);
+                        trace.push(if st.k == "ge" {
+                            TraceStep::GroupEnter(g)
+                        } else {
+                            TraceStep::GroupExit(g)
+                        });
+                        continue;
+                    }
                     if st.k == "a" {
                         let request = st
                             .r
@@ -545,6 +570,7 @@ pub fn record(
             metrics_not_predicted,
             adds: adds.into_list(),
             notes,
+            groups,
         })
     })
 }

@@ -53,6 +53,9 @@ struct Vu {
     iterations_done: u64,
     /// The client timeout of the request in progress, cancelled when it is answered.
     timeout: TimerId,
+    /// The k6 group the VU is in (`Experiment::groups`; 0: the root group), whose tag its
+    /// requests and checks carry.
+    group: u32,
 }
 
 struct ScenarioState {
@@ -105,6 +108,11 @@ pub(crate) struct VuPool {
     rps_last: f64,
     /// Scenarios with no iteration left to run; all of them ends the test (k6).
     finished: usize,
+    /// When each VU entered each group it is in, by nesting depth: VU `v`'s group at
+    /// depth `d` (1 for `::a`) started at `group_starts[v * group_depth + d - 1]`.
+    group_starts: Vec<Nanos>,
+    /// The deepest nesting of the experiment's groups (0 without groups).
+    group_depth: usize,
 }
 
 /// What a response adds to a custom metric (`Trend.add(res.timings.duration)`,
@@ -151,6 +159,8 @@ impl VuPool {
             scenarios: Vec::new(),
             rps_last: f64::NEG_INFINITY,
             finished: 0,
+            group_starts: Vec::new(),
+            group_depth: crate::model::groups::max_depth(&exp.groups) as usize,
         };
         for (i, plan) in exp.scenarios.iter().enumerate() {
             let sc = &plan.scenario;
@@ -231,7 +241,10 @@ impl VuPool {
             task_gen: 0,
             iterations_done: 0,
             timeout: TimerId::NONE,
+            group: crate::model::groups::ROOT,
         });
+        self.group_starts
+            .resize(self.group_starts.len() + self.group_depth, 0);
         rec.vus_max += 1;
         (self.vus.len() - 1) as u32
     }
@@ -312,6 +325,7 @@ impl VuPool {
         v.iteration_start = cx.now;
         v.step = start;
         v.end = end;
+        v.group = crate::model::groups::ROOT;
     }
 
     /// Runs the VU's flow from its current step until it must wait.
@@ -333,7 +347,7 @@ impl VuPool {
                             cx.exp.distributions[dist].sample_nanos(cx.rng_load)
                         }
                         FlowStep::Pause { nanos } => nanos,
-                        FlowStep::Request { .. } => 0,
+                        _ => 0,
                     };
                     let v = &mut self.vus[vu as usize];
                     if d == 0 {
@@ -346,7 +360,33 @@ impl VuPool {
                     cx.queue.push(cx.now + d, Event::VuWake { vu, token });
                     return None;
                 }
+                FlowStep::GroupEnter { group } | FlowStep::GroupExit { group } => {
+                    self.group_marker(vu, group, matches!(step, FlowStep::GroupEnter { .. }), cx);
+                }
             }
+        }
+    }
+
+    /// A group begins (its start is kept by depth) or ends: k6's `group_duration` is the
+    /// time from its start, tagged with the group's own path; the VU is then back in the
+    /// enclosing group.
+    #[inline]
+    fn group_marker(&mut self, vu: u32, group: u32, enter: bool, cx: &mut VuCx) {
+        let g = &cx.exp.groups[group as usize];
+        let slot = vu as usize * self.group_depth + (g.depth as usize).saturating_sub(1);
+        let v = &mut self.vus[vu as usize];
+        v.step += 1;
+        if enter {
+            if let Some(s) = self.group_starts.get_mut(slot) {
+                *s = cx.now;
+            }
+            v.group = group;
+        } else {
+            let start = self.group_starts.get(slot).copied().unwrap_or(cx.now);
+            v.group = g.parent;
+            cx.rec
+                .subs
+                .group(group as usize, v.scenario as usize, cx.now - start);
         }
     }
 
@@ -467,9 +507,13 @@ impl VuPool {
         cx.queue.cancel(lanes::CLIENT_TIMEOUT, v.timeout);
         let duration = cx.now - v.request_sent;
         cx.rec.response(v.endpoint as usize, duration, error);
-        cx.rec
-            .subs
-            .response(v.endpoint as usize, v.scenario as usize, duration, error);
+        cx.rec.subs.response(
+            v.endpoint as usize,
+            v.scenario as usize,
+            v.group,
+            duration,
+            error,
+        );
         if error.is_some() {
             cx.rec.accounting.failed += 1;
         } else {
@@ -491,7 +535,9 @@ impl VuPool {
                     .condition
                     .passes(error.is_some(), duration);
                 cx.rec.check(k as usize, passed);
-                cx.rec.subs.check(k as usize, v.scenario as usize, passed);
+                cx.rec
+                    .subs
+                    .check(k as usize, v.scenario as usize, v.group, passed);
             }
             for a in first_add..first_add + n_adds {
                 let add = cx.exp.metric_adds[a as usize];
