@@ -487,12 +487,6 @@ pub fn add_k6_thresholds(
             exp.submetrics.push(plan);
         }
     }
-    crate::model::groups::add_group_plans(
-        &mut exp.submetrics,
-        &exp.groups,
-        &exp.flows,
-        &exp.checks,
-    );
     Ok(())
 }
 
