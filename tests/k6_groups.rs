@@ -321,6 +321,22 @@ export default function () {{
         assert!(e.contains(says), "{thresholds}: {e}");
         assert!(e.contains("load.js"), "{e}");
     }
+    // A custom metric is not filtered by group: refused, saying why.
+    let dir = project(
+        "refused_custom",
+        r#"
+import http from 'k6/http';
+import { group } from 'k6';
+import { Trend } from 'k6/metrics';
+const rt = new Trend('rt');
+export const options = { vus: 1, iterations: 1, thresholds: { 'rt{group:::login}': ['avg<1'] } };
+export default function () {
+  group('login', () => { rt.add(http.get('http://h/fast').timings.duration); });
+}
+"#,
+    );
+    let e = load(&dir).map(|_| ()).unwrap_err().to_string();
+    assert!(e.contains("does not filter custom metrics by group"), "{e}");
     // `{group:''}` and the groups the script has are accepted.
     let dir = project(
         "accepted",
