@@ -250,7 +250,7 @@ pub fn render_width(s: &Summary, width: usize) -> String {
                 Verdict::Fail => "✗",
                 Verdict::Inconclusive => "?",
             };
-            let value = if ["http_req_", "iteration_duration"]
+            let value = if ["http_req_", "iteration_duration", "group_duration"]
                 .iter()
                 .any(|m| t.metric.starts_with(m))
                 && !t.metric.starts_with("http_req_failed")
