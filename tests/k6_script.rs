@@ -77,16 +77,18 @@ fn err(dir: &Path, flags: ScriptFlags) -> String {
     }
 }
 
-/// The endpoint names of the first trace of flow `f`, in order (sleeps as `sleep`).
+/// The endpoint names of the first trace of flow `f`, in order (sleeps as `sleep`; group
+/// markers left out: tests/k6_groups.rs covers them).
 fn first_trace(exp: &Experiment, f: &str) -> Vec<String> {
     let flow = exp.flows.iter().find(|x| x.name == f).expect("flow");
     let (a, b) = flow.traces[0];
     flow.steps[a as usize..b as usize]
         .iter()
-        .map(|s| match s {
-            FlowStep::Request { endpoint, .. } => exp.model.endpoints[*endpoint].name.clone(),
-            FlowStep::Batch { n, .. } => format!("batch of {n}"),
-            _ => "sleep".into(),
+        .filter_map(|s| match s {
+            FlowStep::Request { endpoint, .. } => Some(exp.model.endpoints[*endpoint].name.clone()),
+            FlowStep::Batch { n, .. } => Some(format!("batch of {n}")),
+            FlowStep::GroupEnter { .. } | FlowStep::GroupExit { .. } => None,
+            _ => Some("sleep".into()),
         })
         .collect()
 }

@@ -252,7 +252,7 @@ fn refusals_say_why() {
         ),
         (
             "\"http_req_duration{group:::login}\": [\"avg<1\"]",
-            "capsim records no groups",
+            "the flows have no groups",
         ),
         (
             "\"http_req_duration{status:201}\": [\"avg<1\"]",

@@ -16,7 +16,8 @@ pub struct K6SummaryExport {
     pub metrics: BTreeMap<String, K6Metric>,
 }
 
-/// A group: the root group holds the checks (capsim has no `group()` calls).
+/// A group (k6's `root_group` and the groups under it), each holding the checks that ran
+/// in it (a YAML flow's checks are all in the root group).
 #[derive(Debug, Clone, Serialize)]
 pub struct K6Group {
     pub name: String,
@@ -189,6 +190,21 @@ pub fn k6_summary_export(summary: &Summary, results: &[ReplicationResult]) -> K6
             thresholds: BTreeMap::new(),
         },
     );
+    if let Some(g) = &summary.groups {
+        let t = &g.group_duration;
+        metrics.insert(
+            "group_duration".to_string(),
+            K6Metric::Trend {
+                avg: Num(finite(t.avg.mean)),
+                min: Num(finite(t.min.mean)),
+                med: Num(finite(t.med.mean)),
+                max: Num(finite(t.max.mean)),
+                p90: Num(finite(t.p90.mean)),
+                p95: Num(finite(t.p95.mean)),
+                thresholds: BTreeMap::new(),
+            },
+        );
+    }
     let mut checks = BTreeMap::new();
     if !summary.checks.is_empty() {
         let passes: f64 = summary.checks.values().map(|c| finite(c.passes.mean)).sum();
@@ -262,16 +278,62 @@ pub fn k6_summary_export(summary: &Summary, results: &[ReplicationResult]) -> K6
             .thresholds_mut()
             .insert(th.threshold.clone(), th.verdict != Verdict::Pass);
     }
+    let mut root = K6Group {
+        name: String::new(),
+        path: String::new(),
+        id: ROOT_GROUP_ID.to_string(),
+        groups: BTreeMap::new(),
+        checks,
+    };
+    if let Some(g) = &summary.groups {
+        // With groups, each check sits in the group it ran in, as k6 lists it.
+        root.checks.clear();
+        let paths = g.calls.keys().chain(g.checks.keys());
+        for path in paths.filter(|p| !p.is_empty()) {
+            group_at(&mut root, path);
+        }
+        for (path, list) in &g.checks {
+            let group = group_at(&mut root, path);
+            for (name, c) in list {
+                let check_path = format!("{path}::{name}");
+                group.checks.insert(
+                    name.clone(),
+                    K6Check {
+                        name: name.clone(),
+                        id: md5_hex(check_path.as_bytes()),
+                        path: check_path,
+                        passes: Num(finite(c.passes)),
+                        fails: Num(finite(c.fails)),
+                    },
+                );
+            }
+        }
+    }
     K6SummaryExport {
-        root_group: K6Group {
-            name: String::new(),
-            path: String::new(),
-            id: ROOT_GROUP_ID.to_string(),
-            groups: BTreeMap::new(),
-            checks,
-        },
+        root_group: root,
         metrics,
     }
+}
+
+/// The group at `path` (`::a::b`) under `root`, made (with its parents) if missing; its
+/// id is the MD5 of its path, as k6 names groups.
+fn group_at<'a>(root: &'a mut K6Group, path: &str) -> &'a mut K6Group {
+    let mut group = root;
+    let mut at = String::new();
+    for name in path.split("::").skip(1) {
+        at = format!("{at}::{name}");
+        group = group
+            .groups
+            .entry(name.to_string())
+            .or_insert_with(|| K6Group {
+                name: name.to_string(),
+                path: at.clone(),
+                id: md5_hex(at.as_bytes()),
+                groups: BTreeMap::new(),
+                checks: BTreeMap::new(),
+            });
+    }
+    group
 }
 
 /// MD5 (RFC 1321) as lowercase hex: k6 names groups and checks by the MD5 of their path.

@@ -8,6 +8,7 @@ pub mod demands;
 pub mod distribution;
 pub mod estimate;
 pub mod faults;
+pub mod groups;
 pub mod k6_export;
 pub mod observe;
 pub mod replication_rows;

@@ -61,9 +61,10 @@ pub fn observe(threshold: &Threshold, r: &ReplicationResult, percentiles: &[f64]
             return f64::NAN;
         };
         return match threshold.metric {
-            Metric::HttpReqDuration | Metric::HttpReqWaiting | Metric::IterationDuration => {
-                of_trend(agg, s.latency, &s.quantiles, percentiles)
-            }
+            Metric::HttpReqDuration
+            | Metric::HttpReqWaiting
+            | Metric::IterationDuration
+            | Metric::GroupDuration => of_trend(agg, s.latency, &s.quantiles, percentiles),
             m if m.always_zero() => zero_trend(s.count),
             Metric::HttpReqFailed => ratio(s.bad, s.count),
             Metric::Checks => ratio(s.count.saturating_sub(s.bad), s.count),

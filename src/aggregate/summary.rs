@@ -165,6 +165,9 @@ pub struct Summary {
     /// A k6 script's custom metrics (aggregate/custom_metrics.rs).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub custom_metrics: BTreeMap<String, crate::aggregate::custom_metrics::CustomMetricSummary>,
+    /// A k6 script's groups: `group_duration`, whole and by group (aggregate/groups.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<crate::aggregate::groups::GroupsSummary>,
 }
 pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
     let model = &exp.model;
@@ -394,5 +397,6 @@ pub fn summarize(exp: &Experiment, results: &[ReplicationResult]) -> Summary {
         steady_state: windows::steady_state(exp, results),
         bottlenecks: crate::aggregate::bottlenecks(exp, results),
         custom_metrics: crate::aggregate::custom_metrics::custom_metrics(exp, results),
+        groups: crate::aggregate::groups::groups(exp, results),
     }
 }

@@ -47,8 +47,8 @@ fn live_value(t: &Threshold, rec: &Recorder, now: Nanos) -> Option<f64> {
                     .fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
                 (None, p + f, f)
             }
-            // Custom metrics always have an accumulator.
-            Family::Custom(_) => return None,
+            // Custom metrics and group_duration always have an accumulator.
+            Family::Custom(_) | Family::Group => return None,
             Family::Vus => {
                 return Some(if t.metric == Metric::Vus {
                     rec.vus_peak as f64
@@ -76,9 +76,10 @@ fn live_value(t: &Threshold, rec: &Recorder, now: Nanos) -> Option<f64> {
             }
             CustomKind::Gauge => return None,
         },
-        Metric::HttpReqDuration | Metric::HttpReqWaiting | Metric::IterationDuration => {
-            trend_value(t.aggregation, hist?)?
-        }
+        Metric::HttpReqDuration
+        | Metric::HttpReqWaiting
+        | Metric::IterationDuration
+        | Metric::GroupDuration => trend_value(t.aggregation, hist?)?,
         Metric::HttpReqFailed => bad as f64 / count as f64,
         Metric::Checks => (count - bad) as f64 / count as f64,
         _ => {

@@ -38,7 +38,8 @@ struct Acc {
     /// The sum of a custom metric's values (a counter's count).
     sum: f64,
     /// Whether a sample's static tags pass: indexed by `key * scenarios + scenario`, where
-    /// `key` is the endpoint (responses), the check (checks) or 0 (iterations).
+    /// `key` is the endpoint (responses), the check (checks), the group (group durations)
+    /// or 0 (iterations).
     table: Vec<bool>,
     filter: Filter,
 }
@@ -53,6 +54,7 @@ pub struct Submetrics {
     dropped: Vec<usize>,
     check: Vec<usize>,
     custom: Vec<usize>,
+    group: Vec<usize>,
 }
 
 impl Submetrics {
@@ -72,6 +74,7 @@ impl Submetrics {
                 // VU gauges carry no tags: never filtered (kept so indices stay aligned).
                 Family::Vus => (0, false, None),
                 Family::Custom(_) => (exp.custom_metrics.len(), true, Some(&mut s.custom)),
+                Family::Group => (exp.groups.len(), true, Some(&mut s.group)),
             };
             let mut table = Vec::with_capacity(keys * scenarios);
             for key in 0..keys {
@@ -81,6 +84,9 @@ impl Submetrics {
                         Family::Check => f.check_matches(key, sc),
                         Family::Custom(m) => {
                             key == m as usize && f.scenario.is_none_or(|x| x == sc)
+                        }
+                        Family::Group => {
+                            f.group_matches(key as u32) && f.scenario.is_none_or(|x| x == sc)
                         }
                         _ => f.scenario.is_none_or(|x| x == sc),
                     });
@@ -101,12 +107,13 @@ impl Submetrics {
         s
     }
 
-    /// A response reached its VU.
+    /// A response reached its VU, which is in `group`.
     #[inline]
     pub fn response(
         &mut self,
         endpoint: usize,
         scenario: usize,
+        group: u32,
         duration: Nanos,
         error: Option<Cause>,
     ) {
@@ -116,7 +123,10 @@ impl Submetrics {
         let status = status_of(error);
         for &i in &self.http {
             let a = &mut self.accs[i];
-            if a.table[endpoint * self.scenarios + scenario] && a.filter.status_matches(status) {
+            if a.table[endpoint * self.scenarios + scenario]
+                && a.filter.status_matches(status)
+                && a.filter.group_matches(group)
+            {
                 if let Some(h) = &mut a.hist {
                     h.record(duration);
                 }
@@ -151,14 +161,29 @@ impl Submetrics {
         }
     }
 
-    /// Check `check` ran in `scenario`.
+    /// Check `check` ran in `scenario`, in `group`.
     #[inline]
-    pub fn check(&mut self, check: usize, scenario: usize, passed: bool) {
+    pub fn check(&mut self, check: usize, scenario: usize, group: u32, passed: bool) {
         for &i in &self.check {
             let a = &mut self.accs[i];
-            if a.table[check * self.scenarios + scenario] {
+            if a.table[check * self.scenarios + scenario] && a.filter.group_matches(group) {
                 a.count += 1;
                 a.bad += !passed as u64;
+            }
+        }
+    }
+
+    /// A `group()` call of `group` in `scenario` ended after `duration` (k6's
+    /// `group_duration`, tagged with the group's own path).
+    #[inline]
+    pub fn group(&mut self, group: usize, scenario: usize, duration: Nanos) {
+        for &i in &self.group {
+            let a = &mut self.accs[i];
+            if a.table[group * self.scenarios + scenario] {
+                if let Some(h) = &mut a.hist {
+                    h.record(duration);
+                }
+                a.count += 1;
             }
         }
     }

@@ -39,6 +39,14 @@ pub fn parse_custom_threshold(
              iterations only"
         ));
     }
+    if tags.iter().any(|(t, _)| t == "group") {
+        return Err(format!(
+            "`{key}`: capsim does not filter custom metrics by group (k6 tags an add() with \
+             the group it is called in; capsim replays a custom metric's adds with the \
+             response they read, not their group); filter by `scenario`, or put the \
+             threshold on `http_req_duration{{group:...}}` or `checks{{group:...}}`"
+        ));
+    }
     let (carried, carried_text) = metric.tags();
     let filter =
         resolve(name, &tags, carried, carried_text, cx).map_err(|m| format!("`{key}`: {m}"))?;
@@ -130,6 +138,7 @@ mod tests {
             endpoints: &names,
             scenarios: &scen,
             checks: &[],
+            groups: &[],
         };
         let t = parse_custom_threshold("errors", "rate<0.01", 0, CustomKind::Rate, &cx).unwrap();
         assert_eq!(

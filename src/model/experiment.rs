@@ -59,6 +59,9 @@ pub struct Experiment {
     pub warmup: crate::model::windows::Warmup,
     /// Every stage of every scenario's profile, scenario by scenario.
     pub stages: Vec<crate::model::windows::StageWindow>,
+    /// The k6 groups of a script's flows, the root group (id 0) first; only the root
+    /// group for a YAML flow.
+    pub groups: Vec<crate::model::groups::Group>,
 }
 
 /// A k6 script's part of an experiment, built by `model/sampled.rs`: its options,
@@ -76,6 +79,8 @@ pub struct SampledScript {
     /// The conditions of the check() calls that custom metrics add.
     pub add_conditions: Vec<CheckCondition>,
     pub notes: Vec<String>,
+    /// The group paths the script enters, the root group `""` first.
+    pub groups: Vec<String>,
 }
 
 /// What a request's response adds to a custom metric, evaluated when it is answered.
@@ -151,6 +156,15 @@ pub enum FlowStep {
         limit: u32,
         per_host: u32,
         first_host: u32,
+    },
+    /// A k6 `group()` call begins (index into [`Experiment::groups`]): what follows is
+    /// tagged with the group until its [`FlowStep::GroupExit`], which records
+    /// `group_duration`.
+    GroupEnter {
+        group: u32,
+    },
+    GroupExit {
+        group: u32,
     },
 }
 
@@ -367,11 +381,13 @@ pub fn build_experiment(
     }
     let scenario_names: Vec<String> = specs.keys().cloned().collect();
     let check_names: Vec<String> = checks.iter().map(|c| c.name.clone()).collect();
+    let group_paths: Vec<String> = script.map(|s| s.groups.clone()).unwrap_or_default();
     let endpoint_names: Vec<String> = model.endpoints.iter().map(|e| e.name.clone()).collect();
     let cx = ThresholdContext {
         endpoints: &endpoint_names,
         scenarios: &scenario_names,
         checks: &check_names,
+        groups: &group_paths,
     };
     let mut custom_metrics = script.map(|s| s.custom_metrics.clone()).unwrap_or_default();
     let (written, custom) = split_custom(written, &mut custom_metrics, &mut notes);
@@ -405,6 +421,9 @@ pub fn build_experiment(
         add_conditions: script.map(|s| s.add_conditions.clone()).unwrap_or_default(),
         warmup: crate::model::windows::Warmup::None,
         stages: Vec::new(),
+        groups: crate::model::groups::build_groups(
+            script.map(|s| s.groups.as_slice()).unwrap_or_default(),
+        ),
     };
     let n = exp.end_time().div_ceil(bucket);
     if n > MAX_BUCKETS {
@@ -469,11 +488,13 @@ pub fn add_k6_thresholds(
         .map(|s| s.scenario.name.clone())
         .collect();
     let check_names: Vec<String> = exp.checks.iter().map(|c| c.name.clone()).collect();
+    let group_paths: Vec<String> = exp.groups.iter().map(|g| g.path.clone()).collect();
     let endpoint_names: Vec<String> = exp.model.endpoints.iter().map(|e| e.name.clone()).collect();
     let cx = ThresholdContext {
         endpoints: &endpoint_names,
         scenarios: &scenario_names,
         checks: &check_names,
+        groups: &group_paths,
     };
     let added = build_thresholds(&written, &cx)?;
     exp.thresholds.extend(added);

@@ -233,6 +233,7 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
     if let Some((s, script_path)) = &script {
         add_k6_thresholds(&mut exp, &spec, &s.options)
             .map_err(|e| LoadError::invalid(script_path, e))?;
+        crate::model::group_plans::add_to(&mut exp);
     } else if let Some((options, k6_path)) = &k6 {
         add_k6_thresholds(&mut exp, &spec, options).map_err(|e| LoadError::invalid(k6_path, e))?;
     }
@@ -319,6 +320,7 @@ fn load_bare_script(path: &Path, overrides: &Overrides) -> Result<Experiment, Lo
     let mut exp = build_experiment(&spec, model, None, Some(&script), &files, &stem(path))
         .map_err(|e| LoadError::invalid(path, e))?;
     add_k6_thresholds(&mut exp, &spec, &script.options).map_err(|e| LoadError::invalid(path, e))?;
+    crate::model::group_plans::add_to(&mut exp);
     Ok(exp)
 }
 

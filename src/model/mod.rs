@@ -7,6 +7,8 @@ pub mod custom_threshold;
 pub mod distribution;
 pub mod experiment;
 pub mod fault;
+pub mod group_plans;
+pub mod groups;
 pub mod load;
 pub mod program;
 pub mod sampled;

@@ -220,6 +220,8 @@ pub fn build_sampled_script(
                         }
                     }
                     TraceStep::Sleep(nanos) => FlowStep::Pause { nanos },
+                    TraceStep::GroupEnter(group) => FlowStep::GroupEnter { group },
+                    TraceStep::GroupExit(group) => FlowStep::GroupExit { group },
                     TraceStep::Add { .. } => continue,
                     TraceStep::Batch { n } => {
                         // Its requests follow it (the shim records them so).
@@ -267,6 +269,7 @@ pub fn build_sampled_script(
         metric_adds,
         add_conditions,
         notes,
+        groups: rec.groups.clone(),
     })
 }
 
@@ -391,7 +394,10 @@ fn attach_adds(trace: &[TraceStep], adds: &[Option<MetricAdd>]) -> BTreeMap<u32,
                     None => pending.push(add),
                 }
             }
-            TraceStep::Sleep(_) | TraceStep::Batch { .. } => {}
+            TraceStep::Sleep(_)
+            | TraceStep::Batch { .. }
+            | TraceStep::GroupEnter(_)
+            | TraceStep::GroupExit(_) => {}
         }
     }
     out

@@ -88,6 +88,9 @@ pub struct ThresholdContext<'a> {
     pub scenarios: &'a [String],
     /// The experiment's check names, by check index.
     pub checks: &'a [String],
+    /// The k6 group paths of the flows, by group id (the root `""` first); empty or the
+    /// root alone for flows without groups.
+    pub groups: &'a [String],
 }
 
 impl<'a> ThresholdContext<'a> {
@@ -97,6 +100,7 @@ impl<'a> ThresholdContext<'a> {
             endpoints,
             scenarios: &[],
             checks: &[],
+            groups: &[],
         }
     }
 }
@@ -111,6 +115,9 @@ pub struct Filter {
     pub expected_response: Option<bool>,
     /// Check indices of the `check` tag (every check of that name, sorted).
     pub checks: Option<Vec<usize>>,
+    /// The `group` tag: a group id of the experiment (`Experiment::groups`; 0 is the root
+    /// group). `None` for `{group:''}` where the flows have no groups (all is root).
+    pub group: Option<u32>,
 }
 
 impl Filter {
@@ -134,6 +141,12 @@ impl Filter {
             && self
                 .expected_response
                 .is_none_or(|e| e == (200..400).contains(&status))
+    }
+
+    /// Whether a sample made in `group` passes the `group` tag.
+    #[inline]
+    pub fn group_matches(&self, group: u32) -> bool {
+        self.group.is_none_or(|g| g == group)
     }
 
     /// Whether check `check` run by `scenario` passes the `check` and `scenario` tags.
@@ -329,13 +342,7 @@ pub fn resolve(
                     })?;
                 f.scenario = Some(s);
             }
-            Tag::Group => {
-                if !value.is_empty() {
-                    return Err(format!(
-                        "no sample is in group `{value}`: capsim records no groups (YAML flows have none, and a k6 script's `group()` bodies run without their group tag), so every request, check and iteration is in k6's root group (`{{group:''}}`)"
-                    ));
-                }
-            }
+            Tag::Group => f.group = resolve_group(metric, value, cx)?,
             Tag::Check => {
                 let set: Vec<usize> = (0..cx.checks.len())
                     .filter(|&i| cx.checks[i] == *value)
@@ -352,6 +359,39 @@ pub fn resolve(
         }
     }
     Ok(f)
+}
+
+/// A `group` tag's value: a group path of the flows (`::login`, `::a::b`), or `''` for
+/// the root group (no filter when the flows have no groups: every sample is in it).
+fn resolve_group(metric: &str, value: &str, cx: &ThresholdContext) -> Result<Option<u32>, String> {
+    let grouped = cx.groups.len() > 1;
+    if value.is_empty() {
+        return Ok(grouped.then_some(0));
+    }
+    if !grouped {
+        return Err(format!(
+            "no sample is in group `{value}`: the flows have no groups (a YAML flow has none; a k6 script has them where it calls `group()`), so every request, check and iteration is in k6's root group (`{{group:''}}`)"
+        ));
+    }
+    // k6 tags iterations with the root group: a group() call ends inside the iteration.
+    if metric.starts_with("iteration") {
+        return Err(format!(
+            "k6 tags `{metric}` samples with the root group only (`{{group:''}}`): an iteration is never inside a group() call; filter `http_req_duration`, `checks` or `group_duration` by `{value}`"
+        ));
+    }
+    if let Some(g) = cx.groups.iter().position(|p| p == value) {
+        return Ok(Some(g as u32));
+    }
+    let rooted = format!("::{}", value.trim_start_matches(':'));
+    if cx.groups.contains(&rooted) {
+        return Err(format!(
+            "no sample is in group `{value}`: k6's group tag is the group's path from the root, `{rooted}` (write `{{group:{rooted}}}`)"
+        ));
+    }
+    Err(format!(
+        "{}; a group's path is `::name`, nested `::outer::inner`, as k6 writes it",
+        unknown_name("group", value, cx.groups[1..].iter().map(String::as_str))
+    ))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub fn flow_shape(exp: &Experiment) -> (f64, f64) {
             FlowStep::Pause { nanos } => z += *nanos as f64 / 1e9,
             // Its requests are counted one by one (an upper bound on their time).
             FlowStep::Batch { .. } => {}
+            FlowStep::GroupEnter { .. } | FlowStep::GroupExit { .. } => {}
         }
     }
     // A sampled flow's steps are all its traces: the mean over them.

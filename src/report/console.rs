@@ -250,7 +250,7 @@ pub fn render_width(s: &Summary, width: usize) -> String {
                 Verdict::Fail => "✗",
                 Verdict::Inconclusive => "?",
             };
-            let value = if ["http_req_", "iteration_duration"]
+            let value = if ["http_req_", "iteration_duration", "group_duration"]
                 .iter()
                 .any(|m| t.metric.starts_with(m))
                 && !t.metric.starts_with("http_req_failed")
@@ -324,6 +324,13 @@ pub fn render_width(s: &Summary, width: usize) -> String {
         let _ = writeln!(p.text, "\n    CHECKS");
         for (name, c) in &s.checks {
             p.metric(4, name, &with_ci(&c.rate, pct));
+        }
+    }
+    if let Some(g) = &s.groups {
+        let _ = writeln!(p.text, "\n    GROUPS (group_duration)");
+        p.metric(4, "group_duration", &trend_text(&g.group_duration));
+        for (path, t) in &g.by_group {
+            p.metric(6, &format!("{{group:{path}}}"), &trend_text(t));
         }
     }
     if !s.custom_metrics.is_empty() {

@@ -88,6 +88,9 @@ pub enum TraceStep {
     Batch {
         n: u32,
     },
+    /// A `group()` call begins or ends: the group's index in [`Recording::groups`].
+    GroupEnter(u32),
+    GroupExit(u32),
 }
 
 /// The sampled iterations of one scenario function.
@@ -118,6 +121,9 @@ pub struct Recording {
     /// k6's `batch` and `batchPerHost` options (0: no per-host limit).
     pub batch: u32,
     pub batch_per_host: u32,
+    /// The group paths the iterations entered (`::login`, `::a::b`), the root group `""`
+    /// first, then in the order first entered.
+    pub groups: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -350,6 +356,8 @@ pub fn record(
         let mut adds = metrics::Interner::default();
         let keys = trace::StepKeys::new(&ctx)
             .map_err(|e| js_err(entry, format!("cannot read the trace: {e}")))?;
+        let mut groups: Vec<String> = vec![String::new()];
+        let mut group_index: BTreeMap<String, u32> = BTreeMap::from([(String::new(), 0)]);
         for exec in &execs {
             let f: Function = ns.get(exec.as_str()).map_err(|_| {
                 let exported: Vec<String> = ns
@@ -406,6 +414,20 @@ pub fn record(
                 // Where each JS trace entry landed in `trace` (requests only).
                 let mut position: Vec<Option<u32>> = Vec::with_capacity(steps.len());
                 for st in steps {
+                    if st.k == "ge" || st.k == "gx" {
+                        let next = groups.len() as u32;
+                        let g = *group_index.entry(st.g.clone()).or_insert(next);
+                        if g == next {
+                            groups.push(st.g);
+                        }
+                        position.push(None);
+                        trace.push(if st.k == "ge" {
+                            TraceStep::GroupEnter(g)
+                        } else {
+                            TraceStep::GroupExit(g)
+                        });
+                        continue;
+                    }
                     if st.k == "a" {
                         let request = st
                             .r
@@ -526,6 +548,7 @@ pub fn record(
             notes,
             batch,
             batch_per_host,
+            groups,
         })
     })
 }

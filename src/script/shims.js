@@ -221,7 +221,25 @@
     R.checkCalls.list.push({ r: typeof req === "number" ? req : -1, names: Object.keys(sets || {}) });
     return all;
   };
-  R.group = function (name, fn) { return typeof fn === "function" ? fn() : undefined; };
+  // k6's group(): the path of nested groups is `::outer::inner` (the root group is ""),
+  // as k6's `lib.NewGroupPath` writes it. The trace gets an enter and an exit marker, so
+  // the engine times the group (k6's `group_duration`) and tags what happens inside.
+  R.groupPath = "";
+  R.group = function (name, fn) {
+    if (typeof fn !== "function") throw new Error("group() requires a callback as a second argument");
+    const n = String(name);
+    if (n.includes("::")) throw new Error("group and check names may not contain '::'");
+    const outer = R.groupPath;
+    const path = outer + "::" + n;
+    R.trace.push({ k: "ge", g: path });
+    R.groupPath = path;
+    try {
+      return fn();
+    } finally {
+      R.groupPath = outer;
+      R.trace.push({ k: "gx", g: path });
+    }
+  };
   R.fail = function (msg) { throw new Error("fail(): " + String(msg)); };
   // Durations as sentinels: request K's `timings.duration` is (K + 1) * 2^-32 ms.
   R.durationOf = function (index) { return (index + 1) / 4294967296; };

@@ -6,7 +6,7 @@
 use rquickjs::{Array, Atom, Ctx, Object, Value};
 
 /// One trace entry as the shims write it (`k`: `r` request, `s` sleep, `a` custom metric
-/// add, `b` an `http.batch()` whose requests follow).
+/// add, `b` an `http.batch()` whose requests follow, `ge`/`gx` a group's enter/exit).
 #[derive(Default)]
 pub(super) struct JsStep {
     pub k: String,
@@ -27,6 +27,8 @@ pub(super) struct JsStep {
     pub sv: Vec<u16>,
     /// An `http.batch()`'s number of requests (`k`: `b`).
     pub bn: u32,
+    /// A group marker's path (`k`: `ge` enter, `gx` exit).
+    pub g: String,
 }
 
 /// The property names of a step, made once per recording.
@@ -46,6 +48,7 @@ pub(super) struct StepKeys<'js> {
     cn: Atom<'js>,
     sv: Atom<'js>,
     bn: Atom<'js>,
+    g: Atom<'js>,
 }
 
 impl<'js> StepKeys<'js> {
@@ -67,6 +70,7 @@ impl<'js> StepKeys<'js> {
             cn: a("cn")?,
             sv: a("sv")?,
             bn: a("bn")?,
+            g: a("g")?,
         })
     }
 }
@@ -202,6 +206,7 @@ fn read_step<'js>(o: &Object<'js>, keys: &StepKeys<'js>) -> Result<JsStep, Strin
             }
             st.bn = n as u32;
         }
+        "ge" | "gx" => st.g = string(o, &keys.g, "g")?,
         _ => st.s = number(o, &keys.s, "s")?,
     }
     Ok(st)

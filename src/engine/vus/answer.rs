@@ -48,7 +48,7 @@ impl VuPool {
         cx.rec.response(endpoint, duration, error);
         cx.rec
             .subs
-            .response(endpoint, v.scenario as usize, duration, error);
+            .response(endpoint, v.scenario as usize, v.group, duration, error);
         if error.is_some() {
             cx.rec.accounting.failed += 1;
         } else {
@@ -70,7 +70,9 @@ impl VuPool {
                     .condition
                     .passes(error.is_some(), duration);
                 cx.rec.check(k as usize, passed);
-                cx.rec.subs.check(k as usize, v.scenario as usize, passed);
+                cx.rec
+                    .subs
+                    .check(k as usize, v.scenario as usize, v.group, passed);
             }
             for a in first_add..first_add + n_adds {
                 let add = cx.exp.metric_adds[a as usize];

@@ -66,6 +66,9 @@ struct Vu {
     batch_next: u32,
     batch_open: u32,
     batch_left: u32,
+    /// The k6 group the VU is in (`Experiment::groups`; 0: the root group), whose tag its
+    /// requests and checks carry.
+    group: u32,
 }
 
 struct ScenarioState {
@@ -128,6 +131,11 @@ pub(crate) struct VuPool {
     pending: Vec<EntryDue>,
     /// Tasks of batch requests cut off by an interrupt, for the loop to detach.
     detached: Vec<(u32, u32)>,
+    /// When each VU entered each group it is in, by nesting depth: VU `v`'s group at
+    /// depth `d` (1 for `::a`) started at `group_starts[v * group_depth + d - 1]`.
+    group_starts: Vec<Nanos>,
+    /// The deepest nesting of the experiment's groups (0 without groups).
+    group_depth: usize,
 }
 
 fn executor(exp: &Experiment, scenario: usize) -> &Executor {
@@ -163,6 +171,8 @@ impl VuPool {
             stride,
             pending: Vec::with_capacity(stride),
             detached: Vec::with_capacity(stride),
+            group_starts: Vec::new(),
+            group_depth: crate::model::groups::max_depth(&exp.groups) as usize,
         };
         for (i, plan) in exp.scenarios.iter().enumerate() {
             let sc = &plan.scenario;
@@ -247,9 +257,12 @@ impl VuPool {
             batch_next: 0,
             batch_open: 0,
             batch_left: 0,
+            group: crate::model::groups::ROOT,
         });
         self.slots
             .extend(std::iter::repeat_n(batch::Slot::FREE, self.stride));
+        self.group_starts
+            .resize(self.group_starts.len() + self.group_depth, 0);
         rec.vus_max += 1;
         (self.vus.len() - 1) as u32
     }
@@ -331,6 +344,7 @@ impl VuPool {
         v.iteration_start = cx.now;
         v.step = start;
         v.end = end;
+        v.group = crate::model::groups::ROOT;
     }
 
     /// Runs the VU's flow from its current step until it must wait.
@@ -360,7 +374,7 @@ impl VuPool {
                             cx.exp.distributions[dist].sample_nanos(cx.rng_load)
                         }
                         FlowStep::Pause { nanos } => nanos,
-                        FlowStep::Request { .. } | FlowStep::Batch { .. } => 0,
+                        _ => 0,
                     };
                     let v = &mut self.vus[vu as usize];
                     if d == 0 {
@@ -373,7 +387,33 @@ impl VuPool {
                     cx.queue.push(cx.now + d, Event::VuWake { vu, token });
                     return None;
                 }
+                FlowStep::GroupEnter { group } | FlowStep::GroupExit { group } => {
+                    self.group_marker(vu, group, matches!(step, FlowStep::GroupEnter { .. }), cx);
+                }
             }
+        }
+    }
+
+    /// A group begins (its start is kept by depth) or ends: k6's `group_duration` is the
+    /// time from its start, tagged with the group's own path; the VU is then back in the
+    /// enclosing group.
+    #[inline]
+    fn group_marker(&mut self, vu: u32, group: u32, enter: bool, cx: &mut VuCx) {
+        let g = &cx.exp.groups[group as usize];
+        let slot = vu as usize * self.group_depth + (g.depth as usize).saturating_sub(1);
+        let v = &mut self.vus[vu as usize];
+        v.step += 1;
+        if enter {
+            if let Some(s) = self.group_starts.get_mut(slot) {
+                *s = cx.now;
+            }
+            v.group = group;
+        } else {
+            let start = self.group_starts.get(slot).copied().unwrap_or(cx.now);
+            v.group = g.parent;
+            cx.rec
+                .subs
+                .group(group as usize, v.scenario as usize, cx.now - start);
         }
     }
 
