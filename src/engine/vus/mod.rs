@@ -317,9 +317,11 @@ impl VuPool {
     /// Runs the VU's flow from its current step until it must wait.
     fn run_flow(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
         loop {
-            let v = self.vus[vu as usize];
-            let flow = &cx.exp.flows[v.flow as usize];
-            let Some(step) = flow.steps.get(v.step as usize).filter(|_| v.step < v.end) else {
+            // The fields read, not a copy of the record (just written field by field).
+            let v = &self.vus[vu as usize];
+            let (flow, at, end) = (v.flow as usize, v.step, v.end);
+            let flow = &cx.exp.flows[flow];
+            let Some(step) = flow.steps.get(at as usize).filter(|_| at < end) else {
                 return self.iteration_complete(vu, cx);
             };
             match *step {
@@ -378,8 +380,8 @@ impl VuPool {
         v.phase = VuPhase::InRequest;
         v.request_sent = now;
         let token = v.token;
-        v.timeout = cx.queue.push_lane(
-            lanes::CLIENT_TIMEOUT,
+        v.timeout = cx.queue.push_vu_timer(
+            vu,
             now.saturating_add(cx.exp.client_timeout),
             Event::ClientTimeout { vu, token },
         );
@@ -432,11 +434,12 @@ impl VuPool {
 
     /// A sleep or an rps wait is over, or a refusal is due.
     pub fn wake(&mut self, vu: u32, token: u32, cx: &mut VuCx) -> Option<EntryDue> {
-        let v = self.vus[vu as usize];
+        let v = &self.vus[vu as usize];
         if v.token != token {
             return None;
         }
-        match v.phase {
+        let phase = v.phase;
+        match phase {
             VuPhase::Sleeping => {
                 let v = &mut self.vus[vu as usize];
                 v.step += 1;
@@ -460,16 +463,23 @@ impl VuPool {
         error: Option<Cause>,
         cx: &mut VuCx,
     ) -> Option<EntryDue> {
-        let v = self.vus[vu as usize];
+        let v = &self.vus[vu as usize];
         if v.token != token || v.phase != VuPhase::InRequest {
             return None;
         }
-        cx.queue.cancel(lanes::CLIENT_TIMEOUT, v.timeout);
-        let duration = cx.now - v.request_sent;
-        cx.rec.response(v.endpoint as usize, duration, error);
-        cx.rec
-            .subs
-            .response(v.endpoint as usize, v.scenario as usize, duration, error);
+        // The fields read, not a copy of the record (just written field by field).
+        let (timeout, sent, endpoint, scenario, flow, step) = (
+            v.timeout,
+            v.request_sent,
+            v.endpoint as usize,
+            v.scenario as usize,
+            v.flow as usize,
+            v.step as usize,
+        );
+        cx.queue.cancel_vu_timer(vu, timeout);
+        let duration = cx.now - sent;
+        cx.rec.response(endpoint, duration, error);
+        cx.rec.subs.response(endpoint, scenario, duration, error);
         if error.is_some() {
             cx.rec.accounting.failed += 1;
         } else {
@@ -481,24 +491,19 @@ impl VuPool {
             first_add,
             n_adds,
             ..
-        }) = cx.exp.flows[v.flow as usize]
-            .steps
-            .get(v.step as usize)
-            .copied()
+        }) = cx.exp.flows[flow].steps.get(step).copied()
         {
             for k in first_check..first_check + n_checks {
                 let passed = cx.exp.checks[k as usize]
                     .condition
                     .passes(error.is_some(), duration);
                 cx.rec.check(k as usize, passed);
-                cx.rec.subs.check(k as usize, v.scenario as usize, passed);
+                cx.rec.subs.check(k as usize, scenario, passed);
             }
             for a in first_add..first_add + n_adds {
                 let add = cx.exp.metric_adds[a as usize];
                 let value = add_value(cx.exp, add.value, error, duration);
-                cx.rec
-                    .subs
-                    .custom(add.metric as usize, v.scenario as usize, value);
+                cx.rec.subs.custom(add.metric as usize, scenario, value);
             }
         }
         let v = &mut self.vus[vu as usize];
