@@ -1,6 +1,6 @@
 //! The recorder's time-weighted gauges (a piecewise-constant value integrated per bucket
-//! and overall, a 0/1 gauge of being at capacity) and the small counters of providers and
-//! scenarios' VU pools that the bottleneck analysis reads.
+//! and overall, a 0/1 gauge of being at capacity) and the small counters of databases,
+//! providers and scenarios' VU pools that the bottleneck analysis reads.
 
 use crate::time::Nanos;
 
@@ -120,6 +120,51 @@ impl ScenarioCounters {
         self.running.add(now, delta);
         let (used, cap) = (self.running.value, self.max_vus);
         track_at_capacity(&mut self.full, now, used, cap);
+    }
+}
+
+/// Per database (primary and read replicas together).
+#[derive(Debug, Default)]
+pub struct DbCounters {
+    pub in_use: Gauge,
+    /// Sum over nodes of min(queries running, cores).
+    pub busy_cores: Gauge,
+    pub cores: f64,
+    pub queries: u64,
+    pub query_sum: f64,
+    /// Connection grants (zero waits included) and the total wait for them.
+    pub waits: u64,
+    pub wait_sum: f64,
+    pub pool_timeouts: u64,
+    /// Read replicas that exist (being created included), for cost.
+    pub replicas: Gauge,
+    pub replica_price_per_hour: f64,
+    /// The primary alone: connections in use and busy cores, each with its capacity and a
+    /// 0/1 gauge of being at capacity (the bottleneck analysis).
+    pub primary_in_use: Gauge,
+    pub primary_pool: f64,
+    pub primary_pool_full: Gauge,
+    pub primary_busy_cores: Gauge,
+    pub primary_cores: f64,
+    pub primary_cores_full: Gauge,
+    pub replica_cores: f64,
+}
+
+impl DbCounters {
+    /// Connections in use on the primary change by `delta`.
+    #[inline]
+    pub fn primary_in_use_change(&mut self, now: Nanos, delta: f64) {
+        self.primary_in_use.add(now, delta);
+        let (used, cap) = (self.primary_in_use.value, self.primary_pool);
+        track_at_capacity(&mut self.primary_pool_full, now, used, cap);
+    }
+
+    /// Busy cores of the primary change by `delta`.
+    #[inline]
+    pub fn primary_busy_cores_change(&mut self, now: Nanos, delta: f64) {
+        self.primary_busy_cores.add(now, delta);
+        let (used, cap) = (self.primary_busy_cores.value, self.primary_cores);
+        track_at_capacity(&mut self.primary_cores_full, now, used, cap);
     }
 }
 

@@ -312,6 +312,7 @@ impl<'a> Simulation<'a> {
 
     /// k6's threshold evaluation: an `abortOnFail` threshold that fails stops the test now.
     fn threshold_tick(&mut self) {
+        self.rec.flush_latencies();
         if let Some(t) = crate::engine::abort::breached(self.exp, &self.rec, self.now) {
             self.aborted = Some((self.now, t));
             return;
