@@ -23,6 +23,7 @@ pub mod sim;
 pub mod station;
 pub mod submetrics;
 mod task;
+mod timer_list;
 mod vus;
 pub mod window_result;
 mod windows;

@@ -2,6 +2,7 @@
 //! and its FIFO lanes for the timers of fixed delay.
 
 use crate::engine::event::Event;
+use crate::engine::timer_list::TimerList;
 use crate::time::Nanos;
 use std::collections::VecDeque;
 
@@ -76,16 +77,34 @@ impl Heap {
             if first >= n {
                 break;
             }
-            let end = (first + 4).min(n);
-            let mut c = first;
-            let mut ck = self.v[first].key();
-            for j in first + 1..end {
-                let k = self.v[j].key();
-                if k < ck {
-                    c = j;
-                    ck = k;
+            let (c, ck) = if first + 4 <= n {
+                // A full node: the least of four as a tournament of two pairs (shorter
+                // dependency chains than a scan; keys are unique, so the same child).
+                let v = &self.v[first..first + 4];
+                let (k0, k1, k2, k3) = (v[0].key(), v[1].key(), v[2].key(), v[3].key());
+                let (a, ka) = if k1 < k0 {
+                    (first + 1, k1)
+                } else {
+                    (first, k0)
+                };
+                let (b, kb) = if k3 < k2 {
+                    (first + 3, k3)
+                } else {
+                    (first + 2, k2)
+                };
+                if kb < ka { (b, kb) } else { (a, ka) }
+            } else {
+                let mut c = first;
+                let mut ck = self.v[first].key();
+                for j in first + 1..n {
+                    let k = self.v[j].key();
+                    if k < ck {
+                        c = j;
+                        ck = k;
+                    }
                 }
-            }
+                (c, ck)
+            };
             if key <= ck {
                 break;
             }
@@ -97,7 +116,8 @@ impl Heap {
     }
 }
 
-/// The event queue: a 4-ary heap, plus FIFO *lanes* for timers of a fixed delay.
+/// The event queue: a 4-ary heap, plus FIFO *lanes* for timers of a fixed delay, and the
+/// VUs' client timeouts in a FIFO of one timer per VU ([`TimerList`]).
 ///
 /// Timeouts (k6's client timeout, a service's timeout, a pool's wait timeout) are armed on
 /// every request and mostly never fire: in a heap they would pile up by the tens of
@@ -114,10 +134,15 @@ impl Heap {
 pub struct EventQueue {
     heap: Heap,
     lanes: Vec<Lane>,
+    /// The VUs' client timeouts, one per VU, in arming order (lane [`VU_TIMERS`]).
+    vu_timers: TimerList,
     /// The least (time, seq, lane) among the lane fronts; `None` when every lane is empty.
     lane_best: Option<(Nanos, u64, usize)>,
     seq: u64,
 }
+
+/// The lane index of [`EventQueue::vu_timers`] in [`EventQueue::lane_best`].
+const VU_TIMERS: usize = usize::MAX;
 
 /// One FIFO lane. A cancelled entry keeps its place with sequence [`CANCELLED`] and is
 /// dropped when it reaches the front, so the front is always live.
@@ -169,11 +194,13 @@ impl EventQueue {
         EventQueue {
             heap: Heap::with_capacity(n),
             lanes: (0..lanes).map(|_| Lane::default()).collect(),
+            vu_timers: TimerList::default(),
             lane_best: None,
             seq: 0,
         }
     }
 
+    #[inline]
     pub fn push(&mut self, time: Nanos, event: Event) {
         self.seq += 1;
         self.heap.push(Entry {
@@ -185,6 +212,7 @@ impl EventQueue {
 
     /// Pushes onto a FIFO lane; an entry earlier than the lane's last goes to the heap
     /// instead, which is always correct. Returns the handle that cancels it.
+    #[inline]
     pub fn push_lane(&mut self, lane: usize, time: Nanos, event: Event) -> TimerId {
         self.seq += 1;
         let entry = Entry {
@@ -236,8 +264,55 @@ impl EventQueue {
         }
     }
 
+    /// Arms VU `vu`'s client timeout (a timer of the one fixed delay, at a clock that never
+    /// goes back, so due in arming order). A timer still armed for the VU (one its
+    /// interruption left behind, now stale) moves to the heap with its (time, sequence), so
+    /// it still pops when it did. Returns the handle that cancels the new one.
+    #[inline]
+    pub fn push_vu_timer(&mut self, vu: u32, time: Nanos, event: Event) -> TimerId {
+        self.seq += 1;
+        let seq = self.seq;
+        if let Some((t, s, e)) = self.vu_timers.armed_of(vu) {
+            let front = self.vu_timers.is_front(vu);
+            self.vu_timers.unlink(vu);
+            self.heap.push(Entry {
+                time: t,
+                seq: s,
+                event: e,
+            });
+            if front {
+                self.refresh_lane_best();
+            }
+        }
+        if self.vu_timers.back_time().is_some_and(|last| last > time) {
+            self.heap.push(Entry { time, seq, event });
+            return TimerId::NONE;
+        }
+        self.vu_timers.push_back(vu, time, seq, event);
+        if self.vu_timers.len() == 1 && self.lane_best.is_none_or(|(t, s, _)| (time, seq) < (t, s))
+        {
+            self.lane_best = Some((time, seq, VU_TIMERS));
+        }
+        TimerId(seq)
+    }
+
+    /// Cancels VU `vu`'s client timeout `id` if it is still armed (one that fired, or was
+    /// replaced, is left alone).
+    #[inline]
+    pub fn cancel_vu_timer(&mut self, vu: u32, id: TimerId) {
+        if id == TimerId::NONE || !self.vu_timers.armed(vu, id.0) {
+            return;
+        }
+        let front = self.vu_timers.is_front(vu);
+        self.vu_timers.unlink(vu);
+        if front && self.lane_best.is_some_and(|(_, _, best)| best == VU_TIMERS) {
+            self.refresh_lane_best();
+        }
+    }
+
     fn refresh_lane_best(&mut self) {
-        let mut best: Option<(Nanos, u64, usize)> = None;
+        let mut best: Option<(Nanos, u64, usize)> =
+            self.vu_timers.front_key().map(|(t, s)| (t, s, VU_TIMERS));
         for (i, lane) in self.lanes.iter().enumerate() {
             if let Some((t, s)) = lane.front_key()
                 && best.is_none_or(|(bt, bs, _)| (t, s) < (bt, bs))
@@ -260,6 +335,14 @@ impl EventQueue {
     fn take(&mut self, source: Source) -> Option<Entry> {
         match source {
             Source::Heap => self.heap.pop(),
+            Source::Lane(VU_TIMERS) => {
+                let e =
+                    self.vu_timers
+                        .pop_front()
+                        .map(|(time, seq, event)| Entry { time, seq, event });
+                self.refresh_lane_best();
+                e
+            }
             Source::Lane(i) => {
                 let l = &mut self.lanes[i];
                 let e = l.entries.pop_front();
@@ -293,7 +376,9 @@ impl EventQueue {
 
     /// Pending events, counting cancelled lane timers not yet dropped.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes.iter().map(|l| l.entries.len()).sum::<usize>()
+        self.heap.len()
+            + self.vu_timers.len()
+            + self.lanes.iter().map(|l| l.entries.len()).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -306,12 +391,16 @@ pub(crate) mod lanes {
     use crate::model::Model;
     /// Events due at the current instant (a task starting, an immediate answer).
     pub const NOW: usize = 0;
-    pub const CLIENT_TIMEOUT: usize = 1;
     pub fn station(station: usize) -> usize {
-        2 + station
+        1 + station
     }
     pub fn pool(model: &Model, database: usize) -> usize {
-        2 + model.stations.len() + database
+        1 + model.stations.len() + database
+    }
+    /// The client timeouts of `http.batch()` requests (a VU has one timer of its own for a
+    /// single request, `EventQueue::push_vu_timer`; a batch has several in flight).
+    pub fn batch_timeout(model: &Model) -> usize {
+        1 + model.stations.len() + model.databases.len()
     }
     pub fn count(model: &Model) -> usize {
         2 + model.stations.len() + model.databases.len()
@@ -415,5 +504,34 @@ mod tests {
         q.cancel(0, a);
         assert_eq!(q.peek_time(), Some(11));
         assert_eq!(vus_of(&mut q), vec![3, 2, 4]);
+    }
+
+    /// VU timers pop in (time, seq) order among lanes and heap; a cancelled one never
+    /// pops; re-arming a VU whose timer is still armed keeps the old one at its place.
+    #[test]
+    fn vu_timers_keep_the_order_of_a_lane() {
+        let mut q = EventQueue::with_capacity(8, 1);
+        let a = q.push_vu_timer(1, 10, Event::VuWake { vu: 1, token: 0 });
+        q.push_lane(0, 10, Event::VuWake { vu: 2, token: 0 });
+        let b = q.push_vu_timer(3, 12, Event::VuWake { vu: 3, token: 0 });
+        q.push(11, Event::VuWake { vu: 4, token: 0 });
+        q.push_vu_timer(5, 12, Event::VuWake { vu: 5, token: 0 });
+        // VU 3 armed again while its first timer is armed: both pop, in (time, seq) order.
+        let c = q.push_vu_timer(3, 13, Event::VuWake { vu: 6, token: 0 });
+        q.cancel_vu_timer(3, b); // the replaced handle: left alone
+        q.cancel_vu_timer(1, a); // the front
+        q.cancel_vu_timer(1, a); // twice: nothing
+        q.cancel_vu_timer(1, TimerId::NONE);
+        assert_eq!(q.len(), 5);
+        assert_eq!(vus_of(&mut q), vec![2, 4, 3, 5, 6]);
+        q.cancel_vu_timer(3, c); // already fired
+        assert!(q.is_empty());
+        // Earlier than the back (cannot happen with one delay): goes to the heap.
+        q.push_vu_timer(1, 20, Event::VuWake { vu: 1, token: 0 });
+        assert_eq!(
+            q.push_vu_timer(2, 15, Event::VuWake { vu: 2, token: 0 }),
+            TimerId::NONE
+        );
+        assert_eq!(vus_of(&mut q), vec![2, 1]);
     }
 }

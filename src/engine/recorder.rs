@@ -1,19 +1,23 @@
 //! Streaming measurement of one replication: histograms, counters and time-weighted gauges,
 //! closed into fixed-width time buckets as simulated time passes. O(1) per update.
 
-pub use crate::engine::gauges::{Gauge, ProviderCounters, ScenarioCounters, track_at_capacity};
+pub use crate::engine::gauges::{
+    DbCounters, Gauge, ProviderCounters, ScenarioCounters, track_at_capacity,
+};
 use crate::engine::outcome::{Cause, CauseCounts};
 use crate::engine::result::{
     Accounting, BucketRow, CostBreakdown, DatabaseResult, EndpointResult, ProviderResult,
     ReplicationResult, ScaleRecord, ScenarioPoolResult, StationResult, distribution_percentiles,
 };
 use crate::engine::windows::Windows;
-use crate::stats::latency::{BucketLatency, LatencyHistogram};
+use crate::stats::latency::{BucketLatency, LatencyFront, LatencyHistogram};
 use crate::time::{Nanos, nanos_to_millis};
 
 #[derive(Debug)]
 struct EndpointCounters {
     hist: LatencyHistogram,
+    /// The records not yet in `hist` (16-bit cells: a quarter of the memory per record).
+    front: LatencyFront,
     requests: u64,
     failures: u64,
     causes: CauseCounts,
@@ -81,51 +85,6 @@ impl StationCounters {
     }
 }
 
-/// Per database (primary and read replicas together).
-#[derive(Debug, Default)]
-pub struct DbCounters {
-    pub in_use: Gauge,
-    /// Sum over nodes of min(queries running, cores).
-    pub busy_cores: Gauge,
-    pub cores: f64,
-    pub queries: u64,
-    pub query_sum: f64,
-    /// Connection grants (zero waits included) and the total wait for them.
-    pub waits: u64,
-    pub wait_sum: f64,
-    pub pool_timeouts: u64,
-    /// Read replicas that exist (being created included), for cost.
-    pub replicas: Gauge,
-    pub replica_price_per_hour: f64,
-    /// The primary alone: connections in use and busy cores, each with its capacity and a
-    /// 0/1 gauge of being at capacity (the bottleneck analysis).
-    pub primary_in_use: Gauge,
-    pub primary_pool: f64,
-    pub primary_pool_full: Gauge,
-    pub primary_busy_cores: Gauge,
-    pub primary_cores: f64,
-    pub primary_cores_full: Gauge,
-    pub replica_cores: f64,
-}
-
-impl DbCounters {
-    /// Connections in use on the primary change by `delta`.
-    #[inline]
-    pub fn primary_in_use_change(&mut self, now: Nanos, delta: f64) {
-        self.primary_in_use.add(now, delta);
-        let (used, cap) = (self.primary_in_use.value, self.primary_pool);
-        track_at_capacity(&mut self.primary_pool_full, now, used, cap);
-    }
-
-    /// Busy cores of the primary change by `delta`.
-    #[inline]
-    pub fn primary_busy_cores_change(&mut self, now: Nanos, delta: f64) {
-        self.primary_busy_cores.add(now, delta);
-        let (used, cap) = (self.primary_busy_cores.value, self.primary_cores);
-        track_at_capacity(&mut self.primary_cores_full, now, used, cap);
-    }
-}
-
 #[derive(Debug)]
 pub struct Recorder {
     width: Nanos,
@@ -182,6 +141,7 @@ impl Recorder {
             endpoints: (0..n_endpoints)
                 .map(|_| EndpointCounters {
                     hist: LatencyHistogram::new(),
+                    front: LatencyFront::new(),
                     requests: 0,
                     failures: 0,
                     causes: [0; Cause::COUNT],
@@ -288,7 +248,10 @@ impl Recorder {
         self.bucket_requests += 1;
         self.windows.response(duration, error.is_some());
         let e = &mut self.endpoints[endpoint];
-        e.hist.record(duration);
+        e.front.record(duration);
+        if e.front.full() {
+            e.hist.absorb(&mut e.front);
+        }
         e.requests += 1;
         if let Some(c) = error {
             self.failures += 1;
@@ -296,6 +259,14 @@ impl Recorder {
             self.causes[c.index()] += 1;
             e.failures += 1;
             e.causes[c.index()] += 1;
+        }
+    }
+
+    /// Adds the endpoints' fronts into their histograms: every reader of the histograms
+    /// calls this first (the loop before a threshold evaluation, `into_result`).
+    pub fn flush_latencies(&mut self) {
+        for e in &mut self.endpoints {
+            e.hist.absorb(&mut e.front);
         }
     }
 
@@ -374,6 +345,7 @@ impl Recorder {
     }
 
     pub fn endpoint_results(&self, percentiles: &[f64]) -> Vec<EndpointResult> {
+        debug_assert!(self.endpoints.iter().all(|e| e.front.is_empty()));
         self.endpoints
             .iter()
             .map(|e| EndpointResult {
@@ -399,6 +371,7 @@ impl Recorder {
     /// Every `http_req_duration` sample so far: the endpoints' histograms merged (borrowed
     /// when there is one endpoint).
     pub fn overall_histogram(&self) -> std::borrow::Cow<'_, LatencyHistogram> {
+        debug_assert!(self.endpoints.iter().all(|e| e.front.is_empty()));
         match self.endpoints.as_slice() {
             [one] => std::borrow::Cow::Borrowed(&one.hist),
             all => {
@@ -479,6 +452,7 @@ impl Recorder {
         in_request: u64,
         percentiles: &[f64],
     ) -> ReplicationResult {
+        self.flush_latencies();
         self.finish(end);
         self.accounting.in_flight_at_end = in_request;
         let stations = self.station_results(end, in_flight);

@@ -139,7 +139,10 @@ impl Tasks {
             && t.wait_token == token
     }
 
-    /// Takes a free slot (keeping its generation) or a new one.
+    /// Takes a free slot (keeping its generation) or a new one. Inlined, so the record is
+    /// written into its slot field by field (a record built on the stack and then copied
+    /// whole stalls on reading back its narrow stores).
+    #[inline(always)]
     pub fn alloc(&mut self, task: Task) -> u32 {
         match self.free.pop() {
             Some(i) => {

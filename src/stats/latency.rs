@@ -23,12 +23,11 @@
 //!
 //! `avg`, `min`, `max` and `count` are exact (kept beside the histogram in ns).
 
+pub use crate::stats::latency_front::LatencyFront;
+use crate::stats::latency_front::{MAX_MICROS, front_value};
 use crate::time::Nanos;
 use hdrhistogram::Histogram;
 use serde::Serialize;
-
-/// Highest trackable value: one day, in microseconds.
-const MAX_MICROS: u64 = 86_400 * 1_000_000;
 
 /// The k6 Trend summary of `http_req_duration`, all in milliseconds, serialized with
 /// k6's keys (`avg`, `min`, `med`, `max`, `p(90)`, `p(95)`, `p(99)`).
@@ -173,6 +172,40 @@ impl LatencyHistogram {
         self.core.reset();
     }
 
+    /// Adds the front's records and empties it (see [`LatencyFront`]).
+    pub fn absorb(&mut self, front: &mut LatencyFront) {
+        if front.n == 0 {
+            return;
+        }
+        let c = &mut self.core;
+        for (i, cell) in front.cells.iter_mut().enumerate() {
+            if *cell != 0 {
+                // A value of the cell within the recorded range, so HDR's own minimum
+                // and maximum move only as far as the recorded values did.
+                let v = match front_value(i) {
+                    0 => 0,
+                    v => v.clamp(front.min_us, front.max_us),
+                };
+                c.hist.saturating_record_n(v, u64::from(*cell));
+                *cell = 0;
+            }
+        }
+        // Count 0: HDR's minimum and maximum become exactly the recorded ones.
+        c.hist.saturating_record_n(front.max_us, 0);
+        if front.min_us != u64::MAX {
+            c.hist.saturating_record_n(front.min_us, 0);
+        }
+        c.count += u64::from(front.n);
+        c.sum_ns += front.sum_ns;
+        c.min_ns = c.min_ns.min(front.min_ns);
+        c.max_ns = c.max_ns.max(front.max_ns);
+        c.clamped += front.clamped;
+        *front = LatencyFront {
+            cells: std::mem::take(&mut front.cells),
+            ..LatencyFront::new_empty()
+        };
+    }
+
     /// Exact number of recorded samples.
     pub fn count(&self) -> u64 {
         self.core.count
@@ -288,6 +321,7 @@ impl BucketLatency {
 mod tests {
     use super::*;
     use crate::stats::interval::quantile;
+    use crate::stats::latency_front::front_index;
 
     const MS: Nanos = 1_000_000;
 
@@ -412,5 +446,61 @@ mod tests {
             json,
             r#"{"avg":2.0,"min":2.0,"med":2.0,"max":2.0,"p(90)":2.0,"p(95)":2.0,"p(99)":2.0}"#
         );
+    }
+
+    /// Recording through a front and absorbing it, at any points, gives the histogram that
+    /// recording every value directly gives: every quantile, the moments, HDR's counts,
+    /// minimum and maximum.
+    #[test]
+    fn a_front_absorbed_is_the_same_histogram() {
+        let mut direct = LatencyHistogram::new();
+        let mut via = LatencyHistogram::new();
+        let mut front = LatencyFront::new();
+        let mut z: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut values = vec![
+            0,
+            1,
+            999,
+            1_000,
+            1_001,
+            2_047_000,
+            2_048_001,
+            86_400 * 1_000_000_000,
+            u64::MAX,
+        ];
+        for k in 0..300_000u64 {
+            z = z
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            values.push((z >> 20) >> (k % 40));
+        }
+        for (k, &ns) in values.iter().enumerate() {
+            direct.record(ns);
+            front.record(ns);
+            if front.full() || k % 97_003 == 0 {
+                via.absorb(&mut front);
+                assert!(front.is_empty());
+            }
+        }
+        via.absorb(&mut front);
+        assert_eq!(via.core.hist, direct.core.hist);
+        assert_eq!(via.core.hist.max(), direct.core.hist.max());
+        assert_eq!(via.core.hist.min_nz(), direct.core.hist.min_nz());
+        assert_eq!(via.count(), direct.count());
+        assert_eq!(via.clamped(), direct.clamped());
+        assert_eq!(via.core.sum_ns, direct.core.sum_ns);
+        assert_eq!(via.min_ms(), direct.min_ms());
+        assert_eq!(via.max_ms(), direct.max_ms());
+        for i in 0..=1000 {
+            let q = i as f64 / 1000.0;
+            assert_eq!(via.quantile_ms(q), direct.quantile_ms(q), "q = {q}");
+        }
+        for us in [0u64, 1, 2047, 2048, 2049, 4095, 4096, 1 << 20, MAX_MICROS] {
+            assert_eq!(
+                front_index(us),
+                front_index(front_value(front_index(us))),
+                "{us}"
+            );
+        }
     }
 }

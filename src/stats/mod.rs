@@ -14,6 +14,7 @@ pub mod beta;
 pub mod gauge;
 pub mod interval;
 pub mod latency;
+mod latency_front;
 pub mod mser;
 pub mod pooled;
 pub mod predictive;

@@ -75,6 +75,9 @@ pub struct Simulation<'a> {
     faults: FaultState,
     /// When an `abortOnFail` threshold stopped the test, and which one.
     aborted: Option<(Nanos, usize)>,
+    /// Per endpoint: its entry station and the first instruction of its operation, read
+    /// on every request (the model's records are three loads away).
+    entries: Vec<(u32, u32)>,
 }
 
 impl<'a> Simulation<'a> {
@@ -128,6 +131,14 @@ impl<'a> Simulation<'a> {
             lb,
             faults,
             aborted: None,
+            entries: model
+                .endpoints
+                .iter()
+                .map(|e| {
+                    let entry = model.stations[e.station].operations[e.operation].entry;
+                    (e.station as u32, entry)
+                })
+                .collect(),
         }
     }
 
@@ -302,6 +313,7 @@ impl<'a> Simulation<'a> {
 
     /// k6's threshold evaluation: an `abortOnFail` threshold that fails stops the test now.
     fn threshold_tick(&mut self) {
+        self.rec.flush_latencies();
         if let Some(t) = crate::engine::abort::breached(self.exp, &self.rec, self.now) {
             self.aborted = Some((self.now, t));
             return;

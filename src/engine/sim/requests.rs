@@ -169,7 +169,7 @@ impl Simulation<'_> {
                     let d = if slowdown == 1.0 && d < 1 << 53 {
                         d
                     } else {
-                        (d as f64 * slowdown) as Nanos
+                        slowed(d, slowdown)
                     };
                     self.stations[station].start_work(
                         station,
@@ -485,14 +485,21 @@ impl Simulation<'_> {
         token: u32,
         endpoint: usize,
     ) -> Result<(u32, u32), Cause> {
-        let e = &self.model.endpoints[endpoint];
-        let entry = self.model.stations[e.station].operations[e.operation].entry;
+        let (station, entry) = self.entries[endpoint];
         let task = self.admit(
-            e.station,
+            station as usize,
             entry,
             Parent::Vu { vu, token },
             self.model.balancer.algorithm,
         )?;
         Ok((task, self.tasks[task].generation))
     }
+}
+
+/// A `work` draw under a fault's slowdown. Out of line and cold: inline, the compiler
+/// computed it on every draw and chose between the two results afterwards.
+#[cold]
+#[inline(never)]
+fn slowed(d: Nanos, slowdown: f64) -> Nanos {
+    (d as f64 * slowdown) as Nanos
 }

@@ -207,7 +207,7 @@ impl VuPool {
         s.sent = now;
         s.task = NOT_ADMITTED;
         s.timeout = cx.queue.push_lane(
-            lanes::CLIENT_TIMEOUT,
+            lanes::batch_timeout(&cx.exp.model),
             now.saturating_add(cx.exp.client_timeout),
             Event::ClientTimeout { vu, token },
         );
@@ -306,7 +306,8 @@ impl VuPool {
     ) -> Option<EntryDue> {
         let i = self.slot_of(vu, token, |s| s == SlotState::InRequest)?;
         let s = self.slots[i];
-        cx.queue.cancel(lanes::CLIENT_TIMEOUT, s.timeout);
+        cx.queue
+            .cancel(lanes::batch_timeout(&cx.exp.model), s.timeout);
         self.record_response(vu, s.step, s.endpoint as usize, cx.now - s.sent, error, cx);
         self.slots[i].state = SlotState::Answered;
         let v = &mut self.vus[vu as usize];

@@ -350,9 +350,11 @@ impl VuPool {
     /// Runs the VU's flow from its current step until it must wait.
     fn run_flow(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
         loop {
-            let v = self.vus[vu as usize];
-            let flow = &cx.exp.flows[v.flow as usize];
-            let Some(step) = flow.steps.get(v.step as usize).filter(|_| v.step < v.end) else {
+            // The fields read, not a copy of the record (just written field by field).
+            let v = &self.vus[vu as usize];
+            let (flow, at, end) = (v.flow as usize, v.step, v.end);
+            let flow = &cx.exp.flows[flow];
+            let Some(step) = flow.steps.get(at as usize).filter(|_| at < end) else {
                 return self.iteration_complete(vu, cx);
             };
             match *step {
@@ -450,8 +452,8 @@ impl VuPool {
         v.phase = VuPhase::InRequest;
         v.request_sent = now;
         let token = v.token;
-        v.timeout = cx.queue.push_lane(
-            lanes::CLIENT_TIMEOUT,
+        v.timeout = cx.queue.push_vu_timer(
+            vu,
             now.saturating_add(cx.exp.client_timeout),
             Event::ClientTimeout { vu, token },
         );
@@ -515,14 +517,15 @@ impl VuPool {
 
     /// A sleep or an rps wait is over, or a refusal is due.
     pub fn wake(&mut self, vu: u32, token: u32, cx: &mut VuCx) -> Option<EntryDue> {
-        let v = self.vus[vu as usize];
+        let v = &self.vus[vu as usize];
         if v.phase == VuPhase::InBatch {
             return self.batch_wake(vu, token, cx);
         }
         if v.token != token {
             return None;
         }
-        match v.phase {
+        let phase = v.phase;
+        match phase {
             VuPhase::Sleeping => {
                 let v = &mut self.vus[vu as usize];
                 v.step += 1;
@@ -546,16 +549,19 @@ impl VuPool {
         error: Option<Cause>,
         cx: &mut VuCx,
     ) -> Option<EntryDue> {
-        let v = self.vus[vu as usize];
+        let v = &self.vus[vu as usize];
         if v.phase == VuPhase::InBatch {
             return self.batch_response(vu, token, error, cx);
         }
         if v.token != token || v.phase != VuPhase::InRequest {
             return None;
         }
-        cx.queue.cancel(lanes::CLIENT_TIMEOUT, v.timeout);
-        let duration = cx.now - v.request_sent;
-        self.record_response(vu, v.step, v.endpoint as usize, duration, error, cx);
+        // The fields read, not a copy of the record (just written field by field).
+        let (timeout, sent, endpoint, step) =
+            (v.timeout, v.request_sent, v.endpoint as usize, v.step);
+        cx.queue.cancel_vu_timer(vu, timeout);
+        let duration = cx.now - sent;
+        self.record_response(vu, step, endpoint, duration, error, cx);
         let v = &mut self.vus[vu as usize];
         v.step += 1;
         v.token = v.token.wrapping_add(1);
