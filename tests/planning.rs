@@ -32,6 +32,37 @@ fn tiny_report() -> &'static PlanReport {
     })
 }
 
+/// The plan's replications share one set of workers across experiments
+/// (`planning/run_all.rs`): each experiment's results must come back in index order, the
+/// same whatever the thread count, so the report cannot change with it.
+#[test]
+fn plan_results_do_not_depend_on_threads() {
+    let dir = fixtures();
+    let plan = load_plan(&dir.join("plan.yaml")).expect("plan loads");
+    let run = |threads| {
+        let opts = Options {
+            replications: Some(5),
+            threads: Some(threads),
+            ..Options::default()
+        };
+        let runs = run_plan(&dir, &plan, &opts, &|_| {}).expect("plan runs");
+        let report = verdicts::build(&plan, &runs, false);
+        let mut json = serde_json::to_value(&report).expect("report serialises");
+        for key in ["timings", "total_wall_s"] {
+            json.as_object_mut().expect("an object").remove(key);
+        }
+        let events: Vec<Vec<u64>> = runs
+            .iter()
+            .map(|r| r.results.iter().map(|x| x.events).collect())
+            .collect();
+        (json, events)
+    };
+    let one = run(1);
+    assert_eq!(one.1.len(), 2);
+    assert!(one.1.iter().all(|e| e.len() == 5));
+    assert_eq!(one, run(3));
+}
+
 #[test]
 fn report_has_the_table_rows_and_verdicts() {
     let r = tiny_report();

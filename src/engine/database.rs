@@ -6,6 +6,7 @@
 use crate::engine::event::Event;
 use crate::engine::ps::ProcessorSharing;
 use crate::engine::queue::EventQueue;
+use crate::engine::rearm::RearmTimer;
 use crate::engine::recorder::Recorder;
 use crate::model::Model;
 use crate::time::Nanos;
@@ -26,8 +27,10 @@ pub struct DbNodeState {
     pub waiters: VecDeque<PoolWaiter>,
     /// Live waiters (entries in `waiters` may be stale).
     pub waiting: u32,
-    /// The node's cores; a `DbNext` event with an older `ps.version` is stale.
+    /// The node's cores.
     pub ps: ProcessorSharing,
+    /// The node's next query completion (`DbNext`).
+    pub next: RearmTimer,
     /// Serves new queries (a read replica being created or removed does not).
     pub ready: bool,
     /// Removed by the read-replica rule: never serves new queries again.
@@ -48,6 +51,7 @@ impl DbNodeState {
             waiters: VecDeque::new(),
             waiting: 0,
             ps: ProcessorSharing::new(cores, pool_size as usize),
+            next: RearmTimer::default(),
             ready: true,
             in_use_integral: 0.0,
             in_use_last: 0,
@@ -90,18 +94,24 @@ impl DbNodeState {
         None
     }
 
-    /// Schedules the node's next query completion (if any query runs).
-    pub fn schedule(&self, node: usize, now: Nanos, queue: &mut EventQueue) {
+    /// Schedules the node's next query completion (if any query runs), in place of the one
+    /// scheduled before.
+    #[inline]
+    pub fn schedule(&mut self, node: usize, now: Nanos, queue: &mut EventQueue) {
         let next = self.ps.next_departure(now);
-        if next != u64::MAX {
-            queue.push(
-                next,
-                Event::DbNext {
-                    node: node as u32,
-                    version: self.ps.version,
-                },
-            );
-        }
+        self.next.arm(next, queue, |version| Event::DbNext {
+            node: node as u32,
+            version,
+        });
+    }
+
+    /// A `DbNext` of this node with `version` has popped: whether a query ends now.
+    #[inline]
+    pub fn departure_due(&mut self, node: usize, version: u32, queue: &mut EventQueue) -> bool {
+        self.next.fire(version, queue, |version| Event::DbNext {
+            node: node as u32,
+            version,
+        })
     }
 }
 

@@ -1,11 +1,10 @@
 //! A processor-sharing server with `cores` cores: every job in service advances at rate
 //! `r(n) = min(1, cores / n)`. Run in virtual time: a job needing work `w` that starts at
-//! virtual time `v` ends when virtual time reaches `v + w`, so a heap of end points gives
-//! the next departure in O(log n) per arrival or departure. Used by database nodes and by
-//! service replicas that declare `cores`.
+//! virtual time `v` ends when virtual time reaches `v + w`, so a heap of end points (a
+//! 4-ary [`Heap4`]) gives the next departure in O(log n) per arrival or departure. Used by
+//! database nodes and by service replicas that declare `cores`.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use crate::engine::heap4::{Heap4, Keyed, total_order_bits};
 
 #[derive(Debug, Clone, Copy)]
 struct InService {
@@ -15,22 +14,25 @@ struct InService {
     generation: u32,
 }
 
-impl PartialEq for InService {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
+impl Keyed for InService {
+    /// Earliest virtual finish first, then the earliest started (the sequence is unique).
+    #[inline(always)]
+    fn key(&self) -> u128 {
+        (u128::from(total_order_bits(self.finish_v)) << 64) | u128::from(self.seq)
     }
 }
-impl Eq for InService {}
-impl PartialOrd for InService {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for InService {
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.finish_v
-            .total_cmp(&self.finish_v)
-            .then(o.seq.cmp(&self.seq))
+
+/// `x.ceil() as u64` without libm's `ceil` (a call on x86-64 without SSE4.1): the
+/// truncation, plus one when it lies below `x`. The same value for every `x`: exact below
+/// 2^53, where truncation is exact; above, every `f64` is a whole number; NaN and
+/// negatives give 0 and too large values `u64::MAX`, as the cast does.
+#[inline]
+pub fn ceil_u64(x: f64) -> u64 {
+    let t = x as u64;
+    if (t as f64) < x {
+        t.saturating_add(1)
+    } else {
+        t
     }
 }
 
@@ -39,7 +41,7 @@ pub struct ProcessorSharing {
     pub cores: u32,
     virtual_time: f64,
     last_t: u64,
-    in_service: BinaryHeap<InService>,
+    in_service: Heap4<InService>,
     seq: u64,
     /// Bumped on every change; a departure event with an older version is stale.
     pub version: u32,
@@ -51,7 +53,7 @@ impl ProcessorSharing {
             cores,
             virtual_time: 0.0,
             last_t: 0,
-            in_service: BinaryHeap::with_capacity(capacity.min(4096)),
+            in_service: Heap4::with_capacity(capacity.min(4096)),
             seq: 0,
             version: 0,
         }
@@ -92,7 +94,7 @@ impl ProcessorSharing {
             None => u64::MAX,
             Some(top) => {
                 let remaining = (top.finish_v - self.virtual_time).max(0.0);
-                now + (remaining / self.rate()).ceil() as u64
+                now + ceil_u64(remaining / self.rate())
             }
         }
     }
@@ -135,6 +137,34 @@ mod tests {
         let (task, _, next) = n.finish(20).unwrap();
         assert_eq!(task, 2);
         assert_eq!(next, u64::MAX);
+    }
+
+    #[test]
+    fn ceil_without_libm_is_ceil() {
+        let mut x = 0.37_f64;
+        let specials = [
+            0.0,
+            -0.0,
+            -1.5,
+            0.5,
+            1.0,
+            1.0 + f64::EPSILON,
+            (1u64 << 52) as f64 + 0.5,
+            (1u64 << 53) as f64,
+            1e19,
+            2e19,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for v in specials {
+            assert_eq!(ceil_u64(v), v.ceil() as u64, "{v}");
+        }
+        for _ in 0..200_000 {
+            x = (x * 1.618_033_988_7 + 0.123_456_7) % 1e7;
+            for v in [x, x.floor(), x * 1e6, x / 1e3] {
+                assert_eq!(ceil_u64(v), v.ceil() as u64, "{v}");
+            }
+        }
     }
 
     #[test]

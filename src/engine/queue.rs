@@ -210,6 +210,28 @@ impl EventQueue {
         });
     }
 
+    /// Takes the next sequence number without pushing: the place in the order of an event
+    /// pushed later with [`Self::push_at`] (a re-armed timer, `engine/rearm.rs`). Sequence
+    /// numbers stay the same as if an event had been pushed now.
+    #[inline]
+    pub fn reserve_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Pushes with a sequence number taken from [`Self::reserve_seq`] and not used since: the
+    /// event pops where an event pushed at the reservation would have.
+    #[inline]
+    pub fn push_at(&mut self, time: Nanos, seq: u64, event: Event) {
+        self.heap.push(Entry { time, seq, event });
+    }
+
+    /// The (time, sequence) of the next event.
+    #[inline]
+    pub fn peek_key(&self) -> Option<(Nanos, u64)> {
+        self.next_source().map(|(_, t, s)| (t, s))
+    }
+
     /// Pushes onto a FIFO lane; an entry earlier than the lane's last goes to the heap
     /// instead, which is always correct. Returns the handle that cancels it.
     #[inline]

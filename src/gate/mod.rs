@@ -51,21 +51,29 @@ impl Runner {
         let budget = self
             .budget
             .for_run_keeping(exp, running, indices.len(), self.keep)?;
-        let keep_rows = !exp.faults.is_empty();
         let work = || {
             indices
                 .par_iter()
-                .map(|&i| {
-                    let mut r = run_replication(exp, i, budget)?;
-                    if self.keep != Kept::Whole {
-                        r.compact(keep_rows);
-                    }
-                    crate::interrupt::note_finished();
-                    Ok(r)
-                })
+                .map(|&i| self.run_one(exp, i, budget))
                 .collect::<Result<Vec<_>, RunError>>()
         };
         self.install(work)
+    }
+
+    /// Runs replication `index` under `budget` (from [`Budget::for_run_keeping`]) and keeps
+    /// of it what `self.keep` says.
+    pub fn run_one(
+        &self,
+        exp: &Experiment,
+        index: u32,
+        budget: Budget,
+    ) -> Result<ReplicationResult, RunError> {
+        let mut r = run_replication(exp, index, budget)?;
+        if self.keep != Kept::Whole {
+            r.compact(!exp.faults.is_empty());
+        }
+        crate::interrupt::note_finished();
+        Ok(r)
     }
 
     /// Worker threads of the pool [`Runner::install`] runs on.

@@ -16,6 +16,7 @@ pub mod plan_capacity;
 pub mod plan_tune;
 pub mod probe;
 pub mod report;
+pub mod run_all;
 pub mod scale_load;
 pub mod size;
 pub mod size_report;
@@ -32,7 +33,6 @@ use anyhow::{Context as _, Result, anyhow, ensure};
 use measures::{Context, Measures, measure};
 use plan::PlanSpec;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 /// How `capsim report` runs the plan.
 #[derive(Debug, Clone, Default)]
@@ -64,7 +64,10 @@ pub struct Ran {
     pub results: Vec<ReplicationResult>,
     pub measures: Vec<Measures>,
     pub window: Option<[f64; 2]>,
+    /// From its first replication's start to its last one's end (experiments overlap).
     pub wall_s: f64,
+    /// From the start of the plan's runs to its last replication's end.
+    pub ended_s: f64,
 }
 
 impl Ran {
@@ -136,26 +139,17 @@ fn parse_window(w: &[String; 2]) -> Result<[f64; 2]> {
     Ok([s(&w[0])?, s(&w[1])?])
 }
 
-/// Runs every experiment of the plan; `progress` hears one line per experiment.
-pub fn run_plan(
-    dir: &Path,
-    plan: &PlanSpec,
-    opts: &Options,
-    progress: &dyn Fn(&str),
-) -> Result<Vec<Ran>> {
-    let runner = Runner {
-        threads: opts.threads,
-        keep: Default::default(),
-        budget: Budget {
-            max_events: opts
-                .max_events
-                .unwrap_or(crate::gate::DEFAULT_GATE_MAX_EVENTS),
-            deadline: opts.deadline,
-            stop: opts.stop,
-            max_memory: opts.max_memory,
-            ..Budget::default()
-        },
-    };
+/// An experiment of the plan, loaded and not yet run.
+struct Prepared {
+    name: String,
+    file: PathBuf,
+    overrides: Vec<String>,
+    exp: Experiment,
+}
+
+/// Loads every experiment of the plan (with `--quick`'s overrides and the replications
+/// asked for), so that a wrong file stops the report before any run.
+fn prepare(dir: &Path, plan: &PlanSpec, opts: &Options) -> Result<Vec<Prepared>> {
     let files = crate::spec::confine::Files::for_file(&dir.join("plan.yaml"), &opts.allow);
     let mut out = Vec::new();
     for (name, entry) in &plan.experiments {
@@ -192,36 +186,91 @@ pub fn run_plan(
             );
             exp.replications = n;
         }
-        let t0 = Instant::now();
-        let indices: Vec<u32> = (0..exp.replications).collect();
-        let results = runner
-            .run(&exp, &indices)
-            .with_context(|| format!("plan experiment `{name}`"))?;
-        let wall_s = t0.elapsed().as_secs_f64();
-        let spike = plan.spike.as_ref().filter(|s| &s.experiment == name);
-        let window = match spike.and_then(|s| s.window.as_ref()) {
-            Some(w) => Some(parse_window(w)?),
-            None => None,
-        };
-        let limits = spike
-            .map(|s| (s.recovery_p95_ms, s.recovery_error_rate))
-            .unwrap_or((None, None));
-        let ctx = Context::new(&exp, &results, window, limits);
-        let measures = results.iter().map(|r| measure(&exp, &ctx, r)).collect();
-        progress(&format!(
-            "  {name}: {} replications of {} simulated in {wall_s:.1} s",
-            exp.replications,
-            crate::time::format_duration(exp.end_time())
-        ));
-        out.push(Ran {
+        out.push(Prepared {
             name: name.clone(),
             file,
             overrides: sets,
             exp,
-            results,
+        });
+    }
+    Ok(out)
+}
+
+/// Runs every experiment of the plan; `progress` hears one line per experiment, in plan
+/// order. The replications of all experiments share one set of worker threads
+/// ([`run_all`]): the results are those of running the experiments one by one.
+pub fn run_plan(
+    dir: &Path,
+    plan: &PlanSpec,
+    opts: &Options,
+    progress: &dyn Fn(&str),
+) -> Result<Vec<Ran>> {
+    let runner = Runner {
+        threads: opts.threads,
+        keep: Default::default(),
+        budget: Budget {
+            max_events: opts
+                .max_events
+                .unwrap_or(crate::gate::DEFAULT_GATE_MAX_EVENTS),
+            deadline: opts.deadline,
+            stop: opts.stop,
+            max_memory: opts.max_memory,
+            ..Budget::default()
+        },
+    };
+    let prepared = prepare(dir, plan, opts)?;
+    let threads = runner.threads();
+    let mut work = Vec::with_capacity(prepared.len());
+    for p in &prepared {
+        let n = p.exp.replications as usize;
+        let budget = runner
+            .budget
+            .for_run_keeping(&p.exp, threads.min(n), n, runner.keep)
+            .with_context(|| format!("plan experiment `{}`", p.name))?;
+        work.push(run_all::Work {
+            name: &p.name,
+            exp: &p.exp,
+            budget,
+        });
+    }
+    // The spike window is read before the runs, so a wrong one costs no minutes of runs.
+    let spike_window = match plan.spike.as_ref().and_then(|s| s.window.as_ref()) {
+        Some(w) => Some(parse_window(w)?),
+        None => None,
+    };
+    let mut finished = Vec::with_capacity(prepared.len());
+    run_all::run_all(&runner, &work, threads, &mut |i, f| {
+        let p = &prepared[i];
+        progress(&format!(
+            "  {}: {} replications of {} simulated in {:.1} s",
+            p.name,
+            p.exp.replications,
+            crate::time::format_duration(p.exp.end_time()),
+            f.wall_s
+        ));
+        finished.push(f);
+        Ok(())
+    })?;
+    let mut out = Vec::with_capacity(prepared.len());
+    for (p, f) in prepared.into_iter().zip(finished) {
+        let spike = plan.spike.as_ref().filter(|s| s.experiment == p.name);
+        let window = spike.and(spike_window);
+        let limits = spike
+            .map(|s| (s.recovery_p95_ms, s.recovery_error_rate))
+            .unwrap_or((None, None));
+        let ctx = Context::new(&p.exp, &f.results, window, limits);
+        let measures = f.results.iter().map(|r| measure(&p.exp, &ctx, r)).collect();
+        let window = ctx.window;
+        out.push(Ran {
+            name: p.name,
+            file: p.file,
+            overrides: p.overrides,
+            exp: p.exp,
+            results: f.results,
             measures,
-            window: ctx.window,
-            wall_s,
+            window,
+            wall_s: f.wall_s,
+            ended_s: f.ended_s,
         });
     }
     Ok(out)

@@ -245,7 +245,10 @@ pub fn markdown(r: &PlanReport) -> String {
         let _ = writeln!(s, "- **{}** ({}): {}", c.subject, c.kind, c.text);
     }
     s.push_str(
-        "\n## Runs\n\n| Experiment | Replications | Simulated | Wall time |\n|---|---|---|---|\n",
+        "\n## Runs\n\nThe experiments' replications share the worker threads, so one experiment's last \
+         replications run beside the next one's first: each wall time runs from an experiment's first \
+         replication's start to its last one's end.\n\n\
+         | Experiment | Replications | Simulated | Wall time |\n|---|---|---|---|\n",
     );
     for t in &r.timings {
         let _ = writeln!(

@@ -105,7 +105,7 @@ impl Simulation<'_> {
 
     /// The next query on the node ends: its connection goes back or on, the task goes on.
     pub(super) fn db_next(&mut self, node: usize, version: u32) {
-        if self.dbs.nodes[node].ps.version != version {
+        if !self.dbs.nodes[node].departure_due(node, version, &mut self.queue) {
             return;
         }
         let before = self.dbs.nodes[node].ps.active();
