@@ -4,11 +4,12 @@
 //! an [`EntryDue`] to the loop, which admits the request and reports back. This file: the
 //! VUs' state and their flows (requests, sleeps, answers, checks); `executors.rs`: the
 //! scenarios; `batch.rs`: `http.batch()`, a VU with several requests in flight;
-//! `answer.rs`: what an answered request records.
+//! `answer.rs`: what an answered request records; `groups.rs`: k6 `group()` timing.
 
 mod answer;
 mod batch;
 mod executors;
+mod groups;
 
 pub(crate) use batch::NOT_ADMITTED;
 
@@ -393,29 +394,6 @@ impl VuPool {
                     self.group_marker(vu, group, matches!(step, FlowStep::GroupEnter { .. }), cx);
                 }
             }
-        }
-    }
-
-    /// A group begins (its start is kept by depth) or ends: k6's `group_duration` is the
-    /// time from its start, tagged with the group's own path; the VU is then back in the
-    /// enclosing group.
-    #[inline]
-    fn group_marker(&mut self, vu: u32, group: u32, enter: bool, cx: &mut VuCx) {
-        let g = &cx.exp.groups[group as usize];
-        let slot = vu as usize * self.group_depth + (g.depth as usize).saturating_sub(1);
-        let v = &mut self.vus[vu as usize];
-        v.step += 1;
-        if enter {
-            if let Some(s) = self.group_starts.get_mut(slot) {
-                *s = cx.now;
-            }
-            v.group = group;
-        } else {
-            let start = self.group_starts.get(slot).copied().unwrap_or(cx.now);
-            v.group = g.parent;
-            cx.rec
-                .subs
-                .group(group as usize, v.scenario as usize, cx.now - start);
         }
     }
 
