@@ -379,3 +379,45 @@ fn abort_on_fail_with_batches_in_flight() {
     assert!(r.failures > 0 && r.requests > r.failures);
     assert!(r.accounting.balanced(), "{:?}", r.accounting);
 }
+
+/// A `group()` around a batch: `group_duration` is the batch's time, the slowest of its
+/// requests (50 ms), not their sum (80 ms), and both requests carry the group's tag.
+/// Constant service times and no queueing, so the figures are exact (1e-6 ms: float sums).
+#[test]
+fn a_group_around_a_batch_lasts_as_long_as_the_batch() {
+    let body = "  group('both', () => { http.batch(['http://h/a', 'http://h/b']); });";
+    let text = script(10, "", body).replace(
+        "import { check } from 'k6';",
+        "import { check, group } from 'k6';",
+    );
+    let text = text.replace(
+        "thresholds: { iteration_duration:",
+        "thresholds: { 'http_reqs{group:::both}': ['count>0'], iteration_duration:",
+    );
+    let dir = project(
+        "group",
+        &model("{constant: 30ms}", "{constant: 50ms}"),
+        &[("load.js", &text)],
+    );
+    let exp = load(&dir, "load.js");
+    let plan = RunPlan {
+        indices: 0..2,
+        threads: Some(1),
+        budget: Budget::default(),
+    };
+    let rs = run_replications(&exp, &plan, &|_| {}).unwrap();
+    let s = summarize(&exp, &rs);
+    let g = s.groups.as_ref().expect("groups in the summary");
+    let both = &g.by_group["::both"];
+    assert!((both.avg.mean - 50.0).abs() < 1e-6, "{}", both.avg.mean);
+    assert!((both.max.mean - 50.0).abs() < 1e-6, "{}", both.max.mean);
+    let in_group = s
+        .thresholds
+        .iter()
+        .find(|t| t.metric == "http_reqs{group:::both}")
+        .expect("the group's http_reqs")
+        .observed
+        .mean;
+    assert!((in_group - 20.0).abs() < 1e-9, "{in_group}");
+    assert!((s.metrics.http_reqs.count.mean - 20.0).abs() < 1e-9);
+}
