@@ -69,6 +69,17 @@ impl Slot {
     }
 }
 
+/// A VU's batch in progress: its requests, those taken so far (slots `..next`), those
+/// taken and not answered, and those not answered. Kept apart from the VU record (which
+/// every request reads), one per VU only when the flows have batches.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct BatchProgress {
+    n: u32,
+    next: u32,
+    open: u32,
+    left: u32,
+}
+
 impl VuPool {
     #[inline]
     fn base(&self, vu: u32) -> usize {
@@ -79,7 +90,7 @@ impl VuPool {
     #[inline]
     fn slot_of(&self, vu: u32, token: u32, state: fn(SlotState) -> bool) -> Option<usize> {
         let base = self.base(vu);
-        let n = self.vus[vu as usize].batch_next as usize;
+        let n = self.batches[vu as usize].next as usize;
         (base..base + n).find(|&i| self.slots[i].token == token && state(self.slots[i].state))
     }
 
@@ -118,12 +129,13 @@ impl VuPool {
                 ..Slot::FREE
             };
         }
-        let v = &mut self.vus[vu as usize];
-        v.phase = VuPhase::InBatch;
-        v.batch_n = n;
-        v.batch_next = 0;
-        v.batch_open = 0;
-        v.batch_left = n;
+        self.vus[vu as usize].phase = VuPhase::InBatch;
+        self.batches[vu as usize] = BatchProgress {
+            n,
+            next: 0,
+            open: 0,
+            left: n,
+        };
         self.fill_batch(vu, cx);
     }
 
@@ -134,7 +146,7 @@ impl VuPool {
             return true;
         }
         let base = self.base(vu);
-        let n = self.vus[vu as usize].batch_next as usize;
+        let n = self.batches[vu as usize].next as usize;
         let busy = self.slots[base..base + n]
             .iter()
             .filter(|s| s.host == host && s.holds_host())
@@ -153,20 +165,20 @@ impl VuPool {
             return;
         };
         let base = self.base(vu);
-        for k in 0..v.batch_next as usize {
+        for k in 0..self.batches[vu as usize].next as usize {
             let s = self.slots[base + k];
             if s.state == SlotState::HostWait && self.host_free(vu, s.host, per_host) {
                 self.start_slot(vu, base + k, cx);
             }
         }
         loop {
-            let v = &mut self.vus[vu as usize];
-            if v.batch_next >= v.batch_n || v.batch_open >= limit.max(1) {
+            let b = &mut self.batches[vu as usize];
+            if b.next >= b.n || b.open >= limit.max(1) {
                 return;
             }
-            let i = base + v.batch_next as usize;
-            v.batch_next += 1;
-            v.batch_open += 1;
+            let i = base + b.next as usize;
+            b.next += 1;
+            b.open += 1;
             if self.host_free(vu, self.slots[i].host, per_host) {
                 self.start_slot(vu, i, cx);
             } else {
@@ -310,11 +322,13 @@ impl VuPool {
             .cancel(lanes::batch_timeout(&cx.exp.model), s.timeout);
         self.record_response(vu, s.step, s.endpoint as usize, cx.now - s.sent, error, cx);
         self.slots[i].state = SlotState::Answered;
-        let v = &mut self.vus[vu as usize];
-        v.batch_open -= 1;
-        v.batch_left -= 1;
-        if v.batch_left == 0 {
-            v.step += 1 + v.batch_n;
+        let b = &mut self.batches[vu as usize];
+        b.open -= 1;
+        b.left -= 1;
+        if b.left == 0 {
+            let n = b.n;
+            let v = &mut self.vus[vu as usize];
+            v.step += 1 + n;
             v.token = v.token.wrapping_add(1);
             v.phase = VuPhase::Idle;
             return self.run_flow(vu, cx);
@@ -327,7 +341,7 @@ impl VuPool {
     /// (their tasks run on unobserved: `take_detached`), the rest never start.
     pub(super) fn interrupt_batch(&mut self, vu: u32, cx: &mut VuCx) {
         let base = self.base(vu);
-        let n = self.vus[vu as usize].batch_n as usize;
+        let n = self.batches[vu as usize].n as usize;
         for i in base..base + n {
             match self.slots[i].state {
                 SlotState::InRequest => {

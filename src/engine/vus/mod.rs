@@ -61,12 +61,6 @@ struct Vu {
     iterations_done: u64,
     /// The client timeout of the request in progress, cancelled when it is answered.
     timeout: TimerId,
-    /// The batch in progress: its requests, those taken so far (slots `..batch_next`),
-    /// those taken and not answered, and those not answered.
-    batch_n: u32,
-    batch_next: u32,
-    batch_open: u32,
-    batch_left: u32,
     /// The k6 group the VU is in (`Experiment::groups`; 0: the root group), whose tag its
     /// requests and checks carry.
     group: u32,
@@ -128,6 +122,8 @@ pub(crate) struct VuPool {
     /// the largest batch of the flows (0 without batches), allocated with the VU.
     slots: Vec<batch::Slot>,
     stride: usize,
+    /// Each VU's batch in progress (empty without batches).
+    batches: Vec<batch::BatchProgress>,
     /// Batch requests due at their entry now, in order (drained by the loop at once).
     pending: Vec<EntryDue>,
     /// Tasks of batch requests cut off by an interrupt, for the loop to detach.
@@ -170,6 +166,7 @@ impl VuPool {
             finished: 0,
             slots: Vec::new(),
             stride,
+            batches: Vec::new(),
             pending: Vec::with_capacity(stride),
             detached: Vec::with_capacity(stride),
             group_starts: Vec::new(),
@@ -254,14 +251,13 @@ impl VuPool {
             task_gen: 0,
             iterations_done: 0,
             timeout: TimerId::NONE,
-            batch_n: 0,
-            batch_next: 0,
-            batch_open: 0,
-            batch_left: 0,
             group: crate::model::groups::ROOT,
         });
         self.slots
             .extend(std::iter::repeat_n(batch::Slot::FREE, self.stride));
+        if self.stride > 0 {
+            self.batches.push(batch::BatchProgress::default());
+        }
         self.group_starts
             .resize(self.group_starts.len() + self.group_depth, 0);
         rec.vus_max += 1;
