@@ -35,6 +35,7 @@ impl VuPool {
     /// One answered request as a sample, as k6 records it: `http_req_duration`,
     /// `http_req_failed`, its checks and what it adds to custom metrics (`step`: its
     /// [`FlowStep::Request`]).
+    #[inline]
     pub(super) fn record_response(
         &self,
         vu: u32,
