@@ -428,7 +428,10 @@ export default function () {
         );
         assert_eq!(t.passes, t.replications, "{metric}: {expr}");
     }
-    for (metric, expr, want) in [("rt{group:::a}", "max<100", 5.0), ("rt{group:::b}", "min>150", 200.0)] {
+    for (metric, expr, want) in [
+        ("rt{group:::a}", "max<100", 5.0),
+        ("rt{group:::b}", "min>150", 200.0),
+    ] {
         let t = th(metric, expr);
         assert!(
             (t.observed.mean - want).abs() < 1e-6,

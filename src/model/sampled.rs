@@ -378,10 +378,7 @@ fn custom_metrics(
 /// before it (else the one after it), so it counts when that request is answered. Each add
 /// comes with the group it was called in (k6's `group` tag of its sample), which may not
 /// be its request's.
-fn attach_adds(
-    trace: &[TraceStep],
-    adds: &[Option<MetricAdd>],
-) -> BTreeMap<u32, Vec<(u32, u32)>> {
+fn attach_adds(trace: &[TraceStep], adds: &[Option<MetricAdd>]) -> BTreeMap<u32, Vec<(u32, u32)>> {
     let mut out: BTreeMap<u32, Vec<(u32, u32)>> = BTreeMap::new();
     let mut pending: Vec<(u32, u32)> = Vec::new();
     let mut last: Option<u32> = None;
