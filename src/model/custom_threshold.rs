@@ -151,5 +151,17 @@ mod tests {
         assert!(parse_custom_threshold("n", "count>10", 2, CustomKind::Counter, &cx).is_ok());
         assert!(parse_custom_threshold("n", "rate>10", 2, CustomKind::Counter, &cx).is_ok());
         assert!(parse_custom_threshold("n", "avg>10", 2, CustomKind::Counter, &cx).is_err());
+        // `group`: a path of the script's groups (the group an add() was called in).
+        let groups = vec![String::new(), "::login".to_string()];
+        let cx = ThresholdContext {
+            groups: &groups,
+            ..cx
+        };
+        let t = parse_custom_threshold("e{group:::login}", "rate<0.01", 0, CustomKind::Rate, &cx)
+            .unwrap();
+        assert_eq!(t.filter.group, Some(1));
+        let e = parse_custom_threshold("e{group:::lgin}", "rate<0.01", 0, CustomKind::Rate, &cx)
+            .unwrap_err();
+        assert!(e.contains("::login"), "{e}");
     }
 }
