@@ -162,6 +162,14 @@ pub struct K6RunArgs {
     /// k6 run --rps: the global request-rate cap.
     #[arg(long)]
     pub rps: Option<f64>,
+    /// k6 run --batch: at most this many of one http.batch()'s requests in flight (over the
+    /// script's `batch` option; at least 1).
+    #[arg(long)]
+    pub batch: Option<u32>,
+    /// k6 run --batch-per-host: at most this many of one http.batch()'s requests in flight to
+    /// one host (over the script's `batchPerHost`; 0: no limit).
+    #[arg(long)]
+    pub batch_per_host: Option<u32>,
     /// Iterations of each scenario function recorded from the script (default 2000).
     #[arg(long)]
     pub samples: Option<u32>,

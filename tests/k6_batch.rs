@@ -54,15 +54,20 @@ fn project(test: &str, model: &str, files: &[(&str, &str)]) -> PathBuf {
 }
 
 fn load(dir: &Path, file: &str) -> Experiment {
+    load_with(dir, file, ScriptFlags::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Loads with k6 run's flags `flags` (the model and samples added).
+fn load_with(dir: &Path, file: &str, flags: ScriptFlags) -> Result<Experiment, String> {
     let overrides = Overrides {
         script: ScriptFlags {
             model: Some(dir.join("model.yaml")),
             samples: Some(20),
-            ..ScriptFlags::default()
+            ..flags
         },
         ..Overrides::default()
     };
-    load_experiment_with(&dir.join(file), &overrides).unwrap_or_else(|e| panic!("{e}"))
+    load_experiment_with(&dir.join(file), &overrides).map_err(|e| e.to_string())
 }
 
 /// A script: one VU runs `iterations` iterations of `body`, with `extra` options; the
@@ -155,6 +160,56 @@ fn batch_per_host_1_sends_them_one_after_another() {
         assert!((avg - want).abs() < 1e-6, "{file}: {avg} ms, want {want}");
         assert_eq!(r.requests, 40, "{file}");
     }
+}
+
+/// `--batch-per-host` and `--batch` are over the script's options, as in k6.
+#[test]
+fn batch_flags_override_the_script_options() {
+    let dir = project(
+        "flags",
+        &model("{constant: 30ms}", "{constant: 50ms}"),
+        &[
+            ("load.js", &script(20, "", PAIR)),
+            ("limited.js", &script(20, ", batchPerHost: 1", PAIR)),
+        ],
+    );
+    let cases = [
+        // --batch-per-host 1 serialises the pair to one host: 30 + 50 ms.
+        ("load.js", Some(1), None, 80.0, (20, 1)),
+        // --batch 1 serialises whatever the hosts.
+        ("load.js", None, Some(1), 80.0, (1, 6)),
+        // --batch-per-host 0 (no limit) over the script's batchPerHost: 1.
+        ("limited.js", Some(0), None, 50.0, (20, 0)),
+        // No flag: the script's own.
+        ("limited.js", None, None, 80.0, (20, 1)),
+    ];
+    for (file, per_host, batch, want, limits) in cases {
+        let flags = ScriptFlags {
+            batch,
+            batch_per_host: per_host,
+            ..ScriptFlags::default()
+        };
+        let exp = load_with(&dir, file, flags).unwrap_or_else(|e| panic!("{e}"));
+        match exp.flows[0].steps[0] {
+            FlowStep::Batch {
+                limit, per_host, ..
+            } => assert_eq!((limit, per_host), limits, "{file}"),
+            ref s => panic!("{file}: not a batch: {s:?}"),
+        }
+        let r = run_replication(&exp, 0, Budget::default()).unwrap();
+        let (avg, _) = iteration_duration(&exp, &r);
+        assert!(
+            (avg - want).abs() < 1e-6,
+            "{file} --batch {batch:?} --batch-per-host {per_host:?}: {avg} ms, want {want}"
+        );
+    }
+    // --batch 0 is refused as the `batch: 0` option is.
+    let flags = ScriptFlags {
+        batch: Some(0),
+        ..ScriptFlags::default()
+    };
+    let e = load_with(&dir, "load.js", flags).unwrap_err();
+    assert!(e.contains("batch"), "{e}");
 }
 
 /// Queue behind the limit: 5 requests of 10 ms to one host, at most 2 at once, take

@@ -322,7 +322,7 @@ export default function () {{
         assert!(e.contains(says), "{thresholds}: {e}");
         assert!(e.contains("load.js"), "{e}");
     }
-    // A custom metric is not filtered by group: refused, saying why.
+    // A custom metric filtered by a group the script lacks: refused with the groups.
     let dir = project(
         "refused_custom",
         r#"
@@ -330,14 +330,15 @@ import http from 'k6/http';
 import { group } from 'k6';
 import { Trend } from 'k6/metrics';
 const rt = new Trend('rt');
-export const options = { vus: 1, iterations: 1, thresholds: { 'rt{group:::login}': ['avg<1'] } };
+export const options = { vus: 1, iterations: 1, thresholds: { 'rt{group:::logn}': ['avg<1'] } };
 export default function () {
   group('login', () => { rt.add(http.get('http://h/fast').timings.duration); });
 }
 "#,
     );
     let e = load(&dir).map(|_| ()).unwrap_err().to_string();
-    assert!(e.contains("does not filter custom metrics by group"), "{e}");
+    assert!(e.contains("did you mean `::login`"), "{e}");
+    assert!(e.contains("load.js"), "{e}");
     // `{group:''}` and the groups the script has are accepted.
     let dir = project(
         "accepted",
@@ -371,4 +372,72 @@ fn a_yaml_flow_has_only_the_root_group() {
     let ok = exp("  \"http_req_duration{group:''}\": [\"avg<1\"]\n").unwrap();
     assert!(ok.thresholds[0].filter.is_empty());
     assert_eq!(ok.groups.len(), 1);
+}
+
+/// k6 tags a custom metric's sample with the group its add() is called in. In `::b` the
+/// constant `errors.add(0)` comes before `::b`'s request, so capsim replays it with the
+/// request before it, which is in `::a`: its sample must still be tagged `::b`. Every
+/// iteration adds 1 in `::a` and 0 in `::b`, so the rates are exactly 1, 0 and 0.5, and
+/// the trend holds the 5 ms responses in `::a` and the 200 ms ones in `::b` (constant
+/// service, no queueing): the tolerance is float rounding only.
+#[test]
+fn custom_metrics_filter_by_the_group_of_their_add() {
+    let dir = project(
+        "custom_by_group",
+        r#"
+import http from 'k6/http';
+import { group } from 'k6';
+import { Rate, Trend } from 'k6/metrics';
+const errors = new Rate('errors');
+const rt = new Trend('rt');
+export const options = {
+  vus: 2, duration: '10s',
+  thresholds: {
+    'errors{group:::a}': ['rate>0.99'],
+    'errors{group:::b}': ['rate<0.01'],
+    'errors': ['rate<0.6'],
+    'rt{group:::a}': ['max<100'],
+    'rt{group:::b}': ['min>150'],
+  },
+};
+export default function () {
+  group('a', () => { rt.add(http.get('http://h/fast').timings.duration); errors.add(1); });
+  group('b', () => { errors.add(0); rt.add(http.get('http://h/slow').timings.duration); });
+}
+"#,
+    );
+    let exp = load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let results = run_replications(&exp, &plan(), &|_| {}).unwrap();
+    let s = summarize(&exp, &results);
+    let th = |metric: &str, expr: &str| {
+        s.thresholds
+            .iter()
+            .find(|t| t.metric == metric && t.threshold == expr)
+            .unwrap_or_else(|| panic!("no threshold {metric}: {expr}"))
+    };
+    for (metric, expr, want) in [
+        ("errors{group:::a}", "rate>0.99", 1.0),
+        ("errors{group:::b}", "rate<0.01", 0.0),
+        ("errors", "rate<0.6", 0.5),
+    ] {
+        let t = th(metric, expr);
+        assert!(
+            (t.observed.mean - want).abs() < 1e-9,
+            "{metric}: {} want {want}",
+            t.observed.mean
+        );
+        assert_eq!(t.passes, t.replications, "{metric}: {expr}");
+    }
+    for (metric, expr, want) in [
+        ("rt{group:::a}", "max<100", 5.0),
+        ("rt{group:::b}", "min>150", 200.0),
+    ] {
+        let t = th(metric, expr);
+        assert!(
+            (t.observed.mean - want).abs() < 1e-6,
+            "{metric}: {} want {want}",
+            t.observed.mean
+        );
+        assert_eq!(t.passes, t.replications, "{metric}: {expr}");
+    }
 }

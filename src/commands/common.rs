@@ -10,7 +10,7 @@ use crate::gate::sequential::{DEFAULT_MAX_REPLICATIONS, check_metric, parse_prec
 use crate::model::experiment::{Experiment, MAX_REPLICATIONS};
 use crate::model::load::load_experiment_with;
 use crate::spec::overrides::Overrides;
-use anyhow::{Result, anyhow, ensure};
+use anyhow::{Result, anyhow, bail, ensure};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -41,6 +41,9 @@ pub(crate) fn script_flags(
     if let Some(d) = &args.duration {
         crate::time::parse_duration(d).map_err(|e| anyhow!("--duration {d}: {e}"))?;
     }
+    if args.batch == Some(0) {
+        bail!("--batch 0: at least one request of a batch must be in flight; write 1 or more");
+    }
     Ok(ScriptFlags {
         model: args.model.clone(),
         env: args
@@ -59,6 +62,8 @@ pub(crate) fn script_flags(
             .collect::<Result<_, _>>()
             .map_err(anyhow::Error::msg)?,
         rps: args.rps,
+        batch: args.batch,
+        batch_per_host: args.batch_per_host,
         samples: args.samples,
         ignore_unsupported: args.ignore_unsupported,
     })

@@ -188,12 +188,13 @@ impl Submetrics {
         }
     }
 
-    /// Custom metric `metric` got `value` in `scenario` (a trend's value is in ms).
+    /// Custom metric `metric` got `value` in `scenario`, from an add() called in `group` (a
+    /// trend's value is in ms).
     #[inline]
-    pub fn custom(&mut self, metric: usize, scenario: usize, value: f64) {
+    pub fn custom(&mut self, metric: usize, scenario: usize, group: u32, value: f64) {
         for &i in &self.custom {
             let a = &mut self.accs[i];
-            if a.table[metric * self.scenarios + scenario] {
+            if a.table[metric * self.scenarios + scenario] && a.filter.group_matches(group) {
                 if let Some(h) = &mut a.hist {
                     h.record((value.max(0.0) * 1e6).round() as Nanos);
                 }

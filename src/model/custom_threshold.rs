@@ -1,6 +1,6 @@
 //! A threshold on a k6 script's custom metric (`errors: ['rate<0.01']`,
 //! `response_time{scenario:ramp}: ['p(95)<400']`): k6's expression grammar, the aggregations
-//! the metric's kind allows, and the `scenario` filter; which thresholds of an experiment
+//! the metric's kind allows, and the `scenario` and `group` filters; which thresholds of an experiment
 //! are on custom metrics, and the notes on those that cannot be evaluated.
 
 use crate::error::FieldError;
@@ -23,7 +23,7 @@ impl CustomKind {
 }
 
 /// One threshold on custom metric `index` of kind `kind`; `cx` resolves its tag filters
-/// (`scenario`).
+/// (`scenario`, `group`: the group an add() was called in).
 pub fn parse_custom_threshold(
     key: &str,
     expression: &str,
@@ -37,14 +37,6 @@ pub fn parse_custom_threshold(
         return Err(format!(
             "`{key}`: `stage` filters http_req_duration, http_req_failed, http_reqs and \
              iterations only"
-        ));
-    }
-    if tags.iter().any(|(t, _)| t == "group") {
-        return Err(format!(
-            "`{key}`: capsim does not filter custom metrics by group (k6 tags an add() with \
-             the group it is called in; capsim replays a custom metric's adds with the \
-             response they read, not their group); filter by `scenario`, or put the \
-             threshold on `http_req_duration{{group:...}}` or `checks{{group:...}}`"
         ));
     }
     let (carried, carried_text) = metric.tags();
@@ -159,5 +151,17 @@ mod tests {
         assert!(parse_custom_threshold("n", "count>10", 2, CustomKind::Counter, &cx).is_ok());
         assert!(parse_custom_threshold("n", "rate>10", 2, CustomKind::Counter, &cx).is_ok());
         assert!(parse_custom_threshold("n", "avg>10", 2, CustomKind::Counter, &cx).is_err());
+        // `group`: a path of the script's groups (the group an add() was called in).
+        let groups = vec![String::new(), "::login".to_string()];
+        let cx = ThresholdContext {
+            groups: &groups,
+            ..cx
+        };
+        let t = parse_custom_threshold("e{group:::login}", "rate<0.01", 0, CustomKind::Rate, &cx)
+            .unwrap();
+        assert_eq!(t.filter.group, Some(1));
+        let e = parse_custom_threshold("e{group:::lgin}", "rate<0.01", 0, CustomKind::Rate, &cx)
+            .unwrap_err();
+        assert!(e.contains("::login"), "{e}");
     }
 }

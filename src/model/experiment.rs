@@ -89,6 +89,9 @@ pub struct MetricAdd {
     /// Index into [`Experiment::custom_metrics`].
     pub metric: u32,
     pub value: AddValue,
+    /// The group the add() was called in (`Experiment::groups`; 0: the root), k6's `group`
+    /// tag of its sample; not always the group of the request it is replayed with.
+    pub group: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -188,8 +188,8 @@ pub fn load_experiment_with(path: &Path, overrides: &Overrides) -> Result<Experi
                     path,
                     FieldError::new(
                         "",
-                        "k6 run's flags (--vus, --duration, --iterations, --stage, --rps, -e, \
-                         --samples, --ignore-unsupported) apply to a k6 script; this experiment \
+                        "k6 run's flags (--vus, --duration, --iterations, --stage, --rps, --batch, \
+                         --batch-per-host, -e, --samples, --ignore-unsupported) apply to a k6 script; this experiment \
                          has no `k6_script` (use --set scenarios.NAME.vus=N instead)",
                     ),
                 ));

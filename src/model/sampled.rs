@@ -186,7 +186,7 @@ pub fn build_sampled_script(
         blocks.push((first, checks.len() as u32 - first));
     }
     let mut metric_adds: Vec<MetricAdd> = Vec::new();
-    let mut add_lists: BTreeMap<Vec<u32>, (u32, u32)> = BTreeMap::new();
+    let mut add_lists: BTreeMap<Vec<(u32, u32)>, (u32, u32)> = BTreeMap::new();
     let mut flows = Vec::new();
     for f in &rec.flows {
         let mut steps = Vec::new();
@@ -207,7 +207,9 @@ pub fn build_sampled_script(
                         } else {
                             *add_lists.entry(list).or_insert_with_key(|list| {
                                 let first = metric_adds.len() as u32;
-                                metric_adds.extend(list.iter().filter_map(|&a| adds[a as usize]));
+                                metric_adds.extend(list.iter().filter_map(|&(a, group)| {
+                                    adds[a as usize].map(|m| MetricAdd { group, ..m })
+                                }));
                                 (first, metric_adds.len() as u32 - first)
                             })
                         };
@@ -354,6 +356,7 @@ fn custom_metrics(
         values.push(value.map(|value| MetricAdd {
             metric: i as u32,
             value,
+            group: 0,
         }));
     }
     for m in &mut metrics {
@@ -372,11 +375,15 @@ fn custom_metrics(
 
 /// The adds of one trace by the request (position in the trace) whose answer makes them:
 /// an add that reads a response goes with that request; a constant goes with the request
-/// before it (else the one after it), so it counts when that request is answered.
-fn attach_adds(trace: &[TraceStep], adds: &[Option<MetricAdd>]) -> BTreeMap<u32, Vec<u32>> {
-    let mut out: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    let mut pending: Vec<u32> = Vec::new();
+/// before it (else the one after it), so it counts when that request is answered. Each add
+/// comes with the group it was called in (k6's `group` tag of its sample), which may not
+/// be its request's.
+fn attach_adds(trace: &[TraceStep], adds: &[Option<MetricAdd>]) -> BTreeMap<u32, Vec<(u32, u32)>> {
+    let mut out: BTreeMap<u32, Vec<(u32, u32)>> = BTreeMap::new();
+    let mut pending: Vec<(u32, u32)> = Vec::new();
     let mut last: Option<u32> = None;
+    // The groups entered and not yet left; the innermost is the current one (else root, 0).
+    let mut groups: Vec<u32> = Vec::new();
     for (pos, s) in trace.iter().enumerate() {
         match *s {
             TraceStep::Request { .. } => {
@@ -389,15 +396,17 @@ fn attach_adds(trace: &[TraceStep], adds: &[Option<MetricAdd>]) -> BTreeMap<u32,
                 if adds.get(add as usize).is_none_or(|a| a.is_none()) {
                     continue;
                 }
+                let add = (add, groups.last().copied().unwrap_or(0));
                 match request.or(last) {
                     Some(r) => out.entry(r).or_default().push(add),
                     None => pending.push(add),
                 }
             }
-            TraceStep::Sleep(_)
-            | TraceStep::Batch { .. }
-            | TraceStep::GroupEnter(_)
-            | TraceStep::GroupExit(_) => {}
+            TraceStep::GroupEnter(g) => groups.push(g),
+            TraceStep::GroupExit(_) => {
+                groups.pop();
+            }
+            TraceStep::Sleep(_) | TraceStep::Batch { .. } => {}
         }
     }
     out

@@ -125,7 +125,7 @@ impl Metric {
                 "check, scenario, group",
             ),
             Family::Vus => (&[], "no tags"),
-            Family::Custom(_) => (&[Tag::Scenario], "scenario"),
+            Family::Custom(_) => (&[Tag::Scenario, Tag::Group], "scenario, group"),
             Family::Group => (&[Tag::Group, Tag::Scenario], "group, scenario"),
         }
     }

@@ -374,7 +374,7 @@ fn resolve_group(metric: &str, value: &str, cx: &ThresholdContext) -> Result<Opt
         ));
     }
     // k6 tags iterations with the root group: a group() call ends inside the iteration.
-    if metric.starts_with("iteration") {
+    if metric == "iterations" || metric == "iteration_duration" {
         return Err(format!(
             "k6 tags `{metric}` samples with the root group only (`{{group:''}}`): an iteration is never inside a group() call; filter `http_req_duration`, `checks` or `group_duration` by `{value}`"
         ));

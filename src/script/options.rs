@@ -140,6 +140,13 @@ pub fn apply_flags(options: Value, flags: &ScriptFlags) -> (Value, Option<String
     if let Some(r) = flags.rps {
         root.insert("rps".into(), r.into());
     }
+    // k6: --batch and --batch-per-host over the script's options (validated with them).
+    if let Some(b) = flags.batch {
+        root.insert("batch".into(), b.into());
+    }
+    if let Some(b) = flags.batch_per_host {
+        root.insert("batchPerHost".into(), b.into());
+    }
     let note = (!ignored.is_empty()).then(|| {
         format!(
             "options {} accepted: they change no prediction",

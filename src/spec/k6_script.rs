@@ -23,6 +23,9 @@ pub struct ScriptFlags {
     /// `--stage 30s:100` (repeatable), as `{duration, target}`.
     pub stages: Vec<StageSpec>,
     pub rps: Option<f64>,
+    /// `--batch` and `--batch-per-host`: over the script's `batch` and `batchPerHost`.
+    pub batch: Option<u32>,
+    pub batch_per_host: Option<u32>,
     /// Iterations recorded per scenario function (default a few thousand).
     pub samples: Option<u32>,
     /// Calls into modules capsim does not simulate become no-ops with a warning.

@@ -80,7 +80,7 @@ impl VuPool {
                 let value = add_value(cx.exp, add.value, error, duration);
                 cx.rec
                     .subs
-                    .custom(add.metric as usize, v.scenario as usize, value);
+                    .custom(add.metric as usize, v.scenario as usize, add.group, value);
             }
         }
     }
