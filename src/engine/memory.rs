@@ -20,6 +20,9 @@ pub const DEFAULT_GATE_MAX_MEMORY: u64 = 2 << 30;
 
 /// An HDR latency histogram (1 us to 24 h, 3 significant figures): about 23,600 counters.
 pub const HISTOGRAM_BYTES: u64 = 192 << 10;
+/// The 16-bit front each endpoint's histogram records into while a replication runs
+/// (`stats::latency_front`): about 28,700 cells.
+pub const LATENCY_FRONT_BYTES: u64 = 56 << 10;
 /// Memory of the process besides the replications: the binary, the model, thread stacks.
 pub const BASE_BYTES: u64 = 64 << 20;
 /// A growable array holds up to twice its live length.
@@ -130,6 +133,7 @@ impl Estimate {
             .saturating_mul(per_vu)
             .saturating_mul(GROWTH)
             .saturating_add((endpoints + 2).saturating_mul(HISTOGRAM_BYTES))
+            .saturating_add(endpoints.saturating_mul(LATENCY_FRONT_BYTES))
             .saturating_add(rows.saturating_mul(GROWTH));
         use crate::engine::result::{
             DatabaseResult, EndpointResult, ReplicationResult, SlimBucket, StationResult,
@@ -351,5 +355,22 @@ mod tests {
         assert!(parse_size("1e30").is_err());
         assert_eq!(format_bytes(1536), "1.5 KiB");
         assert_eq!(format_bytes(3 << 30), "3.0 GiB");
+    }
+
+    /// The estimate's per-endpoint figures cover what a running replication holds: an HDR
+    /// histogram and its 16-bit front (this fails if either grows past its constant).
+    #[test]
+    fn histogram_constants_cover_the_structures() {
+        let front = crate::stats::latency::LatencyFront::new();
+        assert!(
+            front.bytes() as u64 <= LATENCY_FRONT_BYTES,
+            "{}",
+            front.bytes()
+        );
+        assert!(
+            front.bytes() as u64 > LATENCY_FRONT_BYTES / 2,
+            "{}",
+            front.bytes()
+        );
     }
 }

@@ -97,6 +97,11 @@ impl LatencyFront {
         }
     }
 
+    /// Bytes of its cells (the memory estimate counts one per endpoint).
+    pub fn bytes(&self) -> usize {
+        self.cells.capacity() * std::mem::size_of::<u16>()
+    }
+
     /// No cell can take another record: absorb it now.
     #[inline]
     pub fn full(&self) -> bool {
