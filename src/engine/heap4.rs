@@ -1,6 +1,7 @@
 //! A 4-ary min-heap on a `u128` key: half the depth of a binary heap, and a node's four
 //! children lie side by side in memory. With unique keys it pops in exactly the order of
-//! any other correct priority queue on the same keys.
+//! any other correct priority queue on the same keys. The event queue (`queue.rs`) and
+//! processor sharing (`ps.rs`) both keep their entries in it.
 
 /// An item with its key in the heap's order (the least pops first).
 pub trait Keyed: Copy {
@@ -16,9 +17,15 @@ pub fn total_order_bits(x: f64) -> u64 {
     if u >> 63 == 1 { !u } else { u | 1 << 63 }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Heap4<T> {
     v: Vec<T>,
+}
+
+impl<T> Default for Heap4<T> {
+    fn default() -> Self {
+        Heap4 { v: Vec::new() }
+    }
 }
 
 impl<T: Keyed> Heap4<T> {
@@ -74,16 +81,34 @@ impl<T: Keyed> Heap4<T> {
             if first >= n {
                 break;
             }
-            let end = (first + 4).min(n);
-            let mut c = first;
-            let mut ck = self.v[first].key();
-            for j in first + 1..end {
-                let k = self.v[j].key();
-                if k < ck {
-                    c = j;
-                    ck = k;
+            let (c, ck) = if first + 4 <= n {
+                // A full node: the least of four as a tournament of two pairs (shorter
+                // dependency chains than a scan; keys are unique, so the same child).
+                let v = &self.v[first..first + 4];
+                let (k0, k1, k2, k3) = (v[0].key(), v[1].key(), v[2].key(), v[3].key());
+                let (a, ka) = if k1 < k0 {
+                    (first + 1, k1)
+                } else {
+                    (first, k0)
+                };
+                let (b, kb) = if k3 < k2 {
+                    (first + 3, k3)
+                } else {
+                    (first + 2, k2)
+                };
+                if kb < ka { (b, kb) } else { (a, ka) }
+            } else {
+                let mut c = first;
+                let mut ck = self.v[first].key();
+                for j in first + 1..n {
+                    let k = self.v[j].key();
+                    if k < ck {
+                        c = j;
+                        ck = k;
+                    }
                 }
-            }
+                (c, ck)
+            };
             if key <= ck {
                 break;
             }

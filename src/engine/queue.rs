@@ -2,6 +2,7 @@
 //! and its FIFO lanes for the timers of fixed delay.
 
 use crate::engine::event::Event;
+use crate::engine::heap4::{Heap4, Keyed};
 use crate::engine::timer_list::TimerList;
 use crate::time::Nanos;
 use std::collections::VecDeque;
@@ -13,106 +14,13 @@ struct Entry {
     event: Event,
 }
 
-impl Entry {
+impl Keyed for Entry {
     /// The order of events: time, then insertion sequence, as one integer (one compare).
+    /// Keys are unique (the sequence), so events pop in the order of any correct priority
+    /// queue.
     #[inline(always)]
     fn key(&self) -> u128 {
         (u128::from(self.time) << 64) | u128::from(self.seq)
-    }
-}
-
-/// A 4-ary min-heap on [`Entry::key`]: half the depth of a binary heap, and a node's four
-/// children share a cache line or two. Keys are unique (the sequence), so the order in
-/// which events pop is the same as any other correct priority queue's.
-#[derive(Debug, Default)]
-struct Heap {
-    v: Vec<Entry>,
-}
-
-impl Heap {
-    fn with_capacity(n: usize) -> Self {
-        Heap {
-            v: Vec::with_capacity(n),
-        }
-    }
-
-    #[inline]
-    fn len(&self) -> usize {
-        self.v.len()
-    }
-
-    #[inline]
-    fn peek(&self) -> Option<&Entry> {
-        self.v.first()
-    }
-
-    #[inline]
-    fn push(&mut self, e: Entry) {
-        let key = e.key();
-        let mut i = self.v.len();
-        self.v.push(e);
-        while i > 0 {
-            let parent = (i - 1) / 4;
-            if self.v[parent].key() <= key {
-                break;
-            }
-            self.v[i] = self.v[parent];
-            i = parent;
-        }
-        self.v[i] = e;
-    }
-
-    #[inline]
-    fn pop(&mut self) -> Option<Entry> {
-        let last = self.v.pop()?;
-        let n = self.v.len();
-        if n == 0 {
-            return Some(last);
-        }
-        let top = self.v[0];
-        let key = last.key();
-        let mut i = 0;
-        loop {
-            let first = 4 * i + 1;
-            if first >= n {
-                break;
-            }
-            let (c, ck) = if first + 4 <= n {
-                // A full node: the least of four as a tournament of two pairs (shorter
-                // dependency chains than a scan; keys are unique, so the same child).
-                let v = &self.v[first..first + 4];
-                let (k0, k1, k2, k3) = (v[0].key(), v[1].key(), v[2].key(), v[3].key());
-                let (a, ka) = if k1 < k0 {
-                    (first + 1, k1)
-                } else {
-                    (first, k0)
-                };
-                let (b, kb) = if k3 < k2 {
-                    (first + 3, k3)
-                } else {
-                    (first + 2, k2)
-                };
-                if kb < ka { (b, kb) } else { (a, ka) }
-            } else {
-                let mut c = first;
-                let mut ck = self.v[first].key();
-                for j in first + 1..n {
-                    let k = self.v[j].key();
-                    if k < ck {
-                        c = j;
-                        ck = k;
-                    }
-                }
-                (c, ck)
-            };
-            if key <= ck {
-                break;
-            }
-            self.v[i] = self.v[c];
-            i = c;
-        }
-        self.v[i] = last;
-        Some(top)
     }
 }
 
@@ -132,7 +40,7 @@ impl Heap {
 /// Capacity grows to the peak number of pending events and is then reused.
 #[derive(Debug, Default)]
 pub struct EventQueue {
-    heap: Heap,
+    heap: Heap4<Entry>,
     lanes: Vec<Lane>,
     /// The VUs' client timeouts, one per VU, in arming order (lane [`VU_TIMERS`]).
     vu_timers: TimerList,
@@ -192,7 +100,7 @@ impl EventQueue {
 
     pub fn with_capacity(n: usize, lanes: usize) -> Self {
         EventQueue {
-            heap: Heap::with_capacity(n),
+            heap: Heap4::with_capacity(n),
             lanes: (0..lanes).map(|_| Lane::default()).collect(),
             vu_timers: TimerList::default(),
             lane_best: None,
@@ -437,7 +345,7 @@ mod tests {
     /// interleaved, equal times included.
     #[test]
     fn four_ary_heap_pops_in_key_order() {
-        let mut heap = Heap::with_capacity(4);
+        let mut heap = Heap4::with_capacity(4);
         let mut reference = std::collections::BTreeSet::new();
         let mut z: u64 = 12345;
         let mut seq = 0;
@@ -445,7 +353,7 @@ mod tests {
             z = z
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            if !(z >> 33).is_multiple_of(3) || heap.len() == 0 {
+            if !(z >> 33).is_multiple_of(3) || heap.is_empty() {
                 seq += 1;
                 let time = round + (z >> 40) % 50;
                 heap.push(Entry {
