@@ -8,15 +8,14 @@
 //! of the same replication (http_req_failed, http_req_duration, http_reqs, a check's rate),
 //! so their values must be equal, not merely close (tolerance 1e-9 for float sums).
 
+mod common;
+
 use capsim::aggregate::summarize;
 use capsim::engine::Budget;
-use capsim::error::LoadError;
-use capsim::model::experiment::{CheckCondition, Experiment};
-use capsim::model::load::load_experiment_with;
-use capsim::replicate::{RunPlan, run_replications};
-use capsim::spec::k6_script::ScriptFlags;
-use capsim::spec::overrides::Overrides;
-use std::path::{Path, PathBuf};
+use capsim::model::experiment::CheckCondition;
+use capsim::replicate::run_replications;
+use common::k6_project::{load, plan};
+use std::path::PathBuf;
 
 /// One worker, a waiting room of 2 and 30 ms of work on average: 10 VUs with 50 ms of
 /// think time overflow it, so a good share of the requests fail with 503 and the rest
@@ -36,34 +35,7 @@ services:
 "#;
 
 fn project(test: &str, script: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("k6_custom_metrics")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("model.yaml"), MODEL).unwrap();
-    std::fs::write(dir.join("load.js"), script).unwrap();
-    dir
-}
-
-fn load(dir: &Path) -> Result<Experiment, LoadError> {
-    let overrides = Overrides {
-        script: ScriptFlags {
-            model: Some(dir.join("model.yaml")),
-            samples: Some(50),
-            ..ScriptFlags::default()
-        },
-        ..Overrides::default()
-    };
-    load_experiment_with(&dir.join("load.js"), &overrides)
-}
-
-fn plan() -> RunPlan {
-    RunPlan {
-        indices: 0..3,
-        threads: None,
-        budget: Budget::default(),
-    }
+    common::k6_project::project("k6_custom_metrics", test, MODEL, script)
 }
 
 fn same(what: &str, got: f64, want: f64) {

@@ -8,15 +8,14 @@
 //! `http_req_duration{group:::login}` plus 1000 ms in every replication. Both means are
 //! exact sums of nanoseconds, so the tolerance is 1e-6 ms (float rounding only).
 
+mod common;
+
 use capsim::aggregate::summarize;
-use capsim::engine::Budget;
-use capsim::error::LoadError;
-use capsim::model::experiment::{Experiment, FlowStep};
-use capsim::model::load::{experiment_from_str, load_experiment_with, model_from_str};
+use capsim::model::experiment::FlowStep;
+use capsim::model::load::{experiment_from_str, model_from_str};
 use capsim::model::threshold::Family;
-use capsim::replicate::{RunPlan, run_replications};
-use capsim::spec::k6_script::ScriptFlags;
-use capsim::spec::overrides::Overrides;
+use capsim::replicate::run_replications;
+use common::k6_project::{load, plan};
 use std::path::{Path, PathBuf};
 
 /// `GET /fast` answers in 5 ms, `GET /slow` in 200 ms (plenty of workers: no queueing);
@@ -47,34 +46,7 @@ services:
 "#;
 
 fn project(test: &str, script: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("k6_groups")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("model.yaml"), MODEL).unwrap();
-    std::fs::write(dir.join("load.js"), script).unwrap();
-    dir
-}
-
-fn load(dir: &Path) -> Result<Experiment, LoadError> {
-    let overrides = Overrides {
-        script: ScriptFlags {
-            model: Some(dir.join("model.yaml")),
-            samples: Some(50),
-            ..ScriptFlags::default()
-        },
-        ..Overrides::default()
-    };
-    load_experiment_with(&dir.join("load.js"), &overrides)
-}
-
-fn plan() -> RunPlan {
-    RunPlan {
-        indices: 0..3,
-        threads: None,
-        budget: Budget::default(),
-    }
+    common::k6_project::project("k6_groups", test, MODEL, script)
 }
 
 const NESTED: &str = r#"

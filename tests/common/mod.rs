@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests that run the capsim binary: waiting for a child
 //! with a deadline (so a hang fails one test instead of blocking the suite) and joining a
-//! finished command's output.
+//! finished command's output; `k6_project`: a k6 script test's folder, load and plan.
 #![allow(dead_code)] // each test binary uses its own subset
+
+pub mod k6_project;
 
 use std::process::{Child, Output};
 use std::time::{Duration, Instant};
