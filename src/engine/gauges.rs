@@ -18,15 +18,15 @@ pub fn span_f64(dt: Nanos) -> f64 {
     }
 }
 
-/// A piecewise-constant quantity integrated over time, per bucket and overall.
+/// A piecewise-constant quantity integrated over time, per bucket and overall. Most gauges
+/// change on every request (tasks in flight, busy workers), so this one keeps nothing else;
+/// [`RangeGauge`] also keeps its least and greatest value.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Gauge {
     pub value: f64,
     last_t: Nanos,
     bucket_integral: f64,
     total_integral: f64,
-    pub min: f64,
-    pub max: f64,
 }
 
 impl Gauge {
@@ -41,8 +41,6 @@ impl Gauge {
     pub fn starting_at(value: f64) -> Self {
         Gauge {
             value,
-            min: value,
-            max: value,
             ..Gauge::default()
         }
     }
@@ -51,8 +49,6 @@ impl Gauge {
     pub fn add(&mut self, now: Nanos, delta: f64) {
         self.integrate(now);
         self.value += delta;
-        self.min = self.min.min(self.value);
-        self.max = self.max.max(self.value);
     }
 
     pub fn set(&mut self, now: Nanos, value: f64) {
@@ -74,6 +70,42 @@ impl Gauge {
         } else {
             self.total_integral / end as f64
         }
+    }
+}
+
+/// A [`Gauge`] that also keeps the least and greatest value it has had (replica counts).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RangeGauge {
+    pub gauge: Gauge,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl RangeGauge {
+    pub fn starting_at(value: f64) -> Self {
+        RangeGauge {
+            gauge: Gauge::starting_at(value),
+            min: value,
+            max: value,
+        }
+    }
+
+    pub fn add(&mut self, now: Nanos, delta: f64) {
+        self.gauge.add(now, delta);
+        self.min = self.min.min(self.gauge.value);
+        self.max = self.max.max(self.gauge.value);
+    }
+
+    pub fn set(&mut self, now: Nanos, value: f64) {
+        self.add(now, value - self.gauge.value);
+    }
+
+    pub(crate) fn close_bucket(&mut self, end: Nanos, width: Nanos) -> f64 {
+        self.gauge.close_bucket(end, width)
+    }
+
+    pub(crate) fn mean_until(&mut self, end: Nanos) -> f64 {
+        self.gauge.mean_until(end)
     }
 }
 

@@ -66,6 +66,11 @@ impl<T: Keyed> Heap4<T> {
         self.v[i] = e;
     }
 
+    /// Takes the least item out. Bottom-up (Floyd): the hole left at the root follows the
+    /// least child down to a leaf, three compares a level and no test against the moved
+    /// item, whose sift-up from there is short (it came from the end of the heap, so its key
+    /// is seldom small). With unique keys the heap pops the same items in the same order as
+    /// a top-down sift would.
     #[inline]
     pub fn pop(&mut self) -> Option<T> {
         let last = self.v.pop()?;
@@ -74,14 +79,10 @@ impl<T: Keyed> Heap4<T> {
             return Some(last);
         }
         let top = self.v[0];
-        let key = last.key();
         let mut i = 0;
         loop {
             let first = 4 * i + 1;
-            if first >= n {
-                break;
-            }
-            let (c, ck) = if first + 4 <= n {
+            if first + 4 <= n {
                 // A full node: the least of four as a tournament of two pairs (shorter
                 // dependency chains than a scan; keys are unique, so the same child).
                 let v = &self.v[first..first + 4];
@@ -96,24 +97,35 @@ impl<T: Keyed> Heap4<T> {
                 } else {
                     (first + 2, k2)
                 };
-                if kb < ka { (b, kb) } else { (a, ka) }
+                let c = if kb < ka { b } else { a };
+                self.v[i] = self.v[c];
+                i = c;
             } else {
-                let mut c = first;
-                let mut ck = self.v[first].key();
-                for j in first + 1..n {
-                    let k = self.v[j].key();
-                    if k < ck {
-                        c = j;
-                        ck = k;
+                if first < n {
+                    // A partial last node: its children are leaves.
+                    let mut c = first;
+                    let mut ck = self.v[first].key();
+                    for j in first + 1..n {
+                        let k = self.v[j].key();
+                        if k < ck {
+                            c = j;
+                            ck = k;
+                        }
                     }
+                    self.v[i] = self.v[c];
+                    i = c;
                 }
-                (c, ck)
-            };
-            if key <= ck {
                 break;
             }
-            self.v[i] = self.v[c];
-            i = c;
+        }
+        let key = last.key();
+        while i > 0 {
+            let parent = (i - 1) / 4;
+            if self.v[parent].key() <= key {
+                break;
+            }
+            self.v[i] = self.v[parent];
+            i = parent;
         }
         self.v[i] = last;
         Some(top)

@@ -129,11 +129,18 @@ impl Estimate {
         // A VU: its record, its place in its scenario's lists, a wake-up or timeout pending
         // (two events) and a request in a service (a task) at a time.
         let per_vu = items.vu + 8 + 2 * items.event + items.task;
+        // Each threshold sub-metric of durations keeps a histogram and its front.
+        let sub_hists = exp
+            .submetrics
+            .iter()
+            .filter(|p| p.family.keeps_durations())
+            .count() as u64;
         let state = vus
             .saturating_mul(per_vu)
             .saturating_mul(GROWTH)
             .saturating_add((endpoints + 2).saturating_mul(HISTOGRAM_BYTES))
             .saturating_add(endpoints.saturating_mul(LATENCY_FRONT_BYTES))
+            .saturating_add(sub_hists.saturating_mul(HISTOGRAM_BYTES + LATENCY_FRONT_BYTES))
             .saturating_add(rows.saturating_mul(GROWTH));
         use crate::engine::result::{
             DatabaseResult, EndpointResult, ReplicationResult, SlimBucket, StationResult,
@@ -361,7 +368,7 @@ mod tests {
     /// histogram and its 16-bit front (this fails if either grows past its constant).
     #[test]
     fn histogram_constants_cover_the_structures() {
-        let front = crate::stats::latency::LatencyFront::new();
+        let front: crate::stats::latency::LatencyFront = crate::stats::latency::LatencyFront::new();
         assert!(
             front.bytes() as u64 <= LATENCY_FRONT_BYTES,
             "{}",

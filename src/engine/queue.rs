@@ -173,11 +173,15 @@ impl EventQueue {
 
     /// Cancels a lane timer that has not fired yet; one already fired (or without a
     /// handle) is left alone. The loop never sees a cancelled timer.
-    #[inline]
+    #[inline(always)]
     pub fn cancel(&mut self, lane: usize, id: TimerId) {
-        if id == TimerId::NONE {
-            return;
+        // Most tasks arm no timer: decided where it is called.
+        if id != TimerId::NONE {
+            self.cancel_armed(lane, id);
         }
+    }
+
+    fn cancel_armed(&mut self, lane: usize, id: TimerId) {
         let l = &mut self.lanes[lane];
         let Some(index) = id.0.checked_sub(l.popped) else {
             return;

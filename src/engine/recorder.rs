@@ -2,7 +2,7 @@
 //! closed into fixed-width time buckets as simulated time passes. O(1) per update.
 
 pub use crate::engine::gauges::{
-    DbCounters, Gauge, ProviderCounters, ScenarioCounters, track_at_capacity,
+    DbCounters, Gauge, ProviderCounters, RangeGauge, ScenarioCounters, track_at_capacity,
 };
 use crate::engine::outcome::{Cause, CauseCounts};
 use crate::engine::result::{
@@ -10,7 +10,7 @@ use crate::engine::result::{
     ReplicationResult, ScaleRecord, ScenarioPoolResult, StationResult, distribution_percentiles,
 };
 use crate::engine::windows::Windows;
-use crate::stats::latency::{BucketLatency, LatencyFront, LatencyHistogram};
+use crate::stats::latency::{BucketFront, BucketLatency, LatencyFront, LatencyHistogram};
 use crate::time::{Nanos, nanos_to_millis};
 
 #[derive(Debug)]
@@ -42,8 +42,8 @@ pub struct StationCounters {
     /// Workers available (ready replicas x workers); changes when replicas do.
     pub capacity: Gauge,
     /// Replicas asked for (spec.replicas), ready ones, and existing (billed) ones.
-    pub desired: Gauge,
-    pub ready: Gauge,
+    pub desired: RangeGauge,
+    pub ready: RangeGauge,
     pub billed: Gauge,
     pub price_per_hour: f64,
     pub scale_ups: u64,
@@ -112,6 +112,8 @@ pub struct Recorder {
     /// Cost that is not a rate (provider calls, billing minimums) in the current bucket.
     bucket_cost: f64,
     bucket_latency: BucketLatency,
+    /// The front `bucket_latency` records into, absorbed before the bucket is read.
+    bucket_front: BucketFront,
     bucket_requests: u64,
     bucket_failures: u64,
     pub buckets: Vec<BucketRow>,
@@ -165,8 +167,8 @@ impl Recorder {
                     StationCounters {
                         capacity: Gauge::starting_at(workers),
                         full: Gauge::starting_at(if workers <= 0.0 { 1.0 } else { 0.0 }),
-                        desired: Gauge::starting_at(n),
-                        ready: Gauge::starting_at(n),
+                        desired: RangeGauge::starting_at(n),
+                        ready: RangeGauge::starting_at(n),
                         billed: Gauge::starting_at(n),
                         price_per_hour: s.price_per_hour,
                         ..StationCounters::default()
@@ -206,6 +208,7 @@ impl Recorder {
             cost: CostBreakdown::default(),
             bucket_cost: 0.0,
             bucket_latency: BucketLatency::new(),
+            bucket_front: BucketFront::new(),
             bucket_requests: 0,
             bucket_failures: 0,
             buckets: Vec::with_capacity(n_buckets),
@@ -243,7 +246,10 @@ impl Recorder {
     pub fn response(&mut self, endpoint: usize, duration: Nanos, error: Option<Cause>) {
         // The overall histogram is the endpoints' merged when it is read (the same counts,
         // sum, minimum and maximum): one histogram record per response fewer.
-        self.bucket_latency.record(duration);
+        self.bucket_front.record(duration);
+        if self.bucket_front.full() {
+            self.bucket_latency.absorb(&mut self.bucket_front);
+        }
         self.requests += 1;
         self.bucket_requests += 1;
         self.windows.response(duration, error.is_some());
@@ -268,6 +274,8 @@ impl Recorder {
         for e in &mut self.endpoints {
             e.hist.absorb(&mut e.front);
         }
+        self.subs.flush();
+        self.windows.flush();
     }
 
     #[inline]
@@ -297,6 +305,7 @@ impl Recorder {
 
     fn close_bucket(&mut self, end: Nanos) {
         let width = end - (self.bucket_end - self.width);
+        self.bucket_latency.absorb(&mut self.bucket_front);
         let q = |h: &BucketLatency, p: f64| h.quantile_ms(p).unwrap_or(f64::NAN);
         let mut row = BucketRow {
             span_s: width as f64 / 1e9,

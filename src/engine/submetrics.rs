@@ -9,6 +9,7 @@ use crate::engine::result::SubmetricResult;
 use crate::model::experiment::Experiment;
 use crate::model::threshold::Family;
 use crate::model::threshold_filter::Filter;
+use crate::stats::fronted::FrontedHistogram;
 use crate::stats::latency::LatencyHistogram;
 use crate::time::Nanos;
 
@@ -29,8 +30,9 @@ pub fn status_of(error: Option<Cause>) -> u16 {
 
 #[derive(Debug)]
 struct Acc {
-    /// Durations, for the families that have them (responses, iterations).
-    hist: Option<LatencyHistogram>,
+    /// Durations, for the families that have them (responses, iterations), recorded
+    /// through a front: [`Submetrics::flush`] before reading them.
+    hist: Option<FrontedHistogram>,
     /// Samples, and the failed ones among them (failed requests, failed checks; the
     /// non-zero values of a custom rate).
     count: u64,
@@ -66,16 +68,17 @@ impl Submetrics {
         };
         for (i, plan) in exp.submetrics.iter().enumerate() {
             let f = &plan.filter;
-            let (keys, hist, list) = match plan.family {
-                Family::Http => (exp.model.endpoints.len(), true, Some(&mut s.http)),
-                Family::Iteration => (1, true, Some(&mut s.iteration)),
-                Family::Dropped => (1, false, Some(&mut s.dropped)),
-                Family::Check => (exp.checks.len(), false, Some(&mut s.check)),
+            let (keys, list) = match plan.family {
+                Family::Http => (exp.model.endpoints.len(), Some(&mut s.http)),
+                Family::Iteration => (1, Some(&mut s.iteration)),
+                Family::Dropped => (1, Some(&mut s.dropped)),
+                Family::Check => (exp.checks.len(), Some(&mut s.check)),
                 // VU gauges carry no tags: never filtered (kept so indices stay aligned).
-                Family::Vus => (0, false, None),
-                Family::Custom(_) => (exp.custom_metrics.len(), true, Some(&mut s.custom)),
-                Family::Group => (exp.groups.len(), true, Some(&mut s.group)),
+                Family::Vus => (0, None),
+                Family::Custom(_) => (exp.custom_metrics.len(), Some(&mut s.custom)),
+                Family::Group => (exp.groups.len(), Some(&mut s.group)),
             };
+            let hist = plan.family.keeps_durations();
             let mut table = Vec::with_capacity(keys * scenarios);
             for key in 0..keys {
                 for sc in 0..scenarios {
@@ -96,7 +99,7 @@ impl Submetrics {
                 list.push(i);
             }
             s.accs.push(Acc {
-                hist: hist.then(LatencyHistogram::new),
+                hist: hist.then(FrontedHistogram::new),
                 count: 0,
                 bad: 0,
                 sum: 0.0,
@@ -210,18 +213,29 @@ impl Submetrics {
         self.accs.get(k).map_or(0.0, |a| a.sum)
     }
 
-    /// Accumulator `k` so far: its durations (if kept), samples and failed ones.
-    pub fn live(&self, k: usize) -> Option<(Option<&LatencyHistogram>, u64, u64)> {
-        self.accs.get(k).map(|a| (a.hist.as_ref(), a.count, a.bad))
+    /// Adds the histograms' fronts into them: before [`Self::live`] or [`Self::results`].
+    pub fn flush(&mut self) {
+        for h in self.accs.iter_mut().filter_map(|a| a.hist.as_mut()) {
+            h.flush();
+        }
     }
 
-    /// The accumulators' values, in the experiment's order.
-    pub fn results(&self, percentiles: &[f64]) -> Vec<SubmetricResult> {
+    /// Accumulator `k` as of the last [`Self::flush`]: its durations (if kept), samples and
+    /// failed ones.
+    pub fn live(&self, k: usize) -> Option<(Option<&LatencyHistogram>, u64, u64)> {
+        self.accs
+            .get(k)
+            .map(|a| (a.hist.as_ref().map(FrontedHistogram::hist), a.count, a.bad))
+    }
+
+    /// The accumulators' values, in the experiment's order (flushed first).
+    pub fn results(&mut self, percentiles: &[f64]) -> Vec<SubmetricResult> {
+        self.flush();
         self.accs
             .iter()
             .map(|a| SubmetricResult {
-                latency: a.hist.as_ref().and_then(LatencyHistogram::trend),
-                quantiles: match &a.hist {
+                latency: a.hist.as_ref().and_then(|h| h.hist().trend()),
+                quantiles: match a.hist.as_ref().map(FrontedHistogram::hist) {
                     Some(h) => percentiles
                         .iter()
                         .map(|p| h.quantile_ms(p / 100.0).unwrap_or(f64::NAN))

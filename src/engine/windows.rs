@@ -10,7 +10,7 @@
 use crate::engine::window_result::{SteadyResult, WindowResult};
 use crate::model::experiment::Experiment;
 use crate::model::windows::Warmup;
-use crate::stats::latency::{BucketLatency, TrendStats};
+use crate::stats::latency::{BucketFront, BucketLatency, TrendStats};
 use crate::stats::mser::BATCH;
 use crate::time::Nanos;
 
@@ -35,6 +35,9 @@ pub struct Windows {
     starts: Vec<Nanos>,
     segments: Vec<Segment>,
     current: usize,
+    /// The current segment's latencies not yet in its histogram (absorbed when the
+    /// segment ends and by [`Windows::flush`]).
+    front: BucketFront,
     stages: Vec<(Nanos, Nanos)>,
     faults: Vec<(Nanos, Nanos)>,
     warmup: Warmup,
@@ -99,6 +102,7 @@ impl Windows {
             segments: vec![segment; bounds.len()],
             starts: bounds,
             current: 0,
+            front: BucketFront::new(),
             stages,
             faults,
             warmup: exp.warmup,
@@ -120,6 +124,8 @@ impl Windows {
     #[inline]
     fn segment(&mut self) -> Option<&mut Segment> {
         while self.current + 1 < self.starts.len() && self.now >= self.starts[self.current + 1] {
+            // The front holds the ending segment's latencies.
+            self.segments[self.current].hist.absorb(&mut self.front);
             self.current += 1;
         }
         self.segments.get_mut(self.current)
@@ -135,9 +141,19 @@ impl Windows {
             s.1 += 1;
         }
         if let Some(s) = self.segment() {
-            s.hist.record(duration);
             s.requests += 1;
             s.failures += u64::from(failed);
+            self.front.record(duration);
+            if self.front.full() {
+                self.flush();
+            }
+        }
+    }
+
+    /// Adds the front into the current segment's histogram: before any read.
+    pub fn flush(&mut self) {
+        if let Some(s) = self.segments.get_mut(self.current) {
+            s.hist.absorb(&mut self.front);
         }
     }
 

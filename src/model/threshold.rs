@@ -56,6 +56,17 @@ pub enum Family {
     Group,
 }
 
+impl Family {
+    /// Whether its samples are durations kept in a histogram (responses, iterations,
+    /// custom metrics' values, group durations).
+    pub fn keeps_durations(self) -> bool {
+        matches!(
+            self,
+            Family::Http | Family::Iteration | Family::Custom(_) | Family::Group
+        )
+    }
+}
+
 const HTTP_TAGS: &[Tag] = &[
     Tag::Name,
     Tag::Endpoint,

@@ -23,8 +23,8 @@
 //!
 //! `avg`, `min`, `max` and `count` are exact (kept beside the histogram in ns).
 
-pub use crate::stats::latency_front::LatencyFront;
-use crate::stats::latency_front::{MAX_MICROS, front_value};
+pub use crate::stats::latency_front::{BucketFront, LatencyFront};
+use crate::stats::latency_front::{MAX_MICROS, front_index, front_value};
 use crate::time::Nanos;
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -103,6 +103,48 @@ impl Core {
         self.clamped += other.clamped;
     }
 
+    /// Adds a front's records (kept on this histogram's cells) and empties it.
+    fn absorb<const SUB_BITS: u32>(&mut self, front: &mut LatencyFront<SUB_BITS>) {
+        if front.n == 0 {
+            return;
+        }
+        // Only the cells the front's range can have touched: 0 µs, and the least
+        // non-zero to the greatest value's.
+        let hi = front_index::<SUB_BITS>(front.max_us);
+        let lo = if front.min_us == u64::MAX {
+            hi + 1
+        } else {
+            front_index::<SUB_BITS>(front.min_us).max(1)
+        };
+        for i in std::iter::once(0).chain(lo..=hi) {
+            let cell = &mut front.cells[i];
+            if *cell != 0 {
+                // A value of the cell within the recorded range, so HDR's own minimum
+                // and maximum move only as far as the recorded values did.
+                let v = match front_value::<SUB_BITS>(i) {
+                    0 => 0,
+                    v => v.clamp(front.min_us, front.max_us),
+                };
+                self.hist.saturating_record_n(v, u64::from(*cell));
+                *cell = 0;
+            }
+        }
+        // Count 0: HDR's minimum and maximum become exactly the recorded ones.
+        self.hist.saturating_record_n(front.max_us, 0);
+        if front.min_us != u64::MAX {
+            self.hist.saturating_record_n(front.min_us, 0);
+        }
+        self.count += u64::from(front.n);
+        self.sum_ns += front.sum_ns;
+        self.min_ns = self.min_ns.min(front.min_ns);
+        self.max_ns = self.max_ns.max(front.max_ns);
+        self.clamped += front.clamped;
+        *front = LatencyFront {
+            cells: std::mem::take(&mut front.cells),
+            ..LatencyFront::new_empty()
+        };
+    }
+
     fn reset(&mut self) {
         self.hist.reset();
         self.count = 0;
@@ -174,36 +216,7 @@ impl LatencyHistogram {
 
     /// Adds the front's records and empties it (see [`LatencyFront`]).
     pub fn absorb(&mut self, front: &mut LatencyFront) {
-        if front.n == 0 {
-            return;
-        }
-        let c = &mut self.core;
-        for (i, cell) in front.cells.iter_mut().enumerate() {
-            if *cell != 0 {
-                // A value of the cell within the recorded range, so HDR's own minimum
-                // and maximum move only as far as the recorded values did.
-                let v = match front_value(i) {
-                    0 => 0,
-                    v => v.clamp(front.min_us, front.max_us),
-                };
-                c.hist.saturating_record_n(v, u64::from(*cell));
-                *cell = 0;
-            }
-        }
-        // Count 0: HDR's minimum and maximum become exactly the recorded ones.
-        c.hist.saturating_record_n(front.max_us, 0);
-        if front.min_us != u64::MAX {
-            c.hist.saturating_record_n(front.min_us, 0);
-        }
-        c.count += u64::from(front.n);
-        c.sum_ns += front.sum_ns;
-        c.min_ns = c.min_ns.min(front.min_ns);
-        c.max_ns = c.max_ns.max(front.max_ns);
-        c.clamped += front.clamped;
-        *front = LatencyFront {
-            cells: std::mem::take(&mut front.cells),
-            ..LatencyFront::new_empty()
-        };
+        self.core.absorb(front);
     }
 
     /// Exact number of recorded samples.
@@ -281,6 +294,11 @@ impl BucketLatency {
 
     pub fn merge(&mut self, other: &Self) {
         self.core.merge(&other.core);
+    }
+
+    /// Adds the front's records and empties it (see [`LatencyFront`]).
+    pub fn absorb(&mut self, front: &mut BucketFront) {
+        self.core.absorb(front);
     }
 
     pub fn reset(&mut self) {
@@ -455,7 +473,7 @@ mod tests {
     fn a_front_absorbed_is_the_same_histogram() {
         let mut direct = LatencyHistogram::new();
         let mut via = LatencyHistogram::new();
-        let mut front = LatencyFront::new();
+        let mut front: LatencyFront = LatencyFront::new();
         let mut z: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut values = vec![
             0,
@@ -497,8 +515,62 @@ mod tests {
         }
         for us in [0u64, 1, 2047, 2048, 2049, 4095, 4096, 1 << 20, MAX_MICROS] {
             assert_eq!(
-                front_index(us),
-                front_index(front_value(front_index(us))),
+                front_index::<11>(us),
+                front_index::<11>(front_value::<11>(front_index::<11>(us))),
+                "{us}"
+            );
+        }
+    }
+
+    /// The same for the per-bucket histogram's 2-figure front, with `reset` between
+    /// buckets as the recorder does.
+    #[test]
+    fn a_bucket_front_absorbed_is_the_same_histogram() {
+        let mut direct = BucketLatency::new();
+        let mut via = BucketLatency::new();
+        let mut front = BucketFront::new();
+        let mut z: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut values = vec![0, 1, 255, 256, 257, 999, 1_000, 1_001, 86_400 * 1_000_000_000, u64::MAX];
+        for k in 0..200_000u64 {
+            z = z
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            values.push((z >> 20) >> (k % 40));
+        }
+        let compare = |via: &BucketLatency, direct: &BucketLatency| {
+            assert_eq!(via.core.hist, direct.core.hist);
+            assert_eq!(via.core.hist.max(), direct.core.hist.max());
+            assert_eq!(via.core.hist.min_nz(), direct.core.hist.min_nz());
+            assert_eq!(via.count(), direct.count());
+            assert_eq!(via.core.sum_ns, direct.core.sum_ns);
+            assert_eq!(via.min_ms(), direct.min_ms());
+            assert_eq!(via.max_ms(), direct.max_ms());
+            for i in 0..=200 {
+                let q = i as f64 / 200.0;
+                assert_eq!(via.quantile_ms(q), direct.quantile_ms(q), "q = {q}");
+            }
+        };
+        for (k, &ns) in values.iter().enumerate() {
+            direct.record(ns);
+            front.record(ns);
+            if front.full() {
+                via.absorb(&mut front);
+            }
+            if k % 70_001 == 0 {
+                // A bucket closes: read, then reset.
+                via.absorb(&mut front);
+                assert!(front.is_empty());
+                compare(&via, &direct);
+                via.reset();
+                direct.reset();
+            }
+        }
+        via.absorb(&mut front);
+        compare(&via, &direct);
+        for us in [0u64, 1, 255, 256, 257, 511, 512, 1 << 20, MAX_MICROS] {
+            assert_eq!(
+                front_index::<8>(us),
+                front_index::<8>(front_value::<8>(front_index::<8>(us))),
                 "{us}"
             );
         }

@@ -1,19 +1,22 @@
 //! The 16-bit front of a latency histogram: records on the same cells as
-//! `LatencyHistogram` at a quarter of the memory, added into it in batches.
+//! `LatencyHistogram` (or `BucketLatency`) at a quarter of the memory, added into it in
+//! batches.
 
 use crate::time::Nanos;
 
 /// Highest trackable value: one day, in microseconds (the histograms' bound).
 pub(crate) const MAX_MICROS: u64 = 86_400 * 1_000_000;
 
-/// 16-bit counts on the cells of a `LatencyHistogram` (3 significant figures, µs), for a
-/// metric recorded at a high rate: a quarter of the histogram's memory per cell, so the
-/// cells a run touches stay in cache. `LatencyHistogram::absorb` adds them into the
-/// histogram, which is then the same as if every value had been recorded there (counts,
-/// moments and the HDR minimum and maximum), and empties the front. It must run before the
-/// histogram is read, and when [`LatencyFront::full`].
+/// 16-bit counts on the cells of an HDR histogram of `2^SUB_BITS` sub-buckets in µs: a
+/// `LatencyHistogram` (3 significant figures, 11 bits, the default) or a `BucketLatency`
+/// (2 figures, 8 bits). For a metric recorded at a high rate: a quarter of the
+/// histogram's memory per cell, so the cells a run touches stay in cache, and a record
+/// without HDR's checks. The histogram's `absorb` adds them into it, which is then the
+/// same as if every value had been recorded there (counts, moments and the HDR minimum
+/// and maximum), and empties the front. It must run before the histogram is read, and
+/// when [`LatencyFront::full`].
 #[derive(Clone, Debug)]
-pub struct LatencyFront {
+pub struct LatencyFront<const SUB_BITS: u32 = 11> {
     pub(super) cells: Vec<u16>,
     pub(super) n: u32,
     pub(super) sum_ns: u128,
@@ -25,35 +28,39 @@ pub struct LatencyFront {
     pub(super) max_us: u64,
 }
 
-/// HDR's cell of `us` for 1 µs .. 1 day at 3 significant figures (2048 sub-buckets, unit 1):
-/// `Histogram::index_for`, with its constants (leading-zero base 64 - 0 - 11 = 53).
+/// The front of a `BucketLatency` (2 significant figures).
+pub type BucketFront = LatencyFront<8>;
+
+/// HDR's cell of `us` for 1 µs .. 1 day with `2^SUB_BITS` sub-buckets and unit 1:
+/// `Histogram::index_for`, with its constants (leading-zero base `64 - 0 - SUB_BITS`).
 #[inline]
-pub(super) fn front_index(us: u64) -> usize {
-    let bucket = 53 - (us | 2047).leading_zeros() as usize;
+pub(super) fn front_index<const SUB_BITS: u32>(us: u64) -> usize {
+    let half = 1usize << (SUB_BITS - 1);
+    let bucket = (64 - SUB_BITS as usize) - (us | ((1 << SUB_BITS) - 1)).leading_zeros() as usize;
     let sub = (us >> bucket) as usize;
-    ((bucket + 1) << 10) + sub - 1024
+    ((bucket + 1) << (SUB_BITS - 1)) + sub - half
 }
 
 /// The least value of HDR's cell `index` (the inverse of [`front_index`]).
-pub(super) fn front_value(index: usize) -> u64 {
-    if index < 2048 {
+pub(super) fn front_value<const SUB_BITS: u32>(index: usize) -> u64 {
+    if index < 1 << SUB_BITS {
         index as u64
     } else {
-        let bucket = (index >> 10) - 1;
-        ((index - (bucket << 10)) as u64) << bucket
+        let bucket = (index >> (SUB_BITS - 1)) - 1;
+        ((index - (bucket << (SUB_BITS - 1))) as u64) << bucket
     }
 }
 
-impl Default for LatencyFront {
+impl<const SUB_BITS: u32> Default for LatencyFront<SUB_BITS> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl LatencyFront {
+impl<const SUB_BITS: u32> LatencyFront<SUB_BITS> {
     pub fn new() -> Self {
         LatencyFront {
-            cells: vec![0; front_index(MAX_MICROS) + 1],
+            cells: vec![0; front_index::<SUB_BITS>(MAX_MICROS) + 1],
             n: 0,
             sum_ns: 0,
             min_ns: Nanos::MAX,
@@ -64,7 +71,7 @@ impl LatencyFront {
         }
     }
 
-    /// Records one latency, as `LatencyHistogram::record` would. O(1), no allocation.
+    /// Records one latency, as the histogram's `record` would. O(1), no allocation.
     #[inline]
     pub fn record(&mut self, ns: Nanos) {
         let mut us = ns.div_ceil(1_000);
@@ -72,7 +79,7 @@ impl LatencyFront {
             us = MAX_MICROS;
             self.clamped += 1;
         }
-        self.cells[front_index(us)] += 1;
+        self.cells[front_index::<SUB_BITS>(us)] += 1;
         self.n += 1;
         self.sum_ns += u128::from(ns);
         self.min_ns = self.min_ns.min(ns);

@@ -1,7 +1,7 @@
 //! Statistics: latency histograms, time-weighted gauges, confidence intervals across replications.
 //!
 //! A leaf module: nothing here knows about the engine. [`latency`] holds streaming
-//! latency histograms (HDR), [`gauge`] time-weighted and online moments, and
+//! latency histograms (HDR) and [`fronted`] one recorded through a 16-bit front, [`gauge`] time-weighted and online moments, and
 //! [`interval`] the statistics across replications (Student-t intervals, k6
 //! quantiles, Wilson intervals, paired differences, domains), and [`predictive`] P(pass)
 //! from a metric's values under a normal model, [`mser`] the MSER-5 warm-up rule and
@@ -11,6 +11,7 @@
 
 pub mod band_fold;
 pub mod beta;
+pub mod fronted;
 pub mod gauge;
 pub mod interval;
 pub mod latency;

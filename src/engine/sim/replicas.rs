@@ -85,14 +85,19 @@ impl Simulation<'_> {
 
     /// A draining replica, or a dead one the platform has noticed, leaves once it holds
     /// no request.
-    #[inline]
+    #[inline(always)]
     pub(super) fn leave_if_drained(&mut self, station: usize, replica: usize) {
+        // The common case, decided where it is called: a ready replica stays.
+        if self.stations[station].replicas[replica].state != ReplicaState::Ready {
+            self.leave_unless_busy(station, replica);
+        }
+    }
+
+    /// The rest of [`Self::leave_if_drained`], for a replica not ready.
+    #[inline(never)]
+    fn leave_unless_busy(&mut self, station: usize, replica: usize) {
         let now = self.now;
         let r = &mut self.stations[station].replicas[replica];
-        if r.state == ReplicaState::Ready {
-            // The common case, decided without the call: a ready replica stays.
-            return;
-        }
         match r.depart_if_empty() {
             Departure::Stays => return,
             Departure::Dead => {}
