@@ -12,6 +12,25 @@ pub const NANOS_PER_SEC: Nanos = 1_000_000_000;
 
 const TWO_POW_53: f64 = 9_007_199_254_740_992.0;
 
+/// `x.round()` (half away from zero) for `0 <= x < 2^53`, without the libm call that
+/// costs a function call per draw: there `x - trunc(x)` is exact.
+#[inline]
+fn round_below_2_53(x: f64) -> u64 {
+    let t = x as i64;
+    (t + i64::from(x - t as f64 >= 0.5)) as u64
+}
+
+/// `x.round()` for every `x` (the same bits), without the libm call for `0 < x < 2^53`
+/// (the Poisson arrivals' clock, once per arrival).
+#[inline]
+pub fn round_half_away(x: f64) -> f64 {
+    if x > 0.0 && x < TWO_POW_53 {
+        round_below_2_53(x) as f64
+    } else {
+        x.round()
+    }
+}
+
 /// Seconds (f64) to nanoseconds, rounded to the nearest, saturating at the ends.
 #[inline]
 pub fn secs_to_nanos(secs: f64) -> Nanos {
@@ -20,10 +39,7 @@ pub fn secs_to_nanos(secs: f64) -> Nanos {
     } else {
         let x = secs * NANOS_PER_SEC as f64;
         if x < TWO_POW_53 {
-            // `f64::round` (half away from zero) without its libm call, which costs a
-            // function call per draw: below 2^53, `x - trunc(x)` is exact.
-            let t = x as i64;
-            return (t + i64::from(x - t as f64 >= 0.5)) as u64;
+            return round_below_2_53(x);
         }
         let ns = x.round();
         if ns >= u64::MAX as f64 {
@@ -234,8 +250,15 @@ mod tests {
             cases.push((k as f64 + 0.5) / 1e9);
         }
         cases.extend([1e10, 1e20, f64::MAX, f64::INFINITY]);
-        for secs in cases {
+        for &secs in &cases {
             assert_eq!(secs_to_nanos(secs), reference(secs), "{secs:e}");
+        }
+        for x in cases.iter().map(|s| s * 1e9).chain([0.0, -0.0, 0.5, 2.5, f64::NAN]) {
+            assert_eq!(
+                round_half_away(x).to_bits(),
+                x.round().to_bits(),
+                "{x:e}"
+            );
         }
     }
 

@@ -145,13 +145,6 @@ impl Replica {
         None
     }
 
-    /// A timed `work` step (not processor-shared) is over.
-    #[inline]
-    pub fn work_done(&mut self, now: Nanos) {
-        self.integrate_cpu(now);
-        self.cpu_busy -= 1;
-    }
-
     /// The replica has started (false: a stale event of an earlier life of the slot).
     pub fn become_ready(&mut self, epoch: u32, now: Nanos) -> bool {
         if self.epoch != epoch || self.state != ReplicaState::Starting {
@@ -229,10 +222,14 @@ pub struct StationState {
     pub workers: u32,
     pub queue_capacity: u32,
     round_robin: usize,
+    /// An autoscaler reads its replicas' CPU use (an HPA's scrapes, an Auto Scaling
+    /// group's CloudWatch minute): only then is each `work` step integrated into it.
+    cpu_observed: bool,
 }
 
 impl StationState {
-    pub fn new(station: &Station) -> Self {
+    /// `cpu_observed`: see [`crate::model::Model::cpu_observed`].
+    pub fn new(station: &Station, cpu_observed: bool) -> Self {
         let replicas = (0..station.replicas)
             .map(|_| Replica::new(station.queue_capacity, 0, true, station.cores))
             .collect();
@@ -241,7 +238,18 @@ impl StationState {
             workers: station.workers,
             queue_capacity: station.queue_capacity,
             round_robin: 0,
+            cpu_observed,
         }
+    }
+
+    /// A timed `work` step (not processor-shared) on `replica` is over.
+    #[inline]
+    pub fn work_done(&mut self, replica: usize, now: Nanos) {
+        let r = &mut self.replicas[replica];
+        if self.cpu_observed {
+            r.integrate_cpu(now);
+        }
+        r.cpu_busy -= 1;
     }
 
     /// Picks a ready replica, or `None` when none is ready.
@@ -376,7 +384,9 @@ impl StationState {
         queue: &mut EventQueue,
     ) {
         let r = &mut self.replicas[replica];
-        r.integrate_cpu(now);
+        if self.cpu_observed || r.cpu.is_some() {
+            r.integrate_cpu(now);
+        }
         match r.cpu.as_mut() {
             // The replica's cores are shared by the work in progress.
             Some(ps) => {

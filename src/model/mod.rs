@@ -268,6 +268,18 @@ pub struct EntryBalancer {
 }
 
 impl Model {
+    /// Whether an autoscaler reads station `station`'s CPU use: an HPA scales it, or an
+    /// Auto Scaling group runs it.
+    pub fn cpu_observed(&self, station: StationId) -> bool {
+        self.kubernetes
+            .as_ref()
+            .is_some_and(|k| k.hpas.iter().any(|h| h.station == station))
+            || self
+                .aws
+                .as_ref()
+                .is_some_and(|a| a.groups.iter().any(|g| g.station == station))
+    }
+
     pub fn station_index(&self, name: &str) -> Option<StationId> {
         self.stations.iter().position(|s| s.name == name)
     }

@@ -83,7 +83,9 @@ pub struct Simulation<'a> {
 impl<'a> Simulation<'a> {
     pub fn new(exp: &'a Experiment, replication: u32, budget: Budget) -> Self {
         let model = &exp.model;
-        let stations: Vec<StationState> = model.stations.iter().map(StationState::new).collect();
+        let stations: Vec<StationState> = (model.stations.iter().enumerate())
+            .map(|(i, s)| StationState::new(s, model.cpu_observed(i)))
+            .collect();
         let mut rec = Recorder::new(
             exp.bucket,
             exp.n_buckets(),

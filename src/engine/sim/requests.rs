@@ -125,7 +125,7 @@ impl Simulation<'_> {
             t.pc = t.next_pc;
             if t.in_work {
                 t.in_work = false;
-                self.stations[t.station as usize].replicas[t.replica as usize].work_done(self.now);
+                self.stations[t.station as usize].work_done(t.replica as usize, self.now);
             }
             self.advance(task);
         }

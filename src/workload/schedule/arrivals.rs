@@ -212,7 +212,7 @@ impl ArrivalSchedule {
                 };
                 // -ln(1-u), precise for small u.
                 *t += -(-u).ln_1p() * *mean_gap;
-                let at = t.round();
+                let at = crate::time::round_half_away(*t);
                 if at <= *duration as f64 {
                     Some(at as Nanos)
                 } else {
