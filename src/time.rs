@@ -253,12 +253,12 @@ mod tests {
         for &secs in &cases {
             assert_eq!(secs_to_nanos(secs), reference(secs), "{secs:e}");
         }
-        for x in cases.iter().map(|s| s * 1e9).chain([0.0, -0.0, 0.5, 2.5, f64::NAN]) {
-            assert_eq!(
-                round_half_away(x).to_bits(),
-                x.round().to_bits(),
-                "{x:e}"
-            );
+        for x in cases
+            .iter()
+            .map(|s| s * 1e9)
+            .chain([0.0, -0.0, 0.5, 2.5, f64::NAN])
+        {
+            assert_eq!(round_half_away(x).to_bits(), x.round().to_bits(), "{x:e}");
         }
     }
 

@@ -530,7 +530,18 @@ mod tests {
         let mut via = BucketLatency::new();
         let mut front = BucketFront::new();
         let mut z: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut values = vec![0, 1, 255, 256, 257, 999, 1_000, 1_001, 86_400 * 1_000_000_000, u64::MAX];
+        let mut values = vec![
+            0,
+            1,
+            255,
+            256,
+            257,
+            999,
+            1_000,
+            1_001,
+            86_400 * 1_000_000_000,
+            u64::MAX,
+        ];
         for k in 0..200_000u64 {
             z = z
                 .wrapping_mul(6364136223846793005)
