@@ -52,9 +52,15 @@ impl<T: Keyed> Heap4<T> {
 
     #[inline]
     pub fn push(&mut self, e: T) {
-        let key = e.key();
-        let mut i = self.v.len();
+        let i = self.v.len();
         self.v.push(e);
+        self.sift_up(i, e);
+    }
+
+    /// Puts `e` at the hole `i` or above it, moving larger ancestors down.
+    #[inline(always)]
+    fn sift_up(&mut self, mut i: usize, e: T) {
+        let key = e.key();
         while i > 0 {
             let parent = (i - 1) / 4;
             if self.v[parent].key() <= key {
@@ -118,16 +124,7 @@ impl<T: Keyed> Heap4<T> {
                 break;
             }
         }
-        let key = last.key();
-        while i > 0 {
-            let parent = (i - 1) / 4;
-            if self.v[parent].key() <= key {
-                break;
-            }
-            self.v[i] = self.v[parent];
-            i = parent;
-        }
-        self.v[i] = last;
+        self.sift_up(i, last);
         Some(top)
     }
 }

@@ -384,7 +384,7 @@ impl StationState {
         queue: &mut EventQueue,
     ) {
         let r = &mut self.replicas[replica];
-        if self.cpu_observed || r.cpu.is_some() {
+        if self.cpu_observed {
             r.integrate_cpu(now);
         }
         match r.cpu.as_mut() {
@@ -419,7 +419,9 @@ impl StationState {
         }
         let (task, generation, _) = ps.finish(now)?;
         let busy = ps.busy_cores();
-        r.integrate_cpu(now);
+        if self.cpu_observed {
+            r.integrate_cpu(now);
+        }
         r.cpu_busy = busy;
         self.schedule_cpu(station, replica, now, queue);
         Some((task, generation))

@@ -61,13 +61,7 @@ impl<const SUB_BITS: u32> LatencyFront<SUB_BITS> {
     pub fn new() -> Self {
         LatencyFront {
             cells: vec![0; front_index::<SUB_BITS>(MAX_MICROS) + 1],
-            n: 0,
-            sum_ns: 0,
-            min_ns: Nanos::MAX,
-            max_ns: 0,
-            clamped: 0,
-            min_us: u64::MAX,
-            max_us: 0,
+            ..Self::new_empty()
         }
     }
 

@@ -223,13 +223,8 @@ impl VuPool {
             now.saturating_add(cx.exp.client_timeout),
             Event::ClientTimeout { vu, token },
         );
-        let model = &cx.exp.model;
-        match model.balancer.latency {
-            Some(dist) => {
-                let d = model.distributions[dist].sample_nanos(cx.rng_system);
-                cx.queue.push(now + d, Event::EntryArrive { vu, token });
-            }
-            None => self.pending.push(EntryDue { vu, token }),
+        if let Some(due) = super::cross_balancer(vu, token, cx) {
+            self.pending.push(due);
         }
     }
 

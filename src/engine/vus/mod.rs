@@ -135,6 +135,21 @@ pub(crate) struct VuPool {
     group_depth: usize,
 }
 
+/// A request `token` of VU `vu` leaves now: it reaches its entry service after the load
+/// balancer's latency (an [`Event::EntryArrive`] then), or at once (returned, for the loop
+/// to admit).
+fn cross_balancer(vu: u32, token: u32, cx: &mut VuCx) -> Option<EntryDue> {
+    let model = &cx.exp.model;
+    match model.balancer.latency {
+        Some(dist) => {
+            let d = model.distributions[dist].sample_nanos(cx.rng_system);
+            cx.queue.push(cx.now + d, Event::EntryArrive { vu, token });
+            None
+        }
+        None => Some(EntryDue { vu, token }),
+    }
+}
+
 fn executor(exp: &Experiment, scenario: usize) -> &Executor {
     &exp.scenarios[scenario].scenario.executor
 }
@@ -431,15 +446,7 @@ impl VuPool {
             now.saturating_add(cx.exp.client_timeout),
             Event::ClientTimeout { vu, token },
         );
-        let model = &cx.exp.model;
-        match model.balancer.latency {
-            Some(dist) => {
-                let d = model.distributions[dist].sample_nanos(cx.rng_system);
-                cx.queue.push(now + d, Event::EntryArrive { vu, token });
-                None
-            }
-            None => Some(EntryDue { vu, token }),
-        }
+        cross_balancer(vu, token, cx)
     }
 
     /// The request has crossed the balancer (stale: the VU no longer waits for it).
