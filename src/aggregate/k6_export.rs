@@ -3,6 +3,7 @@
 //! mean across replications, so that dashboards and scripts that read k6 summaries read
 //! capsim's prediction unchanged. Where it differs from summary.json: docs/inputs.md.
 
+use crate::aggregate::estimate::TrendEstimate;
 use crate::aggregate::summary::Summary;
 use crate::aggregate::thresholds::Verdict;
 use crate::engine::result::ReplicationResult;
@@ -126,24 +127,26 @@ fn finite(x: f64) -> f64 {
     if x.is_finite() { x } else { 0.0 }
 }
 
+/// A k6 Trend metric from a trend's means across replications (thresholds filled later).
+fn trend_metric(t: &TrendEstimate) -> K6Metric {
+    K6Metric::Trend {
+        avg: Num(finite(t.avg.mean)),
+        min: Num(finite(t.min.mean)),
+        med: Num(finite(t.med.mean)),
+        max: Num(finite(t.max.mean)),
+        p90: Num(finite(t.p90.mean)),
+        p95: Num(finite(t.p95.mean)),
+        thresholds: BTreeMap::new(),
+    }
+}
+
 /// Builds the k6 export from the summary (trend statistics, counters, checks, thresholds)
 /// and the replications (counts of failed requests, VU samples).
 pub fn k6_summary_export(summary: &Summary, results: &[ReplicationResult]) -> K6SummaryExport {
     let m = &summary.metrics;
     let mut metrics = BTreeMap::new();
     let t = &m.http_req_duration;
-    metrics.insert(
-        "http_req_duration".to_string(),
-        K6Metric::Trend {
-            avg: Num(finite(t.avg.mean)),
-            min: Num(finite(t.min.mean)),
-            med: Num(finite(t.med.mean)),
-            max: Num(finite(t.max.mean)),
-            p90: Num(finite(t.p90.mean)),
-            p95: Num(finite(t.p95.mean)),
-            thresholds: BTreeMap::new(),
-        },
-    );
+    metrics.insert("http_req_duration".to_string(), trend_metric(t));
     metrics.insert(
         "http_req_failed".to_string(),
         K6Metric::Rate {
@@ -192,18 +195,7 @@ pub fn k6_summary_export(summary: &Summary, results: &[ReplicationResult]) -> K6
     );
     if let Some(g) = &summary.groups {
         let t = &g.group_duration;
-        metrics.insert(
-            "group_duration".to_string(),
-            K6Metric::Trend {
-                avg: Num(finite(t.avg.mean)),
-                min: Num(finite(t.min.mean)),
-                med: Num(finite(t.med.mean)),
-                max: Num(finite(t.max.mean)),
-                p90: Num(finite(t.p90.mean)),
-                p95: Num(finite(t.p95.mean)),
-                thresholds: BTreeMap::new(),
-            },
-        );
+        metrics.insert("group_duration".to_string(), trend_metric(t));
     }
     let mut checks = BTreeMap::new();
     if !summary.checks.is_empty() {
@@ -234,18 +226,7 @@ pub fn k6_summary_export(summary: &Summary, results: &[ReplicationResult]) -> K6
     }
     for (name, c) in &summary.custom_metrics {
         if let Some(t) = &c.trend {
-            metrics.insert(
-                name.clone(),
-                K6Metric::Trend {
-                    avg: Num(finite(t.avg.mean)),
-                    min: Num(finite(t.min.mean)),
-                    med: Num(finite(t.med.mean)),
-                    max: Num(finite(t.max.mean)),
-                    p90: Num(finite(t.p90.mean)),
-                    p95: Num(finite(t.p95.mean)),
-                    thresholds: BTreeMap::new(),
-                },
-            );
+            metrics.insert(name.clone(), trend_metric(t));
         } else if let Some(r) = &c.rate {
             let passes = c.passes.unwrap_or(0.0);
             metrics.insert(
