@@ -592,6 +592,24 @@ fn same_script_same_traces_and_same_replication() {
     assert_eq!(sa, sb);
 }
 
+/// The plan's own script on the phase-9 model as the plan's baseline runs it
+/// (`--vus 500 --duration 10m`), recording `samples` iterations (default when `None`).
+fn plans_script(samples: Option<u32>) -> Experiment {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    load_with(
+        &root.join("experiments/scripts"),
+        "load-testing-framework.js",
+        ScriptFlags {
+            model: Some(root.join("models/hamballer-phase9.yaml")),
+            vus: Some(500),
+            duration: Some("10m".into()),
+            samples,
+            ..ScriptFlags::default()
+        },
+    )
+    .unwrap()
+}
+
 /// The plan's own script (experiments/scripts/load-testing-framework.js) run as the plan's
 /// baseline (`--vus 500 --duration 10m`) predicts what experiments/baseline.yaml's
 /// hand-written flow predicts: the same model and load, so the two 95 % intervals of
@@ -611,17 +629,7 @@ fn the_plans_script_predicts_what_baseline_yaml_predicts() {
         &Overrides::default(),
     )
     .unwrap();
-    let script = load_with(
-        &root.join("experiments/scripts"),
-        "load-testing-framework.js",
-        ScriptFlags {
-            model: Some(root.join("models/hamballer-phase9.yaml")),
-            vus: Some(500),
-            duration: Some("10m".into()),
-            ..ScriptFlags::default()
-        },
-    )
-    .unwrap();
+    let script = plans_script(None);
     let notes = script.notes.join("\n");
     assert!(notes.contains("rate `errors`"), "{notes}");
     let a = summarize(&yaml, &run_replications(&yaml, &plan, &|_| {}).unwrap());
@@ -775,21 +783,9 @@ fn record_speed() {
             .unwrap_or_else(|e| panic!("{e}"))
         },
     );
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for samples in [2000, 5000] {
         timed(&format!("the plan's script, {samples} iterations"), &|| {
-            load_with(
-                &root.join("experiments/scripts"),
-                "load-testing-framework.js",
-                ScriptFlags {
-                    model: Some(root.join("models/hamballer-phase9.yaml")),
-                    vus: Some(500),
-                    duration: Some("10m".into()),
-                    samples: Some(samples),
-                    ..ScriptFlags::default()
-                },
-            )
-            .unwrap()
+            plans_script(Some(samples))
         });
     }
 }
