@@ -202,7 +202,7 @@ impl EventQueue {
     /// goes back, so due in arming order). A timer still armed for the VU (one its
     /// interruption left behind, now stale) moves to the heap with its (time, sequence), so
     /// it still pops when it did. Returns the handle that cancels the new one.
-    #[inline]
+    #[inline(always)]
     pub fn push_vu_timer(&mut self, vu: u32, time: Nanos, event: Event) -> TimerId {
         self.seq += 1;
         let seq = self.seq;

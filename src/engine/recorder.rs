@@ -2,7 +2,8 @@
 //! closed into fixed-width time buckets as simulated time passes. O(1) per update.
 
 pub use crate::engine::gauges::{
-    DbCounters, Gauge, ProviderCounters, RangeGauge, ScenarioCounters, track_at_capacity,
+    CountGauge, DbCounters, Gauge, ProviderCounters, RangeGauge, ScenarioCounters,
+    track_at_capacity,
 };
 use crate::engine::outcome::{Cause, CauseCounts};
 use crate::engine::result::{
@@ -10,7 +11,7 @@ use crate::engine::result::{
     ReplicationResult, ScaleRecord, ScenarioPoolResult, StationResult, distribution_percentiles,
 };
 use crate::engine::windows::Windows;
-use crate::stats::latency::{BucketFront, BucketLatency, LatencyFront, LatencyHistogram};
+use crate::stats::latency::{BucketFront, BucketLatency, LatencyFront, LatencyHistogram, Sample};
 use crate::time::{Nanos, nanos_to_millis};
 
 #[derive(Debug)]
@@ -37,8 +38,8 @@ pub struct StationCounters {
     pub responses: u64,
     pub dead_jobs: u64,
     pub job_retries: u64,
-    pub in_flight: Gauge,
-    pub busy: Gauge,
+    pub in_flight: CountGauge,
+    pub busy: CountGauge,
     /// Workers available (ready replicas x workers); changes when replicas do.
     pub capacity: Gauge,
     /// Replicas asked for (spec.replicas), ready ones, and existing (billed) ones.
@@ -54,13 +55,13 @@ pub struct StationCounters {
     /// Replicas killed by faults.
     pub killed: u64,
     /// 1 while every available worker is busy (or none is available), else 0.
-    pub full: Gauge,
+    pub full: CountGauge,
 }
 
 impl StationCounters {
     /// Busy workers change by `delta` (keeps the all-busy gauge).
     #[inline]
-    pub fn add_busy(&mut self, now: Nanos, delta: f64) {
+    pub fn add_busy(&mut self, now: Nanos, delta: i64) {
         self.busy.add(now, delta);
         self.track_full(now);
     }
@@ -74,12 +75,8 @@ impl StationCounters {
 
     #[inline]
     fn track_full(&mut self, now: Nanos) {
-        let full = if self.busy.value >= self.capacity.value {
-            1.0
-        } else {
-            0.0
-        };
-        if full != self.full.value {
+        let full = i64::from(self.busy.value() as f64 >= self.capacity.value);
+        if full != self.full.value() {
             self.full.set(now, full);
         }
     }
@@ -100,7 +97,7 @@ pub struct Recorder {
     pub interrupted_iterations: u64,
     pub vus_max: u64,
     pub vus_peak: u64,
-    pub vus: Gauge,
+    pub vus: CountGauge,
     pub stations: Vec<StationCounters>,
     pub databases: Vec<DbCounters>,
     pub providers: Vec<ProviderCounters>,
@@ -158,7 +155,7 @@ impl Recorder {
             interrupted_iterations: 0,
             vus_max: 0,
             vus_peak: 0,
-            vus: Gauge::default(),
+            vus: CountGauge::default(),
             stations: stations
                 .iter()
                 .map(|s| {
@@ -166,7 +163,7 @@ impl Recorder {
                     let workers = n * s.workers as f64;
                     StationCounters {
                         capacity: Gauge::starting_at(workers),
-                        full: Gauge::starting_at(if workers <= 0.0 { 1.0 } else { 0.0 }),
+                        full: CountGauge::starting_at(i64::from(workers <= 0.0)),
                         desired: RangeGauge::starting_at(n),
                         ready: RangeGauge::starting_at(n),
                         billed: Gauge::starting_at(n),
@@ -242,19 +239,21 @@ impl Recorder {
     }
 
     /// A response reached its VU (`http_req_duration` sample).
-    #[inline]
+    #[inline(always)]
     pub fn response(&mut self, endpoint: usize, duration: Nanos, error: Option<Cause>) {
         // The overall histogram is the endpoints' merged when it is read (the same counts,
         // sum, minimum and maximum): one histogram record per response fewer.
-        self.bucket_front.record(duration);
+        // The µs value once, for both fronts that record it.
+        let sample = Sample::of(duration);
+        self.bucket_front.record_sample(sample);
         if self.bucket_front.full() {
-            self.bucket_latency.absorb(&mut self.bucket_front);
+            self.absorb_bucket_front();
         }
         self.requests += 1;
         self.bucket_requests += 1;
         self.windows.response(duration, error.is_some());
         let e = &mut self.endpoints[endpoint];
-        e.front.record(duration);
+        e.front.record_sample(sample);
         if e.front.full() {
             e.hist.absorb(&mut e.front);
         }
@@ -275,7 +274,18 @@ impl Recorder {
             e.hist.absorb(&mut e.front);
         }
         self.subs.flush();
-        self.windows.flush();
+        self.absorb_bucket_front();
+    }
+
+    /// Adds the bucket front into the bucket's histogram and the current window segment's
+    /// (the front records each response once for both).
+    fn absorb_bucket_front(&mut self) {
+        match self.windows.segment_hist() {
+            Some(segment) => self
+                .bucket_latency
+                .absorb_both(segment, &mut self.bucket_front),
+            None => self.bucket_latency.absorb(&mut self.bucket_front),
+        }
     }
 
     #[inline]
@@ -288,6 +298,10 @@ impl Recorder {
     #[inline]
     pub fn advance_to(&mut self, now: Nanos) {
         self.windows.advance_to(now);
+        if now >= self.windows.next_start() {
+            self.windows
+                .cross(now, &mut self.bucket_front, &mut self.bucket_latency);
+        }
         while now >= self.bucket_end && self.buckets.len() < self.n_buckets {
             self.close_bucket(self.bucket_end);
         }
@@ -305,7 +319,7 @@ impl Recorder {
 
     fn close_bucket(&mut self, end: Nanos) {
         let width = end - (self.bucket_end - self.width);
-        self.bucket_latency.absorb(&mut self.bucket_front);
+        self.absorb_bucket_front();
         let q = |h: &BucketLatency, p: f64| h.quantile_ms(p).unwrap_or(f64::NAN);
         let mut row = BucketRow {
             span_s: width as f64 / 1e9,

@@ -110,8 +110,15 @@ impl Submetrics {
         s
     }
 
-    /// A response reached its VU, which is in `group`.
+    /// Whether any `http_req_*` sub-metric records responses (most experiments have
+    /// none: the caller then skips [`Self::response`]'s call).
     #[inline]
+    pub fn records_responses(&self) -> bool {
+        !self.http.is_empty()
+    }
+
+    /// A response reached its VU, which is in `group`.
+    #[inline(never)]
     pub fn response(
         &mut self,
         endpoint: usize,
@@ -120,9 +127,6 @@ impl Submetrics {
         duration: Nanos,
         error: Option<Cause>,
     ) {
-        if self.http.is_empty() {
-            return;
-        }
         let status = status_of(error);
         for &i in &self.http {
             let a = &mut self.accs[i];

@@ -35,9 +35,8 @@ pub struct Windows {
     starts: Vec<Nanos>,
     segments: Vec<Segment>,
     current: usize,
-    /// The current segment's latencies not yet in its histogram (absorbed when the
-    /// segment ends and by [`Windows::flush`]).
-    front: BucketFront,
+    /// When the next segment starts (`Nanos::MAX`: the current one is the last).
+    next_start: Nanos,
     stages: Vec<(Nanos, Nanos)>,
     faults: Vec<(Nanos, Nanos)>,
     warmup: Warmup,
@@ -100,9 +99,9 @@ impl Windows {
         Windows {
             now: 0,
             segments: vec![segment; bounds.len()],
+            next_start: bounds.get(1).copied().unwrap_or(Nanos::MAX),
             starts: bounds,
             current: 0,
-            front: BucketFront::new(),
             stages,
             faults,
             warmup: exp.warmup,
@@ -121,46 +120,54 @@ impl Windows {
         self.now = now;
     }
 
+    /// When the next segment starts (`Nanos::MAX`: none).
     #[inline]
-    fn segment(&mut self) -> Option<&mut Segment> {
-        while self.current + 1 < self.starts.len() && self.now >= self.starts[self.current + 1] {
-            // The front holds the ending segment's latencies.
-            self.segments[self.current].hist.absorb(&mut self.front);
-            self.current += 1;
-        }
-        self.segments.get_mut(self.current)
+    pub fn next_start(&self) -> Nanos {
+        self.next_start
     }
 
-    /// A response arrived now.
+    /// The clock reached [`Self::next_start`]: the latencies of the ending segment, in the
+    /// recorder's bucket front (which records every response once for both), go into its
+    /// histogram and the bucket's, and the next segment begins.
+    pub fn cross(&mut self, now: Nanos, front: &mut BucketFront, bucket: &mut BucketLatency) {
+        while now >= self.next_start {
+            bucket.absorb_both(&mut self.segments[self.current].hist, front);
+            self.current += 1;
+            self.next_start = self
+                .starts
+                .get(self.current + 1)
+                .copied()
+                .unwrap_or(Nanos::MAX);
+        }
+    }
+
+    /// The current segment's histogram, for the recorder's bucket front to be absorbed
+    /// into (`None` without windows).
     #[inline]
-    pub fn response(&mut self, duration: Nanos, failed: bool) {
+    pub fn segment_hist(&mut self) -> Option<&mut BucketLatency> {
+        self.segments.get_mut(self.current).map(|s| &mut s.hist)
+    }
+
+    /// A response arrived now (its latency goes to the segment's histogram through the
+    /// recorder's bucket front).
+    #[inline]
+    pub fn response(&mut self, ns: Nanos, failed: bool) {
         if self.slice > 0
             && let Some(s) = self.slices.get_mut((self.now / self.slice) as usize)
         {
-            s.0 += duration as f64 / 1e6;
+            s.0 += ns as f64 / 1e6;
             s.1 += 1;
         }
-        if let Some(s) = self.segment() {
+        if let Some(s) = self.segments.get_mut(self.current) {
             s.requests += 1;
             s.failures += u64::from(failed);
-            self.front.record(duration);
-            if self.front.full() {
-                self.flush();
-            }
-        }
-    }
-
-    /// Adds the front into the current segment's histogram: before any read.
-    pub fn flush(&mut self) {
-        if let Some(s) = self.segments.get_mut(self.current) {
-            s.hist.absorb(&mut self.front);
         }
     }
 
     /// An iteration completed now.
     #[inline]
     pub fn iteration(&mut self) {
-        if let Some(s) = self.segment() {
+        if let Some(s) = self.segments.get_mut(self.current) {
             s.iterations += 1;
         }
     }

@@ -23,8 +23,8 @@
 //!
 //! `avg`, `min`, `max` and `count` are exact (kept beside the histogram in ns).
 
-pub use crate::stats::latency_front::{BucketFront, LatencyFront};
-use crate::stats::latency_front::{MAX_MICROS, front_index, front_value};
+pub use crate::stats::latency_front::{BucketFront, LatencyFront, Sample};
+use crate::stats::latency_front::{MAX_MICROS, front_value};
 use crate::time::Nanos;
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -105,44 +105,38 @@ impl Core {
 
     /// Adds a front's records (kept on this histogram's cells) and empties it.
     fn absorb<const SUB_BITS: u32>(&mut self, front: &mut LatencyFront<SUB_BITS>) {
+        self.add_front(front);
+        front.clear();
+    }
+
+    /// Adds a front's records (kept on this histogram's cells); the front keeps them.
+    fn add_front<const SUB_BITS: u32>(&mut self, front: &LatencyFront<SUB_BITS>) {
         if front.n == 0 {
             return;
         }
-        // Only the cells the front's range can have touched: 0 µs, and the least
-        // non-zero to the greatest value's.
-        let hi = front_index::<SUB_BITS>(front.max_us);
-        let lo = if front.min_us == u64::MAX {
-            hi + 1
-        } else {
-            front_index::<SUB_BITS>(front.min_us).max(1)
-        };
-        for i in std::iter::once(0).chain(lo..=hi) {
-            let cell = &mut front.cells[i];
-            if *cell != 0 {
+        let (min_us, max_us) = (front.min_us(), front.max_us());
+        for i in front.touched() {
+            let cell = front.cells[i];
+            if cell != 0 {
                 // A value of the cell within the recorded range, so HDR's own minimum
                 // and maximum move only as far as the recorded values did.
                 let v = match front_value::<SUB_BITS>(i) {
                     0 => 0,
-                    v => v.clamp(front.min_us, front.max_us),
+                    v => v.clamp(min_us, max_us),
                 };
-                self.hist.saturating_record_n(v, u64::from(*cell));
-                *cell = 0;
+                self.hist.saturating_record_n(v, u64::from(cell));
             }
         }
         // Count 0: HDR's minimum and maximum become exactly the recorded ones.
-        self.hist.saturating_record_n(front.max_us, 0);
-        if front.min_us != u64::MAX {
-            self.hist.saturating_record_n(front.min_us, 0);
+        self.hist.saturating_record_n(max_us, 0);
+        if min_us != u64::MAX {
+            self.hist.saturating_record_n(min_us, 0);
         }
         self.count += u64::from(front.n);
         self.sum_ns += front.sum_ns;
-        self.min_ns = self.min_ns.min(front.min_ns);
+        self.min_ns = self.min_ns.min(front.min_ns());
         self.max_ns = self.max_ns.max(front.max_ns);
         self.clamped += front.clamped;
-        *front = LatencyFront {
-            cells: std::mem::take(&mut front.cells),
-            ..LatencyFront::new_empty()
-        };
     }
 
     fn reset(&mut self) {
@@ -299,6 +293,14 @@ impl BucketLatency {
     /// Adds the front's records and empties it (see [`LatencyFront`]).
     pub fn absorb(&mut self, front: &mut BucketFront) {
         self.core.absorb(front);
+    }
+
+    /// Adds the front's records into this histogram and into `also`, and empties it: one
+    /// front for two histograms of the same records (a time bucket and a window segment).
+    pub fn absorb_both(&mut self, also: &mut BucketLatency, front: &mut BucketFront) {
+        self.core.add_front(front);
+        also.core.add_front(front);
+        front.clear();
     }
 
     pub fn reset(&mut self) {

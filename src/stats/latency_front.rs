@@ -20,12 +20,33 @@ pub struct LatencyFront<const SUB_BITS: u32 = 11> {
     pub(super) cells: Vec<u16>,
     pub(super) n: u32,
     pub(super) sum_ns: u128,
-    pub(super) min_ns: Nanos,
+    /// The least non-zero value recorded, less one (`u64::MAX`: none). A zero is in cell
+    /// 0, so the least value is 0 or this one plus one; with the greatest, it gives HDR's
+    /// own minimum and maximum in µs ([`Self::min_us`], [`Self::max_us`]).
+    pub(super) min_nonzero_less_1: Nanos,
     pub(super) max_ns: Nanos,
     pub(super) clamped: u64,
-    /// Least non-zero and greatest value recorded, in µs (HDR's own minimum and maximum).
-    pub(super) min_us: u64,
-    pub(super) max_us: u64,
+}
+
+/// A latency as a front records it: in ns, and in HDR's µs (rounded up, clamped to
+/// [`MAX_MICROS`]). Computed once per response for all the fronts that record it.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    pub ns: Nanos,
+    us: u64,
+    clamped: bool,
+}
+
+impl Sample {
+    #[inline]
+    pub fn of(ns: Nanos) -> Self {
+        let us = ns.div_ceil(1_000);
+        Sample {
+            ns,
+            us: us.min(MAX_MICROS),
+            clamped: us > MAX_MICROS,
+        }
+    }
 }
 
 /// The front of a `BucketLatency` (2 significant figures).
@@ -68,20 +89,68 @@ impl<const SUB_BITS: u32> LatencyFront<SUB_BITS> {
     /// Records one latency, as the histogram's `record` would. O(1), no allocation.
     #[inline]
     pub fn record(&mut self, ns: Nanos) {
-        let mut us = ns.div_ceil(1_000);
-        if us > MAX_MICROS {
-            us = MAX_MICROS;
-            self.clamped += 1;
-        }
-        self.cells[front_index::<SUB_BITS>(us)] += 1;
+        self.record_sample(Sample::of(ns));
+    }
+
+    /// Records one latency already converted (see [`Sample`]).
+    #[inline]
+    pub fn record_sample(&mut self, s: Sample) {
+        self.cells[front_index::<SUB_BITS>(s.us)] += 1;
+        self.clamped += u64::from(s.clamped);
         self.n += 1;
-        self.sum_ns += u128::from(ns);
-        self.min_ns = self.min_ns.min(ns);
-        self.max_ns = self.max_ns.max(ns);
-        if us != 0 {
-            self.min_us = self.min_us.min(us);
+        self.sum_ns += u128::from(s.ns);
+        self.min_nonzero_less_1 = self.min_nonzero_less_1.min(s.ns.wrapping_sub(1));
+        self.max_ns = self.max_ns.max(s.ns);
+    }
+
+    /// The least value recorded (`Nanos::MAX` when empty). Read before `cells` is cleared.
+    pub(super) fn min_ns(&self) -> Nanos {
+        match self.min_nonzero_less_1 {
+            _ if self.cells.first().is_some_and(|&c| c != 0) => 0,
+            u64::MAX => Nanos::MAX,
+            m => m + 1,
         }
-        self.max_us = self.max_us.max(us);
+    }
+
+    /// HDR's minimum: the least non-zero value recorded in µs (`u64::MAX`: none).
+    pub(super) fn min_us(&self) -> u64 {
+        if self.min_nonzero_less_1 == u64::MAX {
+            u64::MAX
+        } else {
+            Sample::of(self.min_nonzero_less_1 + 1).us
+        }
+    }
+
+    /// HDR's maximum: the greatest value recorded in µs (0 when empty).
+    pub(super) fn max_us(&self) -> u64 {
+        Sample::of(self.max_ns).us
+    }
+
+    /// The cells its records can have touched: 0 µs, and the least non-zero to the
+    /// greatest value's (empty when nothing was recorded).
+    pub(super) fn touched(&self) -> impl Iterator<Item = usize> + use<SUB_BITS> {
+        let (min_us, max_us) = (self.min_us(), self.max_us());
+        let hi = front_index::<SUB_BITS>(max_us);
+        let lo = if min_us == u64::MAX {
+            hi + 1
+        } else {
+            front_index::<SUB_BITS>(min_us).max(1)
+        };
+        let any = self.n > 0;
+        any.then_some(0)
+            .into_iter()
+            .chain((lo..=hi).filter(move |_| any))
+    }
+
+    /// Empties it: the cells it touched and its moments.
+    pub(super) fn clear(&mut self) {
+        for i in self.touched() {
+            self.cells[i] = 0;
+        }
+        *self = LatencyFront {
+            cells: std::mem::take(&mut self.cells),
+            ..Self::new_empty()
+        };
     }
 
     /// The moments of an empty front, without cells (for `absorb`, which keeps its own).
@@ -90,11 +159,9 @@ impl<const SUB_BITS: u32> LatencyFront<SUB_BITS> {
             cells: Vec::new(),
             n: 0,
             sum_ns: 0,
-            min_ns: Nanos::MAX,
+            min_nonzero_less_1: u64::MAX,
             max_ns: 0,
             clamped: 0,
-            min_us: u64::MAX,
-            max_us: 0,
         }
     }
 

@@ -6,7 +6,7 @@ use super::Simulation;
 use crate::engine::event::Event;
 use crate::engine::gauges::span_f64;
 use crate::engine::outcome::Cause;
-use crate::engine::queue::lanes;
+use crate::engine::queue::{TimerId, lanes};
 use crate::engine::station::{QueuedJob, ReplicaState, Waiting};
 use crate::engine::task::{Parent, Phase, Task};
 use crate::model::Instr;
@@ -59,7 +59,7 @@ impl Simulation<'_> {
                 arrived: now,
                 attempt,
             });
-            self.rec.stations[station].in_flight.add(now, 1.0);
+            self.rec.stations[station].in_flight.add(now, 1);
             return Ok(Waiting::JOB.task);
         }
         let task = self.tasks.alloc(Task {
@@ -81,10 +81,10 @@ impl Simulation<'_> {
         let generation = self.tasks[task].generation;
         let r = &mut self.stations[station].replicas[replica];
         let counters = &mut self.rec.stations[station];
-        counters.in_flight.add(now, 1.0);
+        counters.in_flight.add(now, 1);
         if start_now {
             r.busy += 1;
-            counters.add_busy(now, 1.0);
+            counters.add_busy(now, 1);
             counters.queue_waits += 1;
         } else {
             r.queued += 1;
@@ -117,7 +117,9 @@ impl Simulation<'_> {
         }
     }
 
-    /// A task's timed step (work, cache lookup) is over: it goes on.
+    /// A task's timed step (work, cache lookup) is over: it goes on. When its next
+    /// instruction ends it (the common `work` then return), it ends here, as
+    /// [`Self::advance`] would end it, without entering the interpreter's loop.
     #[inline]
     pub(super) fn task_step(&mut self, task: u32, generation: u32) {
         if self.tasks.live(task, generation) {
@@ -127,7 +129,13 @@ impl Simulation<'_> {
                 t.in_work = false;
                 self.stations[t.station as usize].work_done(t.replica as usize, self.now);
             }
-            self.advance(task);
+            let t = &mut self.tasks[task];
+            if !t.orphaned && matches!(self.model.program.code[t.pc as usize], Instr::Return) {
+                t.phase = Phase::Running;
+                self.finish(task, None);
+            } else {
+                self.advance(task);
+            }
         }
     }
 
@@ -316,7 +324,7 @@ impl Simulation<'_> {
         for attempt in jobs {
             let c = &mut self.rec.stations[station];
             c.causes[cause.index()] += 1;
-            c.in_flight.add(self.now, -1.0);
+            c.in_flight.add(self.now, -1);
             let r = &mut self.stations[station].replicas[replica];
             r.queued = r.queued.saturating_sub(1);
             self.leave_if_drained(station, replica);
@@ -390,51 +398,58 @@ impl Simulation<'_> {
             t.holds_worker,
             t.station_timer,
         );
-        self.rec.stations[station].in_flight.add(now, -1.0);
+        self.rec.stations[station].in_flight.add(now, -1);
         if holds_worker {
+            // Hand the worker to the first live waiter: the busy count does not change
+            // (a change of -1 and +1 at the same instant adds nothing to its integral).
             let r = &mut self.stations[station].replicas[replica];
-            r.busy -= 1;
-            self.rec.stations[station].add_busy(now, -1.0);
-            // Hand the worker to the first live waiter.
             let tasks = &self.tasks;
-            if let Some(mut w) =
+            let Some(mut w) =
                 r.next_waiter(|w| w.task == Waiting::JOB.task || tasks.still_queued(w))
+            else {
+                r.busy -= 1;
+                self.rec.stations[station].add_busy(now, -1);
+                self.release_slot(task, station, replica, station_timer);
+                return;
+            };
+            r.queued -= 1;
+            if w.task == Waiting::JOB.task
+                && let Some(job) = r.jobs.pop_front()
             {
-                r.queued -= 1;
-                r.busy += 1;
-                if w.task == Waiting::JOB.task
-                    && let Some(job) = r.jobs.pop_front()
-                {
-                    let entry = self.model.stations[station].operations[0].entry;
-                    let task = self.tasks.alloc(Task {
-                        station: station as u32,
-                        replica: t.replica,
-                        pc: entry,
-                        next_pc: entry,
-                        parent: Parent::Job {
-                            attempt: job.attempt,
-                        },
-                        arrived: job.arrived,
-                        phase: Phase::Queued,
-                        alive: true,
-                        ..Task::EMPTY
-                    });
-                    w = Waiting {
-                        task,
-                        generation: self.tasks[task].generation,
-                    };
-                }
-                let wt = &mut self.tasks[w.task];
-                wt.phase = Phase::Running;
-                wt.holds_worker = true;
-                let c = &mut self.rec.stations[station];
-                c.add_busy(now, 1.0);
-                c.queue_wait_sum += span_f64(now - wt.arrived);
-                c.queue_waits += 1;
-                c.queued_starts += 1;
-                self.start(w.task, w.generation);
+                let entry = self.model.stations[station].operations[0].entry;
+                let task = self.tasks.alloc(Task {
+                    station: station as u32,
+                    replica: t.replica,
+                    pc: entry,
+                    next_pc: entry,
+                    parent: Parent::Job {
+                        attempt: job.attempt,
+                    },
+                    arrived: job.arrived,
+                    phase: Phase::Queued,
+                    alive: true,
+                    ..Task::EMPTY
+                });
+                w = Waiting {
+                    task,
+                    generation: self.tasks[task].generation,
+                };
             }
+            let wt = &mut self.tasks[w.task];
+            wt.phase = Phase::Running;
+            wt.holds_worker = true;
+            let c = &mut self.rec.stations[station];
+            c.queue_wait_sum += span_f64(now - wt.arrived);
+            c.queue_waits += 1;
+            c.queued_starts += 1;
+            self.start(w.task, w.generation);
         }
+        self.release_slot(task, station, replica, station_timer);
+    }
+
+    /// The end of [`Self::release`]: the task's timer and slot go.
+    #[inline]
+    fn release_slot(&mut self, task: u32, station: usize, replica: usize, station_timer: TimerId) {
         // Its timeout would find the slot's generation changed: it need not fire at all.
         self.queue.cancel(lanes::station(station), station_timer);
         self.tasks.free(task);
@@ -442,6 +457,7 @@ impl Simulation<'_> {
     }
 
     /// The task's answer reaches whoever waits for it.
+    #[inline(always)]
     fn deliver(&mut self, parent: Parent, station: usize, error: Option<Cause>) {
         match parent {
             Parent::None => {}

@@ -35,7 +35,7 @@ impl VuPool {
     /// One answered request as a sample, as k6 records it: `http_req_duration`,
     /// `http_req_failed`, its checks and what it adds to custom metrics (`step`: its
     /// [`FlowStep::Request`]).
-    #[inline]
+    #[inline(always)]
     pub(super) fn record_response(
         &self,
         vu: u32,
@@ -47,9 +47,11 @@ impl VuPool {
     ) {
         let v = &self.vus[vu as usize];
         cx.rec.response(endpoint, duration, error);
-        cx.rec
-            .subs
-            .response(endpoint, v.scenario as usize, v.group, duration, error);
+        if cx.rec.subs.records_responses() {
+            cx.rec
+                .subs
+                .response(endpoint, v.scenario as usize, v.group, duration, error);
+        }
         if error.is_some() {
             cx.rec.accounting.failed += 1;
         } else {

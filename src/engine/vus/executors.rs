@@ -148,7 +148,7 @@ impl VuPool {
         vm.in_iteration = false;
         let s = vm.scenario as usize;
         self.scenarios[s].running -= 1;
-        cx.rec.scenarios[s].running_change(cx.now, -1.0);
+        cx.rec.scenarios[s].running_change(cx.now, -1);
         self.deactivate(vu, cx);
         self.check_finished(s, cx.exp);
         detach
@@ -237,9 +237,9 @@ impl VuPool {
                 v.in_iteration = true;
                 self.begin_steps(vu, cx);
                 self.scenarios[s].running += 1;
-                cx.rec.scenarios[s].running_change(cx.now, 1.0);
-                cx.rec.vus.add(cx.now, 1.0);
-                cx.rec.vus_peak = cx.rec.vus_peak.max(cx.rec.vus.value as u64);
+                cx.rec.scenarios[s].running_change(cx.now, 1);
+                cx.rec.vus.add(cx.now, 1);
+                cx.rec.vus_peak = cx.rec.vus_peak.max(cx.rec.vus.value() as u64);
                 self.run_flow(vu, cx)
             }
             None => {

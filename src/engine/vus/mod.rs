@@ -138,6 +138,7 @@ pub(crate) struct VuPool {
 /// A request `token` of VU `vu` leaves now: it reaches its entry service after the load
 /// balancer's latency (an [`Event::EntryArrive`] then), or at once (returned, for the loop
 /// to admit).
+#[inline(always)]
 fn cross_balancer(vu: u32, token: u32, cx: &mut VuCx) -> Option<EntryDue> {
     let model = &cx.exp.model;
     match model.balancer.latency {
@@ -300,8 +301,8 @@ impl VuPool {
         v.epoch = v.epoch.wrapping_add(1);
         if !v.active {
             v.active = true;
-            cx.rec.vus.add(cx.now, 1.0);
-            cx.rec.vus_peak = cx.rec.vus_peak.max(cx.rec.vus.value as u64);
+            cx.rec.vus.add(cx.now, 1);
+            cx.rec.vus_peak = cx.rec.vus_peak.max(cx.rec.vus.value() as u64);
         }
         if !self.vus[vu as usize].in_iteration {
             return self.start_iteration(vu, cx);
@@ -313,7 +314,7 @@ impl VuPool {
         let v = &mut self.vus[vu as usize];
         if v.active {
             v.active = false;
-            cx.rec.vus.add(cx.now, -1.0);
+            cx.rec.vus.add(cx.now, -1);
         }
     }
 
@@ -338,7 +339,7 @@ impl VuPool {
         self.vus[vu as usize].in_iteration = true;
         self.begin_steps(vu, cx);
         self.scenarios[s].running += 1;
-        cx.rec.scenarios[s].running_change(cx.now, 1.0);
+        cx.rec.scenarios[s].running_change(cx.now, 1);
         self.run_flow(vu, cx)
     }
 
@@ -433,6 +434,7 @@ impl VuPool {
         (at > cx.now).then_some(at)
     }
 
+    #[inline(always)]
     fn send_request(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
         cx.rec.accounting.sent += 1;
         let now = cx.now;
@@ -459,6 +461,7 @@ impl VuPool {
     }
 
     /// The endpoint of the VU's request `token`.
+    #[inline]
     pub fn request_of(&self, vu: u32, token: u32) -> usize {
         let v = &self.vus[vu as usize];
         if v.phase == VuPhase::InBatch {
@@ -468,6 +471,7 @@ impl VuPool {
     }
 
     /// The entry admitted the VU's request `token` as a task, or refused it with a cause.
+    #[inline(always)]
     pub fn admitted(
         &mut self,
         vu: u32,
@@ -571,7 +575,7 @@ impl VuPool {
         v.iterations_done += 1;
         let (s, stopping) = (v.scenario as usize, v.stopping);
         self.scenarios[s].running -= 1;
-        cx.rec.scenarios[s].running_change(cx.now, -1.0);
+        cx.rec.scenarios[s].running_change(cx.now, -1);
         let mut due = None;
         if self.scenarios[s].arrival.is_some() {
             self.deactivate(vu, cx);

@@ -54,9 +54,19 @@ impl Distribution {
         if x > 0.0 { x } else { 0.0 }
     }
 
-    /// One draw, rounded to the nearest nanosecond (saturating).
+    /// One draw, rounded to the nearest nanosecond (saturating). The exponential, the
+    /// most drawn (service times, Poisson think times), without the call through
+    /// [`Self::sample_secs`]; the same operations, so the same value.
+    #[inline]
     pub fn sample_nanos<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Nanos {
-        secs_to_nanos(self.sample_secs(rng))
+        let secs = match self {
+            Distribution::Exponential(e) => {
+                let x = e.exp.sample(rng);
+                if x > 0.0 { x } else { 0.0 }
+            }
+            _ => self.sample_secs(rng),
+        };
+        secs_to_nanos(secs)
     }
 
     /// The exact theoretical mean, in seconds.
