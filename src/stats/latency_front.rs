@@ -127,7 +127,7 @@ impl<const SUB_BITS: u32> LatencyFront<SUB_BITS> {
     }
 
     /// The cells its records can have touched: 0 µs, and the least non-zero to the
-    /// greatest value's (empty when nothing was recorded).
+    /// greatest value's (none when nothing was recorded: the range is then empty too).
     pub(super) fn touched(&self) -> impl Iterator<Item = usize> + use<SUB_BITS> {
         let (min_us, max_us) = (self.min_us(), self.max_us());
         let hi = front_index::<SUB_BITS>(max_us);
@@ -136,10 +136,7 @@ impl<const SUB_BITS: u32> LatencyFront<SUB_BITS> {
         } else {
             front_index::<SUB_BITS>(min_us).max(1)
         };
-        let any = self.n > 0;
-        any.then_some(0)
-            .into_iter()
-            .chain((lo..=hi).filter(move |_| any))
+        (self.n > 0).then_some(0).into_iter().chain(lo..=hi)
     }
 
     /// Empties it: the cells it touched and its moments.
