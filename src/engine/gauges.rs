@@ -143,7 +143,7 @@ impl CountGauge {
 
 /// Sets a 0/1 gauge to whether `used >= capacity`.
 #[inline]
-pub fn track_count_at_capacity(gauge: &mut CountGauge, now: Nanos, used: f64, capacity: f64) {
+pub fn track_at_capacity(gauge: &mut CountGauge, now: Nanos, used: f64, capacity: f64) {
     let full = i64::from(used >= capacity);
     if full != gauge.value {
         gauge.set(now, full);
@@ -186,15 +186,6 @@ impl RangeGauge {
     }
 }
 
-/// Sets a 0/1 gauge to whether `used >= capacity`.
-#[inline]
-pub fn track_at_capacity(gauge: &mut Gauge, now: Nanos, used: f64, capacity: f64) {
-    let full = if used >= capacity { 1.0 } else { 0.0 };
-    if full != gauge.value {
-        gauge.set(now, full);
-    }
-}
-
 /// Per external provider: attempts made and those its rate limit refused.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ProviderCounters {
@@ -228,7 +219,7 @@ impl ScenarioCounters {
     pub fn running_change(&mut self, now: Nanos, delta: i64) {
         self.running.add(now, delta);
         let (used, cap) = (self.running.value() as f64, self.max_vus);
-        track_count_at_capacity(&mut self.full, now, used, cap);
+        track_at_capacity(&mut self.full, now, used, cap);
     }
 }
 
@@ -252,10 +243,10 @@ pub struct DbCounters {
     /// 0/1 gauge of being at capacity (the bottleneck analysis).
     pub primary_in_use: Gauge,
     pub primary_pool: f64,
-    pub primary_pool_full: Gauge,
+    pub primary_pool_full: CountGauge,
     pub primary_busy_cores: Gauge,
     pub primary_cores: f64,
-    pub primary_cores_full: Gauge,
+    pub primary_cores_full: CountGauge,
     pub replica_cores: f64,
 }
 

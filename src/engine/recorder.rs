@@ -75,10 +75,8 @@ impl StationCounters {
 
     #[inline]
     fn track_full(&mut self, now: Nanos) {
-        let full = i64::from(self.busy.value() as f64 >= self.capacity.value);
-        if full != self.full.value() {
-            self.full.set(now, full);
-        }
+        let (used, capacity) = (self.busy.value() as f64, self.capacity.value);
+        track_at_capacity(&mut self.full, now, used, capacity);
     }
 }
 
@@ -180,11 +178,7 @@ impl Recorder {
                     replicas: Gauge::starting_at(d.read_replicas as f64),
                     replica_price_per_hour: d.replica_price_per_hour,
                     primary_pool: d.primary.pool_size as f64,
-                    primary_pool_full: Gauge::starting_at(if d.primary.pool_size == 0 {
-                        1.0
-                    } else {
-                        0.0
-                    }),
+                    primary_pool_full: CountGauge::starting_at(i64::from(d.primary.pool_size == 0)),
                     primary_cores: d.primary.cores as f64,
                     replica_cores: d.replica.cores as f64,
                     ..DbCounters::default()
