@@ -468,6 +468,37 @@ mod tests {
         );
     }
 
+    /// Edge values, then `n` values spread over every magnitude from 1 ns to about 2^44 ns
+    /// (a fixed LCG from `seed`).
+    fn spread_ns(edges: &[u64], seed: u64, n: u64) -> Vec<u64> {
+        let mut z = seed;
+        let mut values = edges.to_vec();
+        for k in 0..n {
+            z = z
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            values.push((z >> 20) >> (k % 40));
+        }
+        values
+    }
+
+    /// The histogram recorded through fronts is the one recorded directly: HDR's counts,
+    /// minimum and maximum, the moments and `steps + 1` quantiles.
+    fn assert_same(via: &Core, direct: &Core, steps: u32) {
+        assert_eq!(via.hist, direct.hist);
+        assert_eq!(via.hist.max(), direct.hist.max());
+        assert_eq!(via.hist.min_nz(), direct.hist.min_nz());
+        assert_eq!(via.count, direct.count);
+        assert_eq!(via.clamped, direct.clamped);
+        assert_eq!(via.sum_ns, direct.sum_ns);
+        assert_eq!(via.min_ms(), direct.min_ms());
+        assert_eq!(via.max_ms(), direct.max_ms());
+        for i in 0..=steps {
+            let q = f64::from(i) / f64::from(steps);
+            assert_eq!(via.quantile_ms(q), direct.quantile_ms(q), "q = {q}");
+        }
+    }
+
     /// Recording through a front and absorbing it, at any points, gives the histogram that
     /// recording every value directly gives: every quantile, the moments, HDR's counts,
     /// minimum and maximum.
@@ -476,8 +507,7 @@ mod tests {
         let mut direct = LatencyHistogram::new();
         let mut via = LatencyHistogram::new();
         let mut front: LatencyFront = LatencyFront::new();
-        let mut z: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut values = vec![
+        let edges = [
             0,
             1,
             999,
@@ -488,12 +518,7 @@ mod tests {
             86_400 * 1_000_000_000,
             u64::MAX,
         ];
-        for k in 0..300_000u64 {
-            z = z
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            values.push((z >> 20) >> (k % 40));
-        }
+        let values = spread_ns(&edges, 0x9E37_79B9_7F4A_7C15, 300_000);
         for (k, &ns) in values.iter().enumerate() {
             direct.record(ns);
             front.record(ns);
@@ -503,18 +528,7 @@ mod tests {
             }
         }
         via.absorb(&mut front);
-        assert_eq!(via.core.hist, direct.core.hist);
-        assert_eq!(via.core.hist.max(), direct.core.hist.max());
-        assert_eq!(via.core.hist.min_nz(), direct.core.hist.min_nz());
-        assert_eq!(via.count(), direct.count());
-        assert_eq!(via.clamped(), direct.clamped());
-        assert_eq!(via.core.sum_ns, direct.core.sum_ns);
-        assert_eq!(via.min_ms(), direct.min_ms());
-        assert_eq!(via.max_ms(), direct.max_ms());
-        for i in 0..=1000 {
-            let q = i as f64 / 1000.0;
-            assert_eq!(via.quantile_ms(q), direct.quantile_ms(q), "q = {q}");
-        }
+        assert_same(&via.core, &direct.core, 1000);
         for us in [0u64, 1, 2047, 2048, 2049, 4095, 4096, 1 << 20, MAX_MICROS] {
             assert_eq!(
                 front_index::<11>(us),
@@ -525,14 +539,16 @@ mod tests {
     }
 
     /// The same for the per-bucket histogram's 2-figure front, with `reset` between
-    /// buckets as the recorder does.
+    /// buckets as the recorder does, the front also absorbed into a window segment's
+    /// histogram that is never reset (`absorb_both`, as the recorder does).
     #[test]
     fn a_bucket_front_absorbed_is_the_same_histogram() {
         let mut direct = BucketLatency::new();
         let mut via = BucketLatency::new();
+        let mut segment_direct = BucketLatency::new();
+        let mut segment = BucketLatency::new();
         let mut front = BucketFront::new();
-        let mut z: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut values = vec![
+        let edges = [
             0,
             1,
             255,
@@ -544,42 +560,27 @@ mod tests {
             86_400 * 1_000_000_000,
             u64::MAX,
         ];
-        for k in 0..200_000u64 {
-            z = z
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            values.push((z >> 20) >> (k % 40));
-        }
-        let compare = |via: &BucketLatency, direct: &BucketLatency| {
-            assert_eq!(via.core.hist, direct.core.hist);
-            assert_eq!(via.core.hist.max(), direct.core.hist.max());
-            assert_eq!(via.core.hist.min_nz(), direct.core.hist.min_nz());
-            assert_eq!(via.count(), direct.count());
-            assert_eq!(via.core.sum_ns, direct.core.sum_ns);
-            assert_eq!(via.min_ms(), direct.min_ms());
-            assert_eq!(via.max_ms(), direct.max_ms());
-            for i in 0..=200 {
-                let q = i as f64 / 200.0;
-                assert_eq!(via.quantile_ms(q), direct.quantile_ms(q), "q = {q}");
-            }
-        };
+        let values = spread_ns(&edges, 0x2545_F491_4F6C_DD1D, 200_000);
         for (k, &ns) in values.iter().enumerate() {
             direct.record(ns);
+            segment_direct.record(ns);
             front.record(ns);
             if front.full() {
-                via.absorb(&mut front);
+                via.absorb_both(&mut segment, &mut front);
             }
             if k % 70_001 == 0 {
                 // A bucket closes: read, then reset.
-                via.absorb(&mut front);
+                via.absorb_both(&mut segment, &mut front);
                 assert!(front.is_empty());
-                compare(&via, &direct);
+                assert_same(&via.core, &direct.core, 200);
                 via.reset();
                 direct.reset();
             }
         }
-        via.absorb(&mut front);
-        compare(&via, &direct);
+        via.absorb_both(&mut segment, &mut front);
+        assert_same(&via.core, &direct.core, 200);
+        assert_same(&segment.core, &segment_direct.core, 200);
+        assert_eq!(segment.count(), values.len() as u64);
         for us in [0u64, 1, 255, 256, 257, 511, 512, 1 << 20, MAX_MICROS] {
             assert_eq!(
                 front_index::<8>(us),
