@@ -372,8 +372,33 @@ impl StationState {
     /// A `work` step of `d` starts on the replica: on its shared cores, or on the task's
     /// worker alone (then its end is a plain timer).
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     pub fn start_work(
+        &mut self,
+        station: usize,
+        replica: usize,
+        now: Nanos,
+        d: Nanos,
+        task: u32,
+        generation: u32,
+        queue: &mut EventQueue,
+    ) {
+        let r = &mut self.replicas[replica];
+        if r.cpu.is_some() {
+            self.start_shared_work(station, replica, now, d, task, generation, queue);
+            return;
+        }
+        if self.cpu_observed {
+            r.integrate_cpu(now);
+        }
+        r.cpu_busy += 1;
+        queue.push(now + d, Event::TaskStep { task, generation });
+    }
+
+    /// [`Self::start_work`] on the replica's shared cores.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn start_shared_work(
         &mut self,
         station: usize,
         replica: usize,
@@ -387,18 +412,10 @@ impl StationState {
         if self.cpu_observed {
             r.integrate_cpu(now);
         }
-        match r.cpu.as_mut() {
-            // The replica's cores are shared by the work in progress.
-            Some(ps) => {
-                ps.start(now, d as f64, task, generation);
-                let busy = ps.busy_cores();
-                r.cpu_busy = busy;
-                self.schedule_cpu(station, replica, now, queue);
-            }
-            None => {
-                r.cpu_busy += 1;
-                queue.push(now + d, Event::TaskStep { task, generation });
-            }
+        if let Some(ps) = r.cpu.as_mut() {
+            ps.start(now, d as f64, task, generation);
+            r.cpu_busy = ps.busy_cores();
+            self.schedule_cpu(station, replica, now, queue);
         }
     }
 

@@ -95,7 +95,7 @@ impl TimerList {
 
     /// Arms `owner`'s timer at the back; the caller has checked that `owner` has none
     /// armed and that `time` is not before the back's.
-    #[inline]
+    #[inline(always)]
     pub fn push_back(&mut self, owner: u32, time: Nanos, seq: u64, event: Event) {
         let i = owner as usize;
         if i >= self.nodes.len() {

@@ -150,25 +150,22 @@ impl<'a> Simulation<'a> {
         // when nothing runs), and at the latest at the scenarios' hard end.
         let mut end = self.exp.end_time();
         self.budget.check(self.replication, 0, 0)?;
+        let mut next_look = self.next_look();
         while let Some((t, event)) = self.queue.pop_until(end) {
             self.now = t;
             self.rec.advance_to(t);
             self.events += 1;
-            if self.events > self.budget.max_events {
-                return Err(RunError::EventBudget {
-                    replication: self.replication,
-                    events: self.events - 1,
-                    at: crate::time::format_duration(t),
-                });
+            // One test per event: the next look is due at the next multiple of
+            // `CHECK_EVERY` or at the event past the budget, whichever comes first.
+            if self.events >= next_look {
+                self.look(t)?;
+                next_look = self.next_look();
             }
-            if self.events.is_multiple_of(Budget::CHECK_EVERY) {
-                self.budget.check(self.replication, self.events, t)?;
-                self.check_progress(t)?;
-                if self.budget.state_limit != u64::MAX {
-                    self.check_memory(t)?;
-                }
+            // The most frequent event (a `work` step's end) without the dispatch's frame.
+            match event {
+                Event::TaskStep { task, generation } => self.task_step(task, generation),
+                other => self.handle(other),
             }
-            self.handle(event);
             if self.vus.all_finished() || self.aborted.is_some() {
                 end = t;
                 break;
@@ -176,6 +173,33 @@ impl<'a> Simulation<'a> {
         }
         self.now = end;
         Ok(self.finish_run(end))
+    }
+
+    /// The event count at which [`Self::look`] is next due.
+    fn next_look(&self) -> u64 {
+        let next_multiple = (self.events / Budget::CHECK_EVERY + 1) * Budget::CHECK_EVERY;
+        next_multiple.min(self.budget.max_events.saturating_add(1))
+    }
+
+    /// The budget's looks: past the event budget the run stops; at each multiple of
+    /// [`Budget::CHECK_EVERY`] events the deadline, the stop flag, progress and memory.
+    #[cold]
+    fn look(&mut self, t: Nanos) -> Result<(), RunError> {
+        if self.events > self.budget.max_events {
+            return Err(RunError::EventBudget {
+                replication: self.replication,
+                events: self.events - 1,
+                at: crate::time::format_duration(t),
+            });
+        }
+        if self.events.is_multiple_of(Budget::CHECK_EVERY) {
+            self.budget.check(self.replication, self.events, t)?;
+            self.check_progress(t)?;
+            if self.budget.state_limit != u64::MAX {
+                self.check_memory(t)?;
+            }
+        }
+        Ok(())
     }
 
     /// The progress guard, at each look: the clock must move within the stall limit.

@@ -106,21 +106,50 @@ impl Simulation<'_> {
     /// A task that has just got its worker starts. A `work` step only draws its duration
     /// and arms its end, so it starts here and now, without an event; anything else (a call
     /// may answer at once and re-enter its caller) starts through a zero-delay event.
-    #[inline]
+    /// (A task that has just got its worker is running and not orphaned: an aborted
+    /// task that waited has left its queue, so [`Self::advance`]'s first checks are moot.)
+    #[inline(always)]
     fn start(&mut self, task: u32, generation: u32) {
         let pc = self.tasks[task].pc;
-        if matches!(self.model.program.code[pc as usize], Instr::Work { .. }) {
-            self.advance(task);
-        } else {
-            self.queue
-                .push_lane(lanes::NOW, self.now, Event::TaskStep { task, generation });
+        match self.model.program.code[pc as usize] {
+            Instr::Work { dist } => self.begin_work(task, generation, pc, dist),
+            _ => {
+                self.queue
+                    .push_lane(lanes::NOW, self.now, Event::TaskStep { task, generation });
+            }
         }
+    }
+
+    /// The task's `work` step at `pc` begins: its duration is drawn and its end armed.
+    #[inline(always)]
+    fn begin_work(&mut self, task: u32, generation: u32, pc: u32, dist: usize) {
+        let d = self.model.distributions[dist].sample_nanos(&mut self.rng_system);
+        let t = &mut self.tasks[task];
+        t.next_pc = pc + 1;
+        t.in_work = true;
+        let (station, replica) = (t.station as usize, t.replica as usize);
+        let slowdown = self.faults.station_slowdown(station);
+        // Without a slowdown the product is `d` itself (exact below 2^53).
+        let d = if slowdown == 1.0 && d < 1 << 53 {
+            d
+        } else {
+            slowed(d, slowdown)
+        };
+        self.stations[station].start_work(
+            station,
+            replica,
+            self.now,
+            d,
+            task,
+            generation,
+            &mut self.queue,
+        );
     }
 
     /// A task's timed step (work, cache lookup) is over: it goes on. When its next
     /// instruction ends it (the common `work` then return), it ends here, as
     /// [`Self::advance`] would end it, without entering the interpreter's loop.
-    #[inline]
+    #[inline(always)]
     pub(super) fn task_step(&mut self, task: u32, generation: u32) {
         if self.tasks.live(task, generation) {
             let t = &mut self.tasks[task];
@@ -131,8 +160,7 @@ impl Simulation<'_> {
             }
             let t = &mut self.tasks[task];
             if !t.orphaned && matches!(self.model.program.code[t.pc as usize], Instr::Return) {
-                t.phase = Phase::Running;
-                self.finish(task, None);
+                self.complete(task);
             } else {
                 self.advance(task);
             }
@@ -167,27 +195,7 @@ impl Simulation<'_> {
             let generation = t.generation;
             match self.model.program.code[pc as usize] {
                 Instr::Work { dist } => {
-                    let d = self.model.distributions[dist].sample_nanos(&mut self.rng_system);
-                    let t = &mut self.tasks[task];
-                    t.next_pc = pc + 1;
-                    t.in_work = true;
-                    let (station, replica) = (t.station as usize, t.replica as usize);
-                    let slowdown = self.faults.station_slowdown(station);
-                    // Without a slowdown the product is `d` itself (exact below 2^53).
-                    let d = if slowdown == 1.0 && d < 1 << 53 {
-                        d
-                    } else {
-                        slowed(d, slowdown)
-                    };
-                    self.stations[station].start_work(
-                        station,
-                        replica,
-                        self.now,
-                        d,
-                        task,
-                        generation,
-                        &mut self.queue,
-                    );
+                    self.begin_work(task, generation, pc, dist);
                     return;
                 }
                 Instr::Call { station, operation } => {
@@ -364,6 +372,22 @@ impl Simulation<'_> {
         self.finish(task, Some(cause));
     }
 
+    /// [`Self::finish`] of a task that returns normally (not settled, not orphaned): the
+    /// end of most requests, inlined where a `work` step's end finds its `return`.
+    #[inline(always)]
+    fn complete(&mut self, task: u32) {
+        let t = &mut self.tasks[task];
+        debug_assert!(!t.settled && !t.orphaned);
+        t.phase = Phase::Running;
+        let (station, parent, arrived) = (t.station as usize, t.parent, t.arrived);
+        let c = &mut self.rec.stations[station];
+        c.succeeded += 1;
+        c.response_sum += span_f64(self.now - arrived);
+        c.responses += 1;
+        self.release(task);
+        self.deliver(parent, station, None);
+    }
+
     /// The task is done: free its worker, count success, answer its caller.
     pub(super) fn finish(&mut self, task: u32, error: Option<Cause>) {
         // The fields used, not a copy of the whole record.
@@ -389,6 +413,7 @@ impl Simulation<'_> {
     }
 
     /// Frees the task's worker (starting the next queued task) and its slot.
+    #[inline]
     fn release(&mut self, task: u32) {
         let now = self.now;
         let t = &self.tasks[task];
@@ -413,27 +438,8 @@ impl Simulation<'_> {
                 return;
             };
             r.queued -= 1;
-            if w.task == Waiting::JOB.task
-                && let Some(job) = r.jobs.pop_front()
-            {
-                let entry = self.model.stations[station].operations[0].entry;
-                let task = self.tasks.alloc(Task {
-                    station: station as u32,
-                    replica: t.replica,
-                    pc: entry,
-                    next_pc: entry,
-                    parent: Parent::Job {
-                        attempt: job.attempt,
-                    },
-                    arrived: job.arrived,
-                    phase: Phase::Queued,
-                    alive: true,
-                    ..Task::EMPTY
-                });
-                w = Waiting {
-                    task,
-                    generation: self.tasks[task].generation,
-                };
+            if w.task == Waiting::JOB.task {
+                w = self.job_task(station, replica, w);
             }
             let wt = &mut self.tasks[w.task];
             wt.phase = Phase::Running;
@@ -445,6 +451,34 @@ impl Simulation<'_> {
             self.start(w.task, w.generation);
         }
         self.release_slot(task, station, replica, station_timer);
+    }
+
+    /// A job that waited without a task slot (see [`Self::admit`]) gets its worker: its
+    /// task, queued until [`Self::release`] starts it.
+    #[cold]
+    #[inline(never)]
+    fn job_task(&mut self, station: usize, replica: usize, w: Waiting) -> Waiting {
+        let Some(job) = self.stations[station].replicas[replica].jobs.pop_front() else {
+            return w;
+        };
+        let entry = self.model.stations[station].operations[0].entry;
+        let task = self.tasks.alloc(Task {
+            station: station as u32,
+            replica: replica as u32,
+            pc: entry,
+            next_pc: entry,
+            parent: Parent::Job {
+                attempt: job.attempt,
+            },
+            arrived: job.arrived,
+            phase: Phase::Queued,
+            alive: true,
+            ..Task::EMPTY
+        });
+        Waiting {
+            task,
+            generation: self.tasks[task].generation,
+        }
     }
 
     /// The end of [`Self::release`]: the task's timer and slot go.

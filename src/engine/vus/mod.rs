@@ -360,8 +360,25 @@ impl VuPool {
         v.group = crate::model::groups::ROOT;
     }
 
-    /// Runs the VU's flow from its current step until it must wait.
+    /// Runs the VU's flow from its current step until it must wait. A request, the most
+    /// common step, is sent here; the other steps go through [`Self::run_steps`].
+    #[inline(always)]
     fn run_flow(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
+        let v = &self.vus[vu as usize];
+        let (flow, at, end) = (v.flow as usize, v.step, v.end);
+        if at < end
+            && let Some(&FlowStep::Request { endpoint, .. }) =
+                cx.exp.flows[flow].steps.get(at as usize)
+        {
+            self.vus[vu as usize].endpoint = endpoint as u32;
+            return self.request(vu, cx);
+        }
+        self.run_steps(vu, cx)
+    }
+
+    /// [`Self::run_flow`]'s loop over every kind of step.
+    #[inline(never)]
+    fn run_steps(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
         loop {
             // The fields read, not a copy of the record (just written field by field).
             let v = &self.vus[vu as usize];
@@ -411,8 +428,11 @@ impl VuPool {
 
     /// k6's `--rps`: a token bucket of burst 1 shared by all VUs; requests are spaced at
     /// least 1/rps apart, in the order they ask (`rate.Limiter.Wait`, reference 4.2).
+    #[inline(always)]
     fn request(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
-        if let Some(at) = self.rps_slot(cx) {
+        if cx.exp.rps.is_some()
+            && let Some(at) = self.rps_slot(cx)
+        {
             let v = &mut self.vus[vu as usize];
             v.token = v.token.wrapping_add(1);
             v.phase = VuPhase::RpsWait;
@@ -425,6 +445,7 @@ impl VuPool {
 
     /// The global rps limiter's slot for a request asking now: `Some(when)` if it must
     /// wait (each call takes a slot).
+    #[inline(never)]
     fn rps_slot(&mut self, cx: &VuCx) -> Option<Nanos> {
         let rps = cx.exp.rps?;
         let gap = 1e9 / rps;
