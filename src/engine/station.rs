@@ -252,31 +252,49 @@ impl StationState {
         r.cpu_busy -= 1;
     }
 
-    /// Picks a ready replica, or `None` when none is ready.
+    /// Picks a ready replica, or `None` when none is ready. Round robin, the most
+    /// common, is inlined where requests arrive.
+    #[inline(always)]
     pub fn pick<R: Rng + ?Sized>(
         &mut self,
         algorithm: BalancerAlgorithm,
         rng: &mut R,
     ) -> Option<usize> {
+        if algorithm == BalancerAlgorithm::RoundRobin {
+            return self.pick_round_robin();
+        }
+        self.pick_by_load(algorithm, rng)
+    }
+
+    #[inline(always)]
+    fn pick_round_robin(&mut self) -> Option<usize> {
         let n = self.replicas.len();
-        if n == 0 {
+        // `(round_robin + k) % n`, dividing only when it wraps.
+        for k in 0..n {
+            let mut i = self.round_robin + k;
+            if i >= n {
+                i %= n;
+            }
+            if self.replicas[i].ready {
+                self.round_robin = if i + 1 == n { 0 } else { i + 1 };
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// [`Self::pick`] by the replicas' load or at random.
+    #[inline(never)]
+    fn pick_by_load<R: Rng + ?Sized>(
+        &mut self,
+        algorithm: BalancerAlgorithm,
+        rng: &mut R,
+    ) -> Option<usize> {
+        if self.replicas.is_empty() {
             return None;
         }
         match algorithm {
-            BalancerAlgorithm::RoundRobin => {
-                // `(round_robin + k) % n`, dividing only when it wraps.
-                for k in 0..n {
-                    let mut i = self.round_robin + k;
-                    if i >= n {
-                        i %= n;
-                    }
-                    if self.replicas[i].ready {
-                        self.round_robin = if i + 1 == n { 0 } else { i + 1 };
-                        return Some(i);
-                    }
-                }
-                None
-            }
+            BalancerAlgorithm::RoundRobin => self.pick_round_robin(),
             BalancerAlgorithm::LeastOutstanding => self
                 .replicas
                 .iter()

@@ -15,9 +15,23 @@ use crate::time::Nanos;
 use rand::RngExt;
 
 impl Simulation<'_> {
+    /// [`Self::admit`] out of line: for calls, jobs and retries (the VUs' requests, the
+    /// most frequent, inline it).
+    #[inline(never)]
+    pub(super) fn admit_outlined(
+        &mut self,
+        station: usize,
+        entry: u32,
+        parent: Parent,
+        algorithm: BalancerAlgorithm,
+    ) -> Result<u32, Cause> {
+        self.admit(station, entry, parent, algorithm)
+    }
+
     /// A request, call or job arrives at a station. On success the task is running (see
     /// [`Self::start`]) or queued; on refusal the station counts the error.
-    pub(super) fn admit(
+    #[inline(always)]
+    fn admit(
         &mut self,
         station: usize,
         entry: u32,
@@ -202,7 +216,7 @@ impl Simulation<'_> {
                     let target = &self.model.stations[station as usize];
                     let entry = target.operations[operation as usize].entry;
                     let algorithm = target.balancer;
-                    match self.admit(
+                    match self.admit_outlined(
                         station as usize,
                         entry,
                         Parent::Task { task, generation },
@@ -242,7 +256,7 @@ impl Simulation<'_> {
                 }
                 Instr::Enqueue { station } => {
                     let entry = self.model.stations[station as usize].operations[0].entry;
-                    match self.admit(
+                    match self.admit_outlined(
                         station as usize,
                         entry,
                         Parent::Job { attempt: 1 },
@@ -286,7 +300,7 @@ impl Simulation<'_> {
         let entry = self.model.stations[station].operations[0].entry;
         // A retry refused by a full queue is lost for good: count it as dead.
         if self
-            .admit(
+            .admit_outlined(
                 station,
                 entry,
                 Parent::Job { attempt },

@@ -11,7 +11,7 @@ impl Exponential {
     pub(super) fn new(mean: f64) -> Self {
         Exponential {
             mean,
-            exp: rand_distr::Exp::new(1.0 / mean).expect("validated mean > 0"),
+            scale: 1.0 / (1.0 / mean),
         }
     }
 }

@@ -38,6 +38,7 @@
 
 mod build;
 mod empirical;
+mod exp1;
 mod families;
 mod sample;
 
@@ -74,7 +75,9 @@ pub struct Constant {
 #[derive(Debug, Clone)]
 pub struct Exponential {
     mean: f64,
-    exp: rand_distr::Exp<f64>,
+    /// What a draw of the exponential of mean 1 is multiplied by: `1 / (1 / mean)`, as
+    /// `rand_distr::Exp::new(1 / mean)` keeps it (so the same draws).
+    scale: f64,
 }
 
 /// Uniform on `[min, max]`, `min < max`.

@@ -30,7 +30,7 @@ impl Distribution {
     pub fn sample_secs<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let x = match self {
             Distribution::Constant(c) => c.secs,
-            Distribution::Exponential(e) => e.exp.sample(rng),
+            Distribution::Exponential(e) => super::exp1::exp1(rng) * e.scale,
             Distribution::Uniform(u) => {
                 let v: f64 = rng.random();
                 u.min + v * (u.max - u.min)
@@ -61,7 +61,7 @@ impl Distribution {
     pub fn sample_nanos<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Nanos {
         let secs = match self {
             Distribution::Exponential(e) => {
-                let x = e.exp.sample(rng);
+                let x = super::exp1::exp1(rng) * e.scale;
                 if x > 0.0 { x } else { 0.0 }
             }
             _ => self.sample_secs(rng),
