@@ -367,12 +367,12 @@ impl Recorder {
             .iter()
             .map(|e| EndpointResult {
                 latency: e.hist.trend(),
-                quantiles: quantiles(&e.hist, percentiles),
+                quantiles: e.hist.at_percentiles_ms(percentiles),
                 distribution: if e.hist.count() == 0 {
                     Vec::new()
                 } else {
                     let all: Vec<f64> = distribution_percentiles().collect();
-                    quantiles(&e.hist, &all)
+                    e.hist.at_percentiles_ms(&all)
                 },
                 requests: e.requests,
                 failures: e.failures,
@@ -382,7 +382,7 @@ impl Recorder {
     }
 
     pub fn overall_quantiles(&self, percentiles: &[f64]) -> Vec<f64> {
-        quantiles(&self.overall_histogram(), percentiles)
+        self.overall_histogram().at_percentiles_ms(percentiles)
     }
 
     /// Every `http_req_duration` sample so far: the endpoints' histograms merged (borrowed
@@ -477,7 +477,7 @@ impl Recorder {
         let (stages, fault_windows, steady) = self.windows.results(end, percentiles);
         let (latency, overall_quantiles) = {
             let overall = self.overall_histogram();
-            (overall.trend(), quantiles(&overall, percentiles))
+            (overall.trend(), overall.at_percentiles_ms(percentiles))
         };
         let providers = self
             .providers
@@ -578,12 +578,4 @@ impl Recorder {
             })
             .collect()
     }
-}
-
-/// The given percentiles (0..=100) of a histogram, in ms (NaN when it is empty).
-fn quantiles(h: &LatencyHistogram, percentiles: &[f64]) -> Vec<f64> {
-    percentiles
-        .iter()
-        .map(|p| h.quantile_ms(p / 100.0).unwrap_or(f64::NAN))
-        .collect()
 }

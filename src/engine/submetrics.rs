@@ -240,10 +240,7 @@ impl Submetrics {
             .map(|a| SubmetricResult {
                 latency: a.hist.as_ref().and_then(|h| h.hist().trend()),
                 quantiles: match a.hist.as_ref().map(FrontedHistogram::hist) {
-                    Some(h) => percentiles
-                        .iter()
-                        .map(|p| h.quantile_ms(p / 100.0).unwrap_or(f64::NAN))
-                        .collect(),
+                    Some(h) => h.at_percentiles_ms(percentiles),
                     None => Vec::new(),
                 },
                 count: a.count,

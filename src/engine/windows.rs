@@ -10,7 +10,7 @@
 use crate::engine::window_result::{SteadyResult, WindowResult};
 use crate::model::experiment::Experiment;
 use crate::model::windows::Warmup;
-use crate::stats::latency::{BucketFront, BucketLatency, TrendStats};
+use crate::stats::latency::{BucketFront, BucketLatency};
 use crate::stats::mser::BATCH;
 use crate::time::Nanos;
 
@@ -189,11 +189,8 @@ impl Windows {
                 w.iterations += s.iterations;
             }
         }
-        w.latency = trend(&hist);
-        w.quantiles = percentiles
-            .iter()
-            .map(|p| hist.quantile_ms(p / 100.0).unwrap_or(f64::NAN))
-            .collect();
+        w.latency = hist.trend();
+        w.quantiles = hist.at_percentiles_ms(percentiles);
         w
     }
 
@@ -249,11 +246,8 @@ impl Windows {
             candidates[k] = WindowResult {
                 start: from.min(end),
                 end,
-                latency: trend(&hist),
-                quantiles: percentiles
-                    .iter()
-                    .map(|p| hist.quantile_ms(p / 100.0).unwrap_or(f64::NAN))
-                    .collect(),
+                latency: hist.trend(),
+                quantiles: hist.at_percentiles_ms(percentiles),
                 requests,
                 failures,
                 iterations,
@@ -268,18 +262,4 @@ impl Windows {
             candidates,
         }
     }
-}
-
-/// k6's Trend keys from a bucket histogram (`None` when empty).
-fn trend(h: &BucketLatency) -> Option<TrendStats> {
-    let q = |p| h.quantile_ms(p);
-    Some(TrendStats {
-        avg: h.mean_ms()?,
-        min: h.min_ms()?,
-        med: q(0.5)?,
-        max: h.max_ms()?,
-        p90: q(0.90)?,
-        p95: q(0.95)?,
-        p99: q(0.99)?,
-    })
 }

@@ -165,9 +165,55 @@ impl Core {
             return None;
         }
         let q = q.clamp(0.0, 1.0);
-        let us = self.hist.value_at_quantile(q);
+        Some(self.us_to_ms(self.hist.value_at_quantile(q)))
+    }
+
+    /// The quantiles `qs` (ascending, within `[0, 1]`) in ms in one pass over the counts:
+    /// each what [`Self::quantile_ms`] gives for it.
+    fn quantiles_ms<const N: usize>(&self, qs: [f64; N]) -> Option<[f64; N]> {
+        debug_assert!(qs.is_sorted() && qs.iter().all(|q| (0.0..=1.0).contains(q)));
+        if self.count == 0 {
+            return None;
+        }
+        let mut out = [f64::NAN; N];
+        for (o, us) in out.iter_mut().zip(self.hist.value_at_quantiles(qs)) {
+            *o = self.us_to_ms(us);
+        }
+        Some(out)
+    }
+
+    /// The percentiles `ps` (0 to 100) in ms, NaN where undefined: each what
+    /// [`Self::quantile_ms`] gives for `p / 100`, in one pass when `ps` ascend (as the
+    /// thresholds' percentiles do).
+    fn at_percentiles_ms(&self, ps: &[f64]) -> Vec<f64> {
+        let qs = ps.iter().map(|p| p / 100.0);
+        if self.count == 0 || ps.iter().any(|p| p.is_nan()) || !ps.is_sorted() {
+            return qs
+                .map(|q| self.quantile_ms(q).unwrap_or(f64::NAN))
+                .collect();
+        }
+        let values = self.hist.value_at_quantiles(qs.map(|q| q.clamp(0.0, 1.0)));
+        values.map(|us| self.us_to_ms(us)).collect()
+    }
+
+    /// A histogram value (µs) in ms, within the exact minimum and maximum.
+    fn us_to_ms(&self, us: u64) -> f64 {
         let ns = us.saturating_mul(1_000).clamp(self.min_ns, self.max_ns);
-        Some(ns as f64 / 1e6)
+        ns as f64 / 1e6
+    }
+
+    /// The k6 Trend summary (`avg, min, med, max, p(90), p(95), p(99)`); `None` when empty.
+    fn trend(&self) -> Option<TrendStats> {
+        let [med, p90, p95, p99] = self.quantiles_ms([0.5, 0.90, 0.95, 0.99])?;
+        Some(TrendStats {
+            avg: self.mean_ms()?,
+            min: self.min_ms()?,
+            med,
+            max: self.max_ms()?,
+            p90,
+            p95,
+            p99,
+        })
     }
 }
 
@@ -235,6 +281,12 @@ impl LatencyHistogram {
         self.core.quantile_ms(q)
     }
 
+    /// The percentiles `ps` (0 to 100) in ms, NaN when empty: each
+    /// `quantile_ms(p / 100)`, in one pass when `ps` ascend.
+    pub fn at_percentiles_ms(&self, ps: &[f64]) -> Vec<f64> {
+        self.core.at_percentiles_ms(ps)
+    }
+
     /// Exact minimum in ms; `None` when empty.
     pub fn min_ms(&self) -> Option<f64> {
         self.core.min_ms()
@@ -247,16 +299,7 @@ impl LatencyHistogram {
 
     /// The k6 Trend summary (`avg, min, med, max, p(90), p(95), p(99)`); `None` when empty.
     pub fn trend(&self) -> Option<TrendStats> {
-        let q = |p| self.quantile_ms(p);
-        Some(TrendStats {
-            avg: self.mean_ms()?,
-            min: self.min_ms()?,
-            med: q(0.5)?,
-            max: self.max_ms()?,
-            p90: q(0.90)?,
-            p95: q(0.95)?,
-            p99: q(0.99)?,
-        })
+        self.core.trend()
     }
 }
 
@@ -319,6 +362,12 @@ impl BucketLatency {
         self.core.quantile_ms(q)
     }
 
+    /// The percentiles `ps` (0 to 100) in ms, NaN when empty: each
+    /// `quantile_ms(p / 100)`, in one pass when `ps` ascend.
+    pub fn at_percentiles_ms(&self, ps: &[f64]) -> Vec<f64> {
+        self.core.at_percentiles_ms(ps)
+    }
+
     pub fn min_ms(&self) -> Option<f64> {
         self.core.min_ms()
     }
@@ -329,264 +378,14 @@ impl BucketLatency {
 
     /// `[p50, p95, p99]` in ms; `None` when empty.
     pub fn percentiles_ms(&self) -> Option<[f64; 3]> {
-        Some([
-            self.quantile_ms(0.5)?,
-            self.quantile_ms(0.95)?,
-            self.quantile_ms(0.99)?,
-        ])
+        self.core.quantiles_ms([0.5, 0.95, 0.99])
+    }
+
+    /// The k6 Trend summary (`avg, min, med, max, p(90), p(95), p(99)`); `None` when empty.
+    pub fn trend(&self) -> Option<TrendStats> {
+        self.core.trend()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::stats::interval::quantile;
-    use crate::stats::latency_front::front_index;
-
-    const MS: Nanos = 1_000_000;
-
-    #[test]
-    fn empty_histogram_has_no_stats() {
-        let h = LatencyHistogram::new();
-        assert_eq!(h.count(), 0);
-        assert_eq!(h.mean_ms(), None);
-        assert_eq!(h.quantile_ms(0.5), None);
-        assert!(h.trend().is_none());
-        assert!(BucketLatency::new().percentiles_ms().is_none());
-    }
-
-    #[test]
-    fn exact_moments_and_bounded_quantiles() {
-        let mut h = LatencyHistogram::new();
-        let mut exact = Vec::new();
-        // 1..=10_000 ms in a scrambled order
-        for i in 0..10_000u64 {
-            let v = ((i * 7_919) % 10_000 + 1) * MS + 123;
-            h.record(v);
-            exact.push(v as f64 / 1e6);
-        }
-        assert_eq!(h.count(), 10_000);
-        // exact: mean of (k ms + 123 ns) for k in 1..=10_000
-        assert_eq!(h.mean_ms(), Some(5_000.500_123));
-        assert_eq!(h.min_ms(), Some(1.000_123));
-        assert_eq!(h.max_ms(), Some(10_000.000_123));
-        for q in [0.5, 0.9, 0.95, 0.99] {
-            let got = h.quantile_ms(q).unwrap();
-            let k6 = quantile(&exact, q);
-            // conservative: not below the k6 value by more than one order-statistic gap (1 ms)
-            assert!(got >= k6 - 1.0, "q={q}: {got} < {k6}");
-            assert!(
-                got <= k6 * (1.0 + 1.0 / 1024.0) + 1.0 + 0.001,
-                "q={q}: {got} vs {k6}"
-            );
-        }
-        let t = h.trend().unwrap();
-        assert_eq!(t.max, 10_000.000_123);
-        assert!(t.p99 >= t.p95 && t.p95 >= t.p90 && t.p90 >= t.med);
-    }
-
-    #[test]
-    fn quantile_never_below_true_sample_for_single_value() {
-        let mut h = LatencyHistogram::new();
-        h.record(1_234_567); // 1.234567 ms
-        // clamped into exact [min, max]: exactly the sample
-        assert_eq!(h.quantile_ms(0.5), Some(1.234_567));
-        assert_eq!(h.quantile_ms(0.0), Some(1.234_567));
-    }
-
-    #[test]
-    fn values_above_one_day_are_clamped_and_counted() {
-        let mut h = LatencyHistogram::new();
-        let two_days = 2 * 86_400 * 1_000_000_000u64;
-        h.record(MS);
-        h.record(two_days);
-        assert_eq!(h.clamped(), 1);
-        assert_eq!(h.count(), 2);
-        assert_eq!(h.max_ms(), Some(two_days as f64 / 1e6));
-        let p = h.quantile_ms(1.0).unwrap();
-        assert!(p >= 86_400_000.0 && p <= two_days as f64 / 1e6, "{p}");
-        h.record(u64::MAX); // no overflow, no panic
-        assert_eq!(h.clamped(), 2);
-    }
-
-    #[test]
-    fn merge_equals_recording_everything() {
-        let (mut a, mut b, mut all) = (
-            LatencyHistogram::new(),
-            LatencyHistogram::new(),
-            LatencyHistogram::new(),
-        );
-        for i in 0..1000u64 {
-            let v = i * 37 * 1_000 + 5;
-            if i % 3 == 0 {
-                a.record(v)
-            } else {
-                b.record(v)
-            }
-            all.record(v);
-        }
-        a.merge(&b);
-        assert_eq!(a.count(), all.count());
-        assert_eq!(a.mean_ms(), all.mean_ms());
-        assert_eq!(a.min_ms(), all.min_ms());
-        assert_eq!(a.max_ms(), all.max_ms());
-        for q in [0.1, 0.5, 0.99] {
-            assert_eq!(a.quantile_ms(q), all.quantile_ms(q));
-        }
-        a.reset();
-        assert_eq!(a.count(), 0);
-        assert_eq!(a.mean_ms(), None);
-    }
-
-    #[test]
-    fn bucket_latency_within_two_figures() {
-        let mut b = BucketLatency::new();
-        for i in 1..=1000u64 {
-            b.record(i * MS);
-        }
-        let [p50, p95, p99] = b.percentiles_ms().unwrap();
-        for (got, rank) in [(p50, 500.0), (p95, 950.0), (p99, 990.0)] {
-            assert!(
-                got >= rank && got <= rank * (1.0 + 1.0 / 128.0) + 0.001,
-                "{got} vs {rank}"
-            );
-        }
-        b.reset();
-        assert_eq!(b.count(), 0);
-        b.record(3 * MS);
-        assert_eq!(b.percentiles_ms(), Some([3.0, 3.0, 3.0]));
-    }
-
-    #[test]
-    fn trend_serializes_with_k6_keys() {
-        let mut h = LatencyHistogram::new();
-        h.record(2 * MS);
-        let json = serde_json::to_string(&h.trend().unwrap()).unwrap();
-        assert_eq!(
-            json,
-            r#"{"avg":2.0,"min":2.0,"med":2.0,"max":2.0,"p(90)":2.0,"p(95)":2.0,"p(99)":2.0}"#
-        );
-    }
-
-    /// Edge values, then `n` values spread over every magnitude from 1 ns to about 2^44 ns
-    /// (a fixed LCG from `seed`).
-    fn spread_ns(edges: &[u64], seed: u64, n: u64) -> Vec<u64> {
-        let mut z = seed;
-        let mut values = edges.to_vec();
-        for k in 0..n {
-            z = z
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            values.push((z >> 20) >> (k % 40));
-        }
-        values
-    }
-
-    /// The histogram recorded through fronts is the one recorded directly: HDR's counts,
-    /// minimum and maximum, the moments and `steps + 1` quantiles.
-    fn assert_same(via: &Core, direct: &Core, steps: u32) {
-        assert_eq!(via.hist, direct.hist);
-        assert_eq!(via.hist.max(), direct.hist.max());
-        assert_eq!(via.hist.min_nz(), direct.hist.min_nz());
-        assert_eq!(via.count, direct.count);
-        assert_eq!(via.clamped, direct.clamped);
-        assert_eq!(via.sum_ns, direct.sum_ns);
-        assert_eq!(via.min_ms(), direct.min_ms());
-        assert_eq!(via.max_ms(), direct.max_ms());
-        for i in 0..=steps {
-            let q = f64::from(i) / f64::from(steps);
-            assert_eq!(via.quantile_ms(q), direct.quantile_ms(q), "q = {q}");
-        }
-    }
-
-    /// Recording through a front and absorbing it, at any points, gives the histogram that
-    /// recording every value directly gives: every quantile, the moments, HDR's counts,
-    /// minimum and maximum.
-    #[test]
-    fn a_front_absorbed_is_the_same_histogram() {
-        let mut direct = LatencyHistogram::new();
-        let mut via = LatencyHistogram::new();
-        let mut front: LatencyFront = LatencyFront::new();
-        let edges = [
-            0,
-            1,
-            999,
-            1_000,
-            1_001,
-            2_047_000,
-            2_048_001,
-            86_400 * 1_000_000_000,
-            u64::MAX,
-        ];
-        let values = spread_ns(&edges, 0x9E37_79B9_7F4A_7C15, 300_000);
-        for (k, &ns) in values.iter().enumerate() {
-            direct.record(ns);
-            front.record(ns);
-            if front.full() || k % 97_003 == 0 {
-                via.absorb(&mut front);
-                assert!(front.is_empty());
-            }
-        }
-        via.absorb(&mut front);
-        assert_same(&via.core, &direct.core, 1000);
-        for us in [0u64, 1, 2047, 2048, 2049, 4095, 4096, 1 << 20, MAX_MICROS] {
-            assert_eq!(
-                front_index::<11>(us),
-                front_index::<11>(front_value::<11>(front_index::<11>(us))),
-                "{us}"
-            );
-        }
-    }
-
-    /// The same for the per-bucket histogram's 2-figure front, with `reset` between
-    /// buckets as the recorder does, the front also absorbed into a window segment's
-    /// histogram that is never reset (`absorb_both`, as the recorder does).
-    #[test]
-    fn a_bucket_front_absorbed_is_the_same_histogram() {
-        let mut direct = BucketLatency::new();
-        let mut via = BucketLatency::new();
-        let mut segment_direct = BucketLatency::new();
-        let mut segment = BucketLatency::new();
-        let mut front = BucketFront::new();
-        let edges = [
-            0,
-            1,
-            255,
-            256,
-            257,
-            999,
-            1_000,
-            1_001,
-            86_400 * 1_000_000_000,
-            u64::MAX,
-        ];
-        let values = spread_ns(&edges, 0x2545_F491_4F6C_DD1D, 200_000);
-        for (k, &ns) in values.iter().enumerate() {
-            direct.record(ns);
-            segment_direct.record(ns);
-            front.record(ns);
-            if front.full() {
-                via.absorb_both(&mut segment, &mut front);
-            }
-            if k % 70_001 == 0 {
-                // A bucket closes: read, then reset.
-                via.absorb_both(&mut segment, &mut front);
-                assert!(front.is_empty());
-                assert_same(&via.core, &direct.core, 200);
-                via.reset();
-                direct.reset();
-            }
-        }
-        via.absorb_both(&mut segment, &mut front);
-        assert_same(&via.core, &direct.core, 200);
-        assert_same(&segment.core, &segment_direct.core, 200);
-        assert_eq!(segment.count(), values.len() as u64);
-        for us in [0u64, 1, 255, 256, 257, 511, 512, 1 << 20, MAX_MICROS] {
-            assert_eq!(
-                front_index::<8>(us),
-                front_index::<8>(front_value::<8>(front_index::<8>(us))),
-                "{us}"
-            );
-        }
-    }
-}
+mod tests;
