@@ -85,6 +85,9 @@ pub struct Recorder {
     width: Nanos,
     n_buckets: usize,
     pub bucket_end: Nanos,
+    /// The earliest of the next window segment's start and `bucket_end` (while buckets
+    /// remain): [`Self::advance_to`] does nothing before it. 0 until the first look.
+    next_boundary: Nanos,
     endpoints: Vec<EndpointCounters>,
     pub causes: CauseCounts,
     pub requests: u64,
@@ -135,6 +138,7 @@ impl Recorder {
             width,
             n_buckets,
             bucket_end: width,
+            next_boundary: 0,
             endpoints: (0..n_endpoints)
                 .map(|_| EndpointCounters {
                     hist: LatencyHistogram::new(),
@@ -292,6 +296,15 @@ impl Recorder {
     #[inline]
     pub fn advance_to(&mut self, now: Nanos) {
         self.windows.advance_to(now);
+        if now >= self.next_boundary {
+            self.cross_boundaries(now);
+        }
+    }
+
+    /// [`Self::advance_to`] at or past the next window segment or bucket boundary: crosses
+    /// them, then finds the next one.
+    #[cold]
+    fn cross_boundaries(&mut self, now: Nanos) {
         if now >= self.windows.next_start() {
             self.windows
                 .cross(now, &mut self.bucket_front, &mut self.bucket_latency);
@@ -299,6 +312,12 @@ impl Recorder {
         while now >= self.bucket_end && self.buckets.len() < self.n_buckets {
             self.close_bucket(self.bucket_end);
         }
+        let bucket_end = if self.buckets.len() < self.n_buckets {
+            self.bucket_end
+        } else {
+            Nanos::MAX
+        };
+        self.next_boundary = self.windows.next_start().min(bucket_end);
     }
 
     /// Closes the remaining buckets at the end of the test; the last may be shorter.

@@ -390,9 +390,8 @@ impl Simulation<'_> {
     /// end of most requests, inlined where a `work` step's end finds its `return`.
     #[inline(always)]
     fn complete(&mut self, task: u32) {
-        let t = &mut self.tasks[task];
+        let t = &self.tasks[task];
         debug_assert!(!t.settled && !t.orphaned);
-        t.phase = Phase::Running;
         let (station, parent, arrived) = (t.station as usize, t.parent, t.arrived);
         let c = &mut self.rec.stations[station];
         c.succeeded += 1;

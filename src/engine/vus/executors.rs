@@ -135,7 +135,7 @@ impl VuPool {
         }
         cx.rec.interrupted_iterations += 1;
         let mut detach = None;
-        if v.phase == VuPhase::InBatch {
+        if matches!(v.phase, VuPhase::InBatch) {
             self.interrupt_batch(vu, cx);
         }
         if matches!(v.phase, VuPhase::InRequest | VuPhase::Refused(_)) {

@@ -290,7 +290,7 @@ impl VuPool {
     pub fn in_request(&self) -> u64 {
         self.vus
             .iter()
-            .filter(|v| v.phase == VuPhase::InRequest)
+            .filter(|v| matches!(v.phase, VuPhase::InRequest))
             .count() as u64
             + self.batch_in_request()
     }
@@ -475,17 +475,18 @@ impl VuPool {
     /// The request has crossed the balancer (stale: the VU no longer waits for it).
     pub fn entry_arrive(&self, vu: u32, token: u32) -> Option<EntryDue> {
         let v = &self.vus[vu as usize];
-        if v.phase == VuPhase::InBatch {
+        if matches!(v.phase, VuPhase::InBatch) {
             return self.batch_entry_arrive(vu, token);
         }
-        (v.token == token && v.phase == VuPhase::InRequest).then_some(EntryDue { vu, token })
+        (v.token == token && matches!(v.phase, VuPhase::InRequest))
+            .then_some(EntryDue { vu, token })
     }
 
     /// The endpoint of the VU's request `token`.
     #[inline]
     pub fn request_of(&self, vu: u32, token: u32) -> usize {
         let v = &self.vus[vu as usize];
-        if v.phase == VuPhase::InBatch {
+        if matches!(v.phase, VuPhase::InBatch) {
             return self.batch_endpoint(vu, token);
         }
         v.endpoint as usize
@@ -501,7 +502,7 @@ impl VuPool {
         now: Nanos,
         queue: &mut EventQueue,
     ) {
-        if self.vus[vu as usize].phase == VuPhase::InBatch {
+        if matches!(self.vus[vu as usize].phase, VuPhase::InBatch) {
             self.batch_admitted(vu, token, result, now, queue);
             return;
         }
@@ -524,7 +525,7 @@ impl VuPool {
     /// A sleep or an rps wait is over, or a refusal is due.
     pub fn wake(&mut self, vu: u32, token: u32, cx: &mut VuCx) -> Option<EntryDue> {
         let v = &self.vus[vu as usize];
-        if v.phase == VuPhase::InBatch {
+        if matches!(v.phase, VuPhase::InBatch) {
             return self.batch_wake(vu, token, cx);
         }
         if v.token != token {
@@ -556,10 +557,10 @@ impl VuPool {
         cx: &mut VuCx,
     ) -> Option<EntryDue> {
         let v = &self.vus[vu as usize];
-        if v.phase == VuPhase::InBatch {
+        if matches!(v.phase, VuPhase::InBatch) {
             return self.batch_response(vu, token, error, cx);
         }
-        if v.token != token || v.phase != VuPhase::InRequest {
+        if v.token != token || !matches!(v.phase, VuPhase::InRequest) {
             return None;
         }
         // The fields read, not a copy of the record (just written field by field).
@@ -579,10 +580,10 @@ impl VuPool {
     /// (the server does not notice that the client left; the request runs on).
     pub fn timed_out(&self, vu: u32, token: u32) -> Option<(u32, u32)> {
         let v = &self.vus[vu as usize];
-        if v.phase == VuPhase::InBatch {
+        if matches!(v.phase, VuPhase::InBatch) {
             return self.batch_timed_out(vu, token);
         }
-        (v.token == token && v.phase == VuPhase::InRequest).then_some((v.task, v.task_gen))
+        (v.token == token && matches!(v.phase, VuPhase::InRequest)).then_some((v.task, v.task_gen))
     }
 
     fn iteration_complete(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
