@@ -40,7 +40,9 @@ pub struct Sample {
 impl Sample {
     #[inline]
     pub fn of(ns: Nanos) -> Self {
-        let us = ns.div_ceil(1_000);
+        // `ns.div_ceil(1_000)` in one multiply: the two differ only within 999 ns of
+        // `u64::MAX`, far above `MAX_MICROS`, where both clamp to it.
+        let us = ns.saturating_add(999) / 1_000;
         Sample {
             ns,
             us: us.min(MAX_MICROS),
@@ -175,5 +177,30 @@ impl<const SUB_BITS: u32> LatencyFront<SUB_BITS> {
 
     pub fn is_empty(&self) -> bool {
         self.n == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sample's µs are the ns rounded up, clamped at `MAX_MICROS`, at every edge:
+    /// around each multiple of 1,000, around the clamp and next to `u64::MAX`.
+    #[test]
+    fn sample_microseconds_round_up_and_clamp() {
+        let max_ns = MAX_MICROS * 1_000;
+        let mut cases = vec![0, 1, 999, 1_000, 1_001, 1_999, 2_000, u64::MAX];
+        for edge in [max_ns, u64::MAX - 999, u64::MAX - 998] {
+            cases.extend([edge - 1, edge, edge + 1]);
+        }
+        for ns in cases {
+            let s = Sample::of(ns);
+            let us = ns.div_ceil(1_000);
+            assert_eq!(
+                (s.ns, s.us, s.clamped),
+                (ns, us.min(MAX_MICROS), us > MAX_MICROS),
+                "{ns}"
+            );
+        }
     }
 }

@@ -57,6 +57,9 @@ impl VuPool {
         } else {
             cx.rec.accounting.succeeded += 1;
         }
+        if cx.exp.checks.is_empty() && cx.exp.metric_adds.is_empty() {
+            return;
+        }
         if let Some(FlowStep::Request {
             first_check,
             n_checks,
