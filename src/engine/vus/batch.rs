@@ -223,7 +223,7 @@ impl VuPool {
             now.saturating_add(cx.exp.client_timeout),
             Event::ClientTimeout { vu, token },
         );
-        if let Some(due) = super::cross_balancer(vu, token, cx) {
+        if let Some(due) = super::send::cross_balancer(vu, token, cx) {
             self.pending.push(due);
         }
     }

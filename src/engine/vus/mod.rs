@@ -4,18 +4,20 @@
 //! an [`EntryDue`] to the loop, which admits the request and reports back. This file: the
 //! VUs' state and their flows (requests, sleeps, answers, checks); `executors.rs`: the
 //! scenarios; `batch.rs`: `http.batch()`, a VU with several requests in flight;
-//! `answer.rs`: what an answered request records; `groups.rs`: k6 `group()` timing.
+//! `answer.rs`: what an answered request records; `send.rs`: a request leaving (rps,
+//! client timeout, balancer); `groups.rs`: k6 `group()` timing.
 
 mod answer;
 mod batch;
 mod executors;
 mod groups;
+mod send;
 
 pub(crate) use batch::NOT_ADMITTED;
 
 use crate::engine::event::Event;
 use crate::engine::outcome::Cause;
-use crate::engine::queue::{EventQueue, TimerId, lanes};
+use crate::engine::queue::{EventQueue, TimerId};
 use crate::engine::recorder::Recorder;
 use crate::model::experiment::{Experiment, FlowStep};
 use crate::time::Nanos;
@@ -133,22 +135,6 @@ pub(crate) struct VuPool {
     group_starts: Vec<Nanos>,
     /// The deepest nesting of the experiment's groups (0 without groups).
     group_depth: usize,
-}
-
-/// A request `token` of VU `vu` leaves now: it reaches its entry service after the load
-/// balancer's latency (an [`Event::EntryArrive`] then), or at once (returned, for the loop
-/// to admit).
-#[inline(always)]
-fn cross_balancer(vu: u32, token: u32, cx: &mut VuCx) -> Option<EntryDue> {
-    let model = &cx.exp.model;
-    match model.balancer.latency {
-        Some(dist) => {
-            let d = model.distributions[dist].sample_nanos(cx.rng_system);
-            cx.queue.push(cx.now + d, Event::EntryArrive { vu, token });
-            None
-        }
-        None => Some(EntryDue { vu, token }),
-    }
 }
 
 fn executor(exp: &Experiment, scenario: usize) -> &Executor {
@@ -422,102 +408,6 @@ impl VuPool {
                 FlowStep::GroupEnter { group } | FlowStep::GroupExit { group } => {
                     self.group_marker(vu, group, matches!(step, FlowStep::GroupEnter { .. }), cx);
                 }
-            }
-        }
-    }
-
-    /// k6's `--rps`: a token bucket of burst 1 shared by all VUs; requests are spaced at
-    /// least 1/rps apart, in the order they ask (`rate.Limiter.Wait`, reference 4.2).
-    #[inline(always)]
-    fn request(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
-        if cx.exp.rps.is_some()
-            && let Some(at) = self.rps_slot(cx)
-        {
-            let v = &mut self.vus[vu as usize];
-            v.token = v.token.wrapping_add(1);
-            v.phase = VuPhase::RpsWait;
-            let token = v.token;
-            cx.queue.push(at, Event::VuWake { vu, token });
-            return None;
-        }
-        self.send_request(vu, cx)
-    }
-
-    /// The global rps limiter's slot for a request asking now: `Some(when)` if it must
-    /// wait (each call takes a slot).
-    #[inline(never)]
-    fn rps_slot(&mut self, cx: &VuCx) -> Option<Nanos> {
-        let rps = cx.exp.rps?;
-        let gap = 1e9 / rps;
-        let slot = (self.rps_last + gap).max(cx.now as f64);
-        self.rps_last = slot;
-        let at = slot.ceil() as Nanos;
-        (at > cx.now).then_some(at)
-    }
-
-    #[inline(always)]
-    fn send_request(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
-        cx.rec.accounting.sent += 1;
-        let now = cx.now;
-        let v = &mut self.vus[vu as usize];
-        v.token = v.token.wrapping_add(1);
-        v.phase = VuPhase::InRequest;
-        v.request_sent = now;
-        let token = v.token;
-        v.timeout = cx.queue.push_vu_timer(
-            vu,
-            now.saturating_add(cx.exp.client_timeout),
-            Event::ClientTimeout { vu, token },
-        );
-        cross_balancer(vu, token, cx)
-    }
-
-    /// The request has crossed the balancer (stale: the VU no longer waits for it).
-    pub fn entry_arrive(&self, vu: u32, token: u32) -> Option<EntryDue> {
-        let v = &self.vus[vu as usize];
-        if matches!(v.phase, VuPhase::InBatch) {
-            return self.batch_entry_arrive(vu, token);
-        }
-        (v.token == token && matches!(v.phase, VuPhase::InRequest))
-            .then_some(EntryDue { vu, token })
-    }
-
-    /// The endpoint of the VU's request `token`.
-    #[inline]
-    pub fn request_of(&self, vu: u32, token: u32) -> usize {
-        let v = &self.vus[vu as usize];
-        if matches!(v.phase, VuPhase::InBatch) {
-            return self.batch_endpoint(vu, token);
-        }
-        v.endpoint as usize
-    }
-
-    /// The entry admitted the VU's request `token` as a task, or refused it with a cause.
-    #[inline(always)]
-    pub fn admitted(
-        &mut self,
-        vu: u32,
-        token: u32,
-        result: Result<(u32, u32), Cause>,
-        now: Nanos,
-        queue: &mut EventQueue,
-    ) {
-        if matches!(self.vus[vu as usize].phase, VuPhase::InBatch) {
-            self.batch_admitted(vu, token, result, now, queue);
-            return;
-        }
-        let v = &mut self.vus[vu as usize];
-        match result {
-            Ok((task, generation)) => {
-                v.task = task;
-                v.task_gen = generation;
-            }
-            Err(cause) => {
-                // Answer at the next step, not inside this call: a flow without sleeps
-                // against a full service must not recurse.
-                v.phase = VuPhase::Refused(cause);
-                let token = v.token;
-                queue.push_lane(lanes::NOW, now, Event::VuWake { vu, token });
             }
         }
     }

@@ -53,32 +53,6 @@ fn exp1_rest<R: Rng + ?Sized>(rng: &mut R, mut i: usize, mut x: f64) -> f64 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::SeedableRng;
-    use rand::rngs::Xoshiro256PlusPlus;
-
-    /// The same draws as `rand_distr::Exp1`, bit for bit, from the same generator state.
-    /// About 2 % of draws leave the fast path, so 2.1 million draws take the slow path
-    /// some 40,000 times; the tail strip (draws above `ZIG_EXP_R`) is checked to be hit.
-    #[test]
-    fn draws_what_rand_distr_draws() {
-        for seed in [1u64, 2, 0x9E37_79B9_7F4A_7C15] {
-            let mut ours = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let mut theirs = ours.clone();
-            let mut tail = 0;
-            for k in 0..700_000 {
-                let a = exp1(&mut ours);
-                let b: f64 = theirs.sample(rand_distr::Exp1);
-                assert_eq!(a.to_bits(), b.to_bits(), "draw {k} of seed {seed}");
-                tail += usize::from(a > ZIG_EXP_R);
-            }
-            assert!(tail > 0, "no draw from the tail strip with seed {seed}");
-        }
-    }
-}
-
 /// The start of the tail (`x_1`).
 const ZIG_EXP_R: f64 = 7.697117470131050077;
 
@@ -219,3 +193,29 @@ static ZIG_EXP_F: [f64; 257] =
      0.775956852040116218, 0.791527636972496285, 0.808421651523009044, 0.826993296643051101,
      0.847785500623990496, 0.871704332381204705, 0.900469929925747703, 0.938143680862176477,
      1.000000000000000000];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::Xoshiro256PlusPlus;
+
+    /// The same draws as `rand_distr::Exp1`, bit for bit, from the same generator state.
+    /// About 2 % of draws leave the fast path, so 2.1 million draws take the slow path
+    /// some 40,000 times; the tail strip (draws above `ZIG_EXP_R`) is checked to be hit.
+    #[test]
+    fn draws_what_rand_distr_draws() {
+        for seed in [1u64, 2, 0x9E37_79B9_7F4A_7C15] {
+            let mut ours = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let mut theirs = ours.clone();
+            let mut tail = 0;
+            for k in 0..700_000 {
+                let a = exp1(&mut ours);
+                let b: f64 = theirs.sample(rand_distr::Exp1);
+                assert_eq!(a.to_bits(), b.to_bits(), "draw {k} of seed {seed}");
+                tail += usize::from(a > ZIG_EXP_R);
+            }
+            assert!(tail > 0, "no draw from the tail strip with seed {seed}");
+        }
+    }
+}
