@@ -467,8 +467,8 @@ impl Simulation<'_> {
     }
 
     /// A job that waited without a task slot (see [`Self::admit`]) gets its worker: its
-    /// task, queued until [`Self::release`] starts it.
-    #[cold]
+    /// task, queued until [`Self::release`] starts it. Out of line, so that `release`
+    /// stays small where it is inlined.
     #[inline(never)]
     fn job_task(&mut self, station: usize, replica: usize, w: Waiting) -> Waiting {
         let Some(job) = self.stations[station].replicas[replica].jobs.pop_front() else {
