@@ -266,6 +266,7 @@ impl StationState {
         self.pick_by_load(algorithm, rng)
     }
 
+    /// The next ready replica after the last one picked, in slot order.
     #[inline(always)]
     fn pick_round_robin(&mut self) -> Option<usize> {
         let n = self.replicas.len();

@@ -53,6 +53,8 @@ impl VuPool {
         (at > cx.now).then_some(at)
     }
 
+    /// The request leaves now: counted as sent, its client timeout armed, then on to
+    /// the balancer.
     #[inline(always)]
     pub(super) fn send_request(&mut self, vu: u32, cx: &mut VuCx) -> Option<EntryDue> {
         cx.rec.accounting.sent += 1;
