@@ -403,18 +403,19 @@ impl StationState {
         queue: &mut EventQueue,
     ) {
         let r = &mut self.replicas[replica];
+        if self.cpu_observed {
+            r.integrate_cpu(now);
+        }
         if r.cpu.is_some() {
             self.start_shared_work(station, replica, now, d, task, generation, queue);
             return;
-        }
-        if self.cpu_observed {
-            r.integrate_cpu(now);
         }
         r.cpu_busy += 1;
         queue.push(now + d, Event::TaskStep { task, generation });
     }
 
-    /// [`Self::start_work`] on the replica's shared cores.
+    /// [`Self::start_work`] on the replica's shared cores (its CPU integral already
+    /// brought up to `now`).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn start_shared_work(
@@ -428,9 +429,6 @@ impl StationState {
         queue: &mut EventQueue,
     ) {
         let r = &mut self.replicas[replica];
-        if self.cpu_observed {
-            r.integrate_cpu(now);
-        }
         if let Some(ps) = r.cpu.as_mut() {
             ps.start(now, d as f64, task, generation);
             r.cpu_busy = ps.busy_cores();

@@ -255,54 +255,47 @@ fn a_bucket_front_absorbed_is_the_same_histogram() {
 /// at a time, on histograms from one value to a wide spread, for both precisions.
 #[test]
 fn one_pass_quantiles_are_the_single_quantiles() {
+    // Read one at a time: `q` for each of `qs` (fractions).
+    let single = |q: &dyn Fn(f64) -> Option<f64>, qs: &[f64]| -> Vec<f64> {
+        qs.iter().map(|&p| q(p).unwrap()).collect()
+    };
     let qs = [0.0, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0];
-    let mut z: u64 = 0x2545_F491_4F6C_DD1D;
-    for n in [1usize, 2, 3, 10, 1_000, 50_000] {
+    for n in [1u64, 2, 3, 10, 1_000, 50_000] {
         let mut full = LatencyHistogram::new();
         let mut bucket = BucketLatency::new();
-        for _ in 0..n {
-            z ^= z << 13;
-            z ^= z >> 7;
-            z ^= z << 17;
-            // From 1 ns to about 70 s, log-spread.
-            let ns = 1 + (z >> 28) % (1 << (z % 37));
+        for ns in spread_ns(&[], 0x2545_F491_4F6C_DD1D ^ n, n) {
             full.record(ns);
             bucket.record(ns);
         }
-        let one_by_one = |q: &dyn Fn(f64) -> Option<f64>| qs.map(|p| q(p).unwrap());
+        let full_q = |q| full.quantile_ms(q);
+        let bucket_q = |q| bucket.quantile_ms(q);
         assert_eq!(
-            full.core.quantiles_ms(qs).unwrap(),
-            one_by_one(&|p| full.quantile_ms(p)),
+            full.core.quantiles_ms(qs).unwrap()[..],
+            single(&full_q, &qs),
             "n = {n}"
         );
         assert_eq!(
-            bucket.core.quantiles_ms(qs).unwrap(),
-            one_by_one(&|p| bucket.quantile_ms(p)),
+            bucket.core.quantiles_ms(qs).unwrap()[..],
+            single(&bucket_q, &qs),
             "n = {n}"
         );
         let t = full.trend().unwrap();
         assert_eq!(
-            [t.med, t.p90, t.p95, t.p99],
-            [0.5, 0.9, 0.95, 0.99].map(|p| full.quantile_ms(p).unwrap())
+            [t.med, t.p90, t.p95, t.p99][..],
+            single(&full_q, &[0.5, 0.9, 0.95, 0.99])
+        );
+        assert_eq!(
+            bucket.percentiles_ms().unwrap()[..],
+            single(&bucket_q, &[0.5, 0.95, 0.99])
         );
         // Ascending (one pass), unordered and out of range (one at a time).
         for ps in [
             &[0.0, 50.0, 90.0, 99.9, 100.0][..],
             &[99.0, 50.0, 150.0, -3.0],
         ] {
-            let each = |h: &dyn Fn(f64) -> Option<f64>| -> Vec<f64> {
-                ps.iter().map(|p| h(p / 100.0).unwrap()).collect()
-            };
-            assert_eq!(full.at_percentiles_ms(ps), each(&|q| full.quantile_ms(q)));
-            assert_eq!(
-                bucket.at_percentiles_ms(ps),
-                each(&|q| bucket.quantile_ms(q))
-            );
+            let fractions: Vec<f64> = ps.iter().map(|p| p / 100.0).collect();
+            assert_eq!(full.at_percentiles_ms(ps), single(&full_q, &fractions));
+            assert_eq!(bucket.at_percentiles_ms(ps), single(&bucket_q, &fractions));
         }
-        let [p50, p95, p99] = bucket.percentiles_ms().unwrap();
-        assert_eq!(
-            [p50, p95, p99],
-            [0.5, 0.95, 0.99].map(|p| bucket.quantile_ms(p).unwrap())
-        );
     }
 }
