@@ -35,8 +35,12 @@ impl Keyed for Entry {
 /// its push returned: it is never popped, so a request that ended costs its timeout
 /// nothing. The earliest lane front is cached and found again only when a lane's front
 /// changes, so a pop does not scan the lanes.
-/// The next event is the least (time, sequence) among the heap top and the lane fronts, so
-/// equal times still pop in insertion order and a run stays a pure function of its seed.
+/// An arrival-rate executor's next iteration start waits in a slot of its own beside the
+/// heap ([`EventQueue::push_tick`]): it is pushed and popped once per iteration, and its
+/// time, drawn through a logarithm just before, then steers no sift of the heap.
+/// The next event is the least (time, sequence) among the heap top, the lane fronts and
+/// the tick, so equal times still pop in insertion order and a run stays a pure function
+/// of its seed.
 /// Capacity grows to the peak number of pending events and is then reused.
 #[derive(Debug, Default)]
 pub struct EventQueue {
@@ -46,6 +50,8 @@ pub struct EventQueue {
     vu_timers: TimerList,
     /// The least (time, seq, lane) among the lane fronts; `None` when every lane is empty.
     lane_best: Option<(Nanos, u64, usize)>,
+    /// One pending arrival tick (see [`Self::push_tick`]).
+    tick: Option<Entry>,
     seq: u64,
 }
 
@@ -66,6 +72,7 @@ struct Lane {
 enum Source {
     Heap,
     Lane(usize),
+    Tick,
 }
 
 /// Sequence numbers start at 1: 0 marks a cancelled lane entry.
@@ -104,6 +111,7 @@ impl EventQueue {
             lanes: (0..lanes).map(|_| Lane::default()).collect(),
             vu_timers: TimerList::default(),
             lane_best: None,
+            tick: None,
             seq: 0,
         }
     }
@@ -116,6 +124,24 @@ impl EventQueue {
             seq: self.seq,
             event,
         });
+    }
+
+    /// Pushes an arrival-rate executor's next tick: into the tick slot when it is free (a
+    /// scenario keeps one tick pending, so with one such scenario it always is), else into
+    /// the heap. Pops where [`Self::push`] would have put it.
+    #[inline]
+    pub fn push_tick(&mut self, time: Nanos, event: Event) {
+        self.seq += 1;
+        let entry = Entry {
+            time,
+            seq: self.seq,
+            event,
+        };
+        if self.tick.is_none() {
+            self.tick = Some(entry);
+        } else {
+            self.heap.push(entry);
+        }
     }
 
     /// Takes the next sequence number without pushing: the place in the order of an event
@@ -259,16 +285,24 @@ impl EventQueue {
 
     fn next_source(&self) -> Option<(Source, Nanos, u64)> {
         let heap = self.heap.peek().map(|e| (Source::Heap, e.time, e.seq));
-        match (heap, self.lane_best) {
+        let best = match (heap, self.lane_best) {
             (Some(h), Some((t, s, i))) if (t, s) < (h.1, h.2) => Some((Source::Lane(i), t, s)),
             (None, Some((t, s, i))) => Some((Source::Lane(i), t, s)),
             (h, _) => h,
+        };
+        match (best, self.tick) {
+            (Some(b), Some(e)) if (e.time, e.seq) < (b.1, b.2) => {
+                Some((Source::Tick, e.time, e.seq))
+            }
+            (None, Some(e)) => Some((Source::Tick, e.time, e.seq)),
+            (b, _) => b,
         }
     }
 
     fn take(&mut self, source: Source) -> Option<Entry> {
         match source {
             Source::Heap => self.heap.pop(),
+            Source::Tick => self.tick.take(),
             Source::Lane(VU_TIMERS) => {
                 let e =
                     self.vu_timers
@@ -311,6 +345,7 @@ impl EventQueue {
     /// Pending events, counting cancelled lane timers not yet dropped.
     pub fn len(&self) -> usize {
         self.heap.len()
+            + usize::from(self.tick.is_some())
             + self.vu_timers.len()
             + self.lanes.iter().map(|l| l.entries.len()).sum::<usize>()
     }
@@ -403,6 +438,27 @@ mod tests {
                 _ => unreachable!(),
             })
             .collect()
+    }
+
+    /// Ticks pop in (time, sequence) order among heap and lane events, equal times
+    /// included, whether they wait in the tick slot or (the slot taken) in the heap.
+    #[test]
+    fn ticks_pop_in_time_then_insertion_order() {
+        let mut q = EventQueue::with_capacity(8, 1);
+        q.push(10, Event::VuWake { vu: 1, token: 0 });
+        q.push_tick(10, Event::VuWake { vu: 2, token: 0 });
+        q.push_lane(0, 10, Event::VuWake { vu: 3, token: 0 });
+        // The slot is taken: this one goes to the heap.
+        q.push_tick(5, Event::VuWake { vu: 4, token: 0 });
+        assert_eq!(q.len(), 4);
+        assert_eq!(q.pop().map(|(t, _)| t), Some(5));
+        assert_eq!(q.pop().map(|(t, _)| t), Some(10));
+        // The slot is taken until the tick in it pops.
+        q.push_tick(10, Event::VuWake { vu: 5, token: 0 });
+        q.push(12, Event::VuWake { vu: 6, token: 0 });
+        q.push_tick(11, Event::VuWake { vu: 7, token: 0 });
+        assert_eq!(vus_of(&mut q), vec![2, 3, 5, 7, 6]);
+        assert!(q.is_empty());
     }
 
     #[test]

@@ -206,7 +206,8 @@ impl VuPool {
             let at = state.start + offset;
             if at <= state.regular_end {
                 state.next_arrival = Some(at);
-                cx.queue.push(at, Event::ArrivalTick { scenario: s as u32 });
+                cx.queue
+                    .push_tick(at, Event::ArrivalTick { scenario: s as u32 });
             }
         }
     }
