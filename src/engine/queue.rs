@@ -1,5 +1,6 @@
 //! The future-event list: events ordered by (time, insertion sequence), never by chance,
-//! and its FIFO lanes for the timers of fixed delay.
+//! in a heap for the services' events, a heap for the VUs' wake-ups after think times,
+//! FIFO lanes for the timers of fixed delay and a slot for the next arrival tick.
 
 use crate::engine::event::Event;
 use crate::engine::heap4::{Heap4, Keyed};
@@ -35,6 +36,11 @@ impl Keyed for Entry {
 /// its push returned: it is never popped, so a request that ended costs its timeout
 /// nothing. The earliest lane front is cached and found again only when a lane's front
 /// changes, so a pop does not scan the lanes.
+/// A VU's wake-up after a think time waits in a heap of its own ([`EventQueue::push_wake`]):
+/// in a closed-loop test thousands of VUs sleep at once, seconds ahead of the services'
+/// events, and in one heap they made every pop sift through their levels, out of the
+/// first-level cache. Its top counts as one more lane front in the cached least, so a pop
+/// of the services' heap pays nothing for it.
 /// An arrival-rate executor's next iteration start waits in a slot of its own beside the
 /// heap ([`EventQueue::push_tick`]): it is pushed and popped once per iteration, and its
 /// time, drawn through a logarithm just before, then steers no sift of the heap.
@@ -45,10 +51,13 @@ impl Keyed for Entry {
 #[derive(Debug, Default)]
 pub struct EventQueue {
     heap: Heap4<Entry>,
+    /// The VUs' wake-ups after think times (lane [`WAKES`] in [`Self::lane_best`]).
+    wakes: Heap4<Entry>,
     lanes: Vec<Lane>,
     /// The VUs' client timeouts, one per VU, in arming order (lane [`VU_TIMERS`]).
     vu_timers: TimerList,
-    /// The least (time, seq, lane) among the lane fronts; `None` when every lane is empty.
+    /// The least (time, seq, lane) among the lane fronts, the client timeouts' front and
+    /// the wake-ups' top; `None` when all are empty.
     lane_best: Option<(Nanos, u64, usize)>,
     /// One pending arrival tick (see [`Self::push_tick`]).
     tick: Option<Entry>,
@@ -57,6 +66,8 @@ pub struct EventQueue {
 
 /// The lane index of [`EventQueue::vu_timers`] in [`EventQueue::lane_best`].
 const VU_TIMERS: usize = usize::MAX;
+/// The lane index of [`EventQueue::wakes`] in [`EventQueue::lane_best`].
+const WAKES: usize = usize::MAX - 1;
 
 /// One FIFO lane. A cancelled entry keeps its place with sequence [`CANCELLED`] and is
 /// dropped when it reaches the front, so the front is always live.
@@ -108,6 +119,7 @@ impl EventQueue {
     pub fn with_capacity(n: usize, lanes: usize) -> Self {
         EventQueue {
             heap: Heap4::with_capacity(n),
+            wakes: Heap4::default(),
             lanes: (0..lanes).map(|_| Lane::default()).collect(),
             vu_timers: TimerList::default(),
             lane_best: None,
@@ -124,6 +136,18 @@ impl EventQueue {
             seq: self.seq,
             event,
         });
+    }
+
+    /// Pushes a VU's wake-up after a think time into the wake-ups' heap. Pops where
+    /// [`Self::push`] would have put it.
+    #[inline]
+    pub fn push_wake(&mut self, time: Nanos, event: Event) {
+        self.seq += 1;
+        let seq = self.seq;
+        self.wakes.push(Entry { time, seq, event });
+        if self.lane_best.is_none_or(|(t, s, _)| (time, seq) < (t, s)) {
+            self.lane_best = Some((time, seq, WAKES));
+        }
     }
 
     /// Pushes an arrival-rate executor's next tick: into the tick slot when it is free (a
@@ -273,6 +297,11 @@ impl EventQueue {
     fn refresh_lane_best(&mut self) {
         let mut best: Option<(Nanos, u64, usize)> =
             self.vu_timers.front_key().map(|(t, s)| (t, s, VU_TIMERS));
+        if let Some(e) = self.wakes.peek()
+            && best.is_none_or(|(bt, bs, _)| (e.time, e.seq) < (bt, bs))
+        {
+            best = Some((e.time, e.seq, WAKES));
+        }
         for (i, lane) in self.lanes.iter().enumerate() {
             if let Some((t, s)) = lane.front_key()
                 && best.is_none_or(|(bt, bs, _)| (t, s) < (bt, bs))
@@ -299,10 +328,20 @@ impl EventQueue {
         }
     }
 
+    /// A wake-up pops: out of line, so that the services' heap's pop is the one inlined
+    /// in the loop.
+    #[inline(never)]
+    fn pop_wake(&mut self) -> Option<Entry> {
+        let e = self.wakes.pop();
+        self.refresh_lane_best();
+        e
+    }
+
     fn take(&mut self, source: Source) -> Option<Entry> {
         match source {
             Source::Heap => self.heap.pop(),
             Source::Tick => self.tick.take(),
+            Source::Lane(WAKES) => self.pop_wake(),
             Source::Lane(VU_TIMERS) => {
                 let e =
                     self.vu_timers
@@ -345,6 +384,7 @@ impl EventQueue {
     /// Pending events, counting cancelled lane timers not yet dropped.
     pub fn len(&self) -> usize {
         self.heap.len()
+            + self.wakes.len()
             + usize::from(self.tick.is_some())
             + self.vu_timers.len()
             + self.lanes.iter().map(|l| l.entries.len()).sum::<usize>()
@@ -438,6 +478,24 @@ mod tests {
                 _ => unreachable!(),
             })
             .collect()
+    }
+
+    /// Wake-ups pop in (time, sequence) order among the other events, equal times
+    /// included, and cancelling a lane's front keeps them in the least.
+    #[test]
+    fn wakes_pop_in_time_then_insertion_order() {
+        let mut q = EventQueue::with_capacity(8, 1);
+        q.push_wake(10, Event::VuWake { vu: 1, token: 0 });
+        q.push(10, Event::VuWake { vu: 2, token: 0 });
+        q.push_wake(7, Event::VuWake { vu: 3, token: 0 });
+        q.push_tick(10, Event::VuWake { vu: 4, token: 0 });
+        let lane = q.push_lane(0, 5, Event::VuWake { vu: 5, token: 0 });
+        q.push_lane(0, 10, Event::VuWake { vu: 8, token: 0 });
+        q.push_wake(10, Event::VuWake { vu: 6, token: 0 });
+        q.push(3, Event::VuWake { vu: 7, token: 0 });
+        q.cancel(0, lane);
+        assert_eq!((q.len(), q.peek_time()), (7, Some(3)));
+        assert_eq!(vus_of(&mut q), vec![7, 3, 1, 2, 4, 8, 6]);
     }
 
     /// Ticks pop in (time, sequence) order among heap and lane events, equal times
