@@ -130,24 +130,17 @@ impl EventQueue {
 
     #[inline]
     pub fn push(&mut self, time: Nanos, event: Event) {
-        self.seq += 1;
-        self.heap.push(Entry {
-            time,
-            seq: self.seq,
-            event,
-        });
+        let seq = self.reserve_seq();
+        self.heap.push(Entry { time, seq, event });
     }
 
     /// Pushes a VU's wake-up after a think time into the wake-ups' heap. Pops where
     /// [`Self::push`] would have put it.
     #[inline]
     pub fn push_wake(&mut self, time: Nanos, event: Event) {
-        self.seq += 1;
-        let seq = self.seq;
+        let seq = self.reserve_seq();
         self.wakes.push(Entry { time, seq, event });
-        if self.lane_best.is_none_or(|(t, s, _)| (time, seq) < (t, s)) {
-            self.lane_best = Some((time, seq, WAKES));
-        }
+        self.offer_front(time, seq, WAKES);
     }
 
     /// Pushes an arrival-rate executor's next tick: into the tick slot when it is free (a
@@ -155,12 +148,8 @@ impl EventQueue {
     /// the heap. Pops where [`Self::push`] would have put it.
     #[inline]
     pub fn push_tick(&mut self, time: Nanos, event: Event) {
-        self.seq += 1;
-        let entry = Entry {
-            time,
-            seq: self.seq,
-            event,
-        };
+        let seq = self.reserve_seq();
+        let entry = Entry { time, seq, event };
         if self.tick.is_none() {
             self.tick = Some(entry);
         } else {
@@ -194,12 +183,8 @@ impl EventQueue {
     /// instead, which is always correct. Returns the handle that cancels it.
     #[inline]
     pub fn push_lane(&mut self, lane: usize, time: Nanos, event: Event) -> TimerId {
-        self.seq += 1;
-        let entry = Entry {
-            time,
-            seq: self.seq,
-            event,
-        };
+        let seq = self.reserve_seq();
+        let entry = Entry { time, seq, event };
         let l = &mut self.lanes[lane];
         match l.entries.back() {
             Some(last) if last.time > time => {
@@ -209,12 +194,8 @@ impl EventQueue {
             _ => {
                 l.entries.push_back(entry);
                 let id = l.popped + l.entries.len() as u64 - 1;
-                if l.entries.len() == 1
-                    && self
-                        .lane_best
-                        .is_none_or(|(t, s, _)| (entry.time, entry.seq) < (t, s))
-                {
-                    self.lane_best = Some((entry.time, entry.seq, lane));
+                if l.entries.len() == 1 {
+                    self.offer_front(time, seq, lane);
                 }
                 TimerId(id)
             }
@@ -254,8 +235,7 @@ impl EventQueue {
     /// it still pops when it did. Returns the handle that cancels the new one.
     #[inline(always)]
     pub fn push_vu_timer(&mut self, vu: u32, time: Nanos, event: Event) -> TimerId {
-        self.seq += 1;
-        let seq = self.seq;
+        let seq = self.reserve_seq();
         if let Some((t, s, e)) = self.vu_timers.armed_of(vu) {
             let front = self.vu_timers.is_front(vu);
             self.vu_timers.unlink(vu);
@@ -273,9 +253,8 @@ impl EventQueue {
             return TimerId::NONE;
         }
         self.vu_timers.push_back(vu, time, seq, event);
-        if self.vu_timers.len() == 1 && self.lane_best.is_none_or(|(t, s, _)| (time, seq) < (t, s))
-        {
-            self.lane_best = Some((time, seq, VU_TIMERS));
+        if self.vu_timers.len() == 1 {
+            self.offer_front(time, seq, VU_TIMERS);
         }
         TimerId(seq)
     }
@@ -291,6 +270,15 @@ impl EventQueue {
         self.vu_timers.unlink(vu);
         if front && self.lane_best.is_some_and(|(_, _, best)| best == VU_TIMERS) {
             self.refresh_lane_best();
+        }
+    }
+
+    /// A new front of lane `lane` (or of the client timeouts, or the wake-ups' top): the
+    /// cached least becomes it if it is earlier.
+    #[inline(always)]
+    fn offer_front(&mut self, time: Nanos, seq: u64, lane: usize) {
+        if self.lane_best.is_none_or(|(t, s, _)| (time, seq) < (t, s)) {
+            self.lane_best = Some((time, seq, lane));
         }
     }
 

@@ -190,10 +190,15 @@ fn a_front_absorbed_is_the_same_histogram() {
     }
     via.absorb(&mut front);
     assert_same(&via.core, &direct.core, 1000);
-    for us in [0u64, 1, 2047, 2048, 2049, 4095, 4096, 1 << 20, MAX_MICROS] {
+    assert_cells_round_trip::<11>(&[0, 1, 2047, 2048, 2049, 4095, 4096, 1 << 20, MAX_MICROS]);
+}
+
+/// A cell's least value lies in the cell: `front_value` inverts `front_index`.
+fn assert_cells_round_trip<const SUB_BITS: u32>(values_us: &[u64]) {
+    for &us in values_us {
         assert_eq!(
-            front_index::<11>(us),
-            front_index::<11>(front_value::<11>(front_index::<11>(us))),
+            front_index::<SUB_BITS>(us),
+            front_index::<SUB_BITS>(front_value::<SUB_BITS>(front_index::<SUB_BITS>(us))),
             "{us}"
         );
     }
@@ -242,13 +247,7 @@ fn a_bucket_front_absorbed_is_the_same_histogram() {
     assert_same(&via.core, &direct.core, 200);
     assert_same(&segment.core, &segment_direct.core, 200);
     assert_eq!(segment.count(), values.len() as u64);
-    for us in [0u64, 1, 255, 256, 257, 511, 512, 1 << 20, MAX_MICROS] {
-        assert_eq!(
-            front_index::<8>(us),
-            front_index::<8>(front_value::<8>(front_index::<8>(us))),
-            "{us}"
-        );
-    }
+    assert_cells_round_trip::<8>(&[0, 1, 255, 256, 257, 511, 512, 1 << 20, MAX_MICROS]);
 }
 
 /// The one-pass quantiles (`trend`, `percentiles_ms`) are exactly the quantiles read one
