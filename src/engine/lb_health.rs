@@ -91,9 +91,11 @@ impl LbHealth {
             return false;
         };
         let routable = h.routable();
-        for (i, r) in st.replicas.iter_mut().enumerate() {
-            r.ready = matches!(r.state, ReplicaState::Ready | ReplicaState::Dead)
+        for i in 0..st.replicas.len() {
+            let r = &st.replicas[i];
+            let ready = matches!(r.state, ReplicaState::Ready | ReplicaState::Dead)
                 && routable.contains(&target_id(i, r.epoch));
+            st.set_ready(i, ready);
         }
         true
     }

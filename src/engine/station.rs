@@ -59,8 +59,9 @@ pub struct Replica {
     pub queue: VecDeque<Waiting>,
     /// The jobs behind the [`Waiting::JOB`] entries of `queue`, in the same order.
     pub jobs: VecDeque<QueuedJob>,
-    /// Takes new requests (state is Ready).
-    pub ready: bool,
+    /// Takes new requests (state is Ready): set through [`StationState::set_ready`],
+    /// which keeps the station's list of ready slots.
+    ready: bool,
     pub state: ReplicaState,
     pub created: u64,
     pub ready_since: u64,
@@ -155,12 +156,10 @@ impl Replica {
         true
     }
 
-    /// Stops taking requests and drains; returns whether it was ready.
-    pub fn retire(&mut self) -> bool {
-        let was_ready = self.state == ReplicaState::Ready;
-        self.state = ReplicaState::Draining;
-        self.ready = false;
-        was_ready
+    /// Whether the balancer may send it new requests.
+    #[inline(always)]
+    pub fn is_ready(&self) -> bool {
+        self.ready
     }
 
     /// Killed by a fault: its waiting room is lost. Returns whether it was ready, and its epoch.
@@ -219,6 +218,9 @@ pub enum Departure {
 #[derive(Debug)]
 pub struct StationState {
     pub replicas: Vec<Replica>,
+    /// The slots of the ready replicas, ascending: the balancer's k-th ready replica
+    /// without a walk over every replica's record.
+    ready_slots: Vec<u32>,
     pub workers: u32,
     pub queue_capacity: u32,
     round_robin: usize,
@@ -234,12 +236,39 @@ impl StationState {
             .map(|_| Replica::new(station.queue_capacity, 0, true, station.cores))
             .collect();
         StationState {
+            ready_slots: (0..station.replicas).collect(),
             replicas,
             workers: station.workers,
             queue_capacity: station.queue_capacity,
             round_robin: 0,
             cpu_observed,
         }
+    }
+
+    /// Marks whether `replica` takes new requests.
+    pub fn set_ready(&mut self, replica: usize, ready: bool) {
+        let r = &mut self.replicas[replica];
+        if r.ready == ready {
+            return;
+        }
+        r.ready = ready;
+        let slot = replica as u32;
+        match self.ready_slots.binary_search(&slot) {
+            Err(at) if ready => self.ready_slots.insert(at, slot),
+            Ok(at) if !ready => {
+                self.ready_slots.remove(at);
+            }
+            _ => debug_assert!(false, "ready slots out of step at slot {replica}"),
+        }
+    }
+
+    /// The replica stops taking requests and drains; returns whether it was ready.
+    pub fn retire(&mut self, replica: usize) -> bool {
+        let r = &mut self.replicas[replica];
+        let was_ready = r.state == ReplicaState::Ready;
+        r.state = ReplicaState::Draining;
+        self.set_ready(replica, false);
+        was_ready
     }
 
     /// A timed `work` step (not processor-shared) on `replica` is over.
@@ -276,7 +305,7 @@ impl StationState {
             if i >= n {
                 i %= n;
             }
-            if self.replicas[i].ready {
+            if self.replicas[i].is_ready() {
                 self.round_robin = if i + 1 == n { 0 } else { i + 1 };
                 return Some(i);
             }
@@ -297,36 +326,27 @@ impl StationState {
         match algorithm {
             BalancerAlgorithm::RoundRobin => self.pick_round_robin(),
             BalancerAlgorithm::LeastOutstanding => self
-                .replicas
+                .ready_slots
                 .iter()
-                .enumerate()
-                .filter(|(_, r)| r.ready)
-                .min_by_key(|(i, r)| (r.outstanding(), *i))
-                .map(|(i, _)| i),
+                .map(|&i| i as usize)
+                .min_by_key(|&i| (self.replicas[i].outstanding(), i)),
             BalancerAlgorithm::PowerOfTwo | BalancerAlgorithm::Random => {
-                let ready = self.replicas.iter().filter(|r| r.ready).count();
+                let ready = self.ready_slots.len();
                 if ready == 0 {
                     return None;
                 }
-                let nth = |k: usize| {
-                    self.replicas
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, r)| r.ready)
-                        .nth(k)
-                        .map(|(i, _)| i)
-                };
-                let a = nth(rng.random_range(0..ready))?;
+                // The k-th ready replica in slot order.
+                let a_rank = rng.random_range(0..ready);
+                let a = self.ready_slots[a_rank] as usize;
                 if algorithm == BalancerAlgorithm::Random || ready == 1 {
                     return Some(a);
                 }
                 // Two distinct choices.
                 let mut k = rng.random_range(0..ready - 1);
-                let a_rank = self.replicas[..a].iter().filter(|r| r.ready).count();
                 if k >= a_rank {
                     k += 1;
                 }
-                let b = nth(k)?;
+                let b = self.ready_slots[k] as usize;
                 let (oa, ob) = (
                     self.replicas[a].outstanding(),
                     self.replicas[b].outstanding(),
@@ -371,6 +391,7 @@ impl StationState {
             .position(|r| r.state == ReplicaState::Gone && r.queue.is_empty());
         match slot {
             Some(i) => {
+                self.set_ready(i, false);
                 let epoch = self.replicas[i].epoch.wrapping_add(1);
                 let queue = std::mem::take(&mut self.replicas[i].queue);
                 self.replicas[i] = Replica {
@@ -485,5 +506,87 @@ impl StationState {
 
     pub fn queued_total(&self) -> u32 {
         self.replicas.iter().map(|r| r.queued).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::Xoshiro256PlusPlus;
+
+    fn station(n: u32) -> StationState {
+        StationState {
+            replicas: (0..n).map(|_| Replica::new(8, 0, true, None)).collect(),
+            ready_slots: (0..n).collect(),
+            workers: 1,
+            queue_capacity: 8,
+            round_robin: 0,
+            cpu_observed: false,
+        }
+    }
+
+    /// The reference the list of ready slots replaces: the k-th ready replica found by a
+    /// walk over every replica.
+    fn kth_ready(st: &StationState, k: usize) -> usize {
+        (0..st.replicas.len())
+            .filter(|&i| st.replicas[i].is_ready())
+            .nth(k)
+            .unwrap()
+    }
+
+    #[test]
+    fn balancer_picks_as_a_walk_over_the_replicas_would() {
+        let mut st = station(9);
+        for (slot, ready) in [(1, false), (4, false), (4, true), (7, false), (0, false)] {
+            st.set_ready(slot, ready);
+        }
+        assert!(st.retire(5));
+        assert!(!st.retire(5), "a draining replica was not ready");
+        st.set_ready(8, true); // no change
+        let ready: Vec<usize> = (0..9).filter(|&i| st.replicas[i].is_ready()).collect();
+        assert_eq!(ready, [2, 3, 4, 6, 8]);
+        for (i, busy) in [(2, 3), (3, 1), (4, 2), (6, 1), (8, 0), (0, 0)] {
+            st.replicas[i].busy = busy;
+        }
+
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut twin = rng.clone();
+        for _ in 0..200 {
+            let pick = st.pick_by_load(BalancerAlgorithm::Random, &mut rng);
+            let k = twin.random_range(0..ready.len());
+            assert_eq!(pick, Some(kth_ready(&st, k)));
+
+            let pick = st.pick_by_load(BalancerAlgorithm::PowerOfTwo, &mut rng);
+            let a_rank = twin.random_range(0..ready.len());
+            let mut b_rank = twin.random_range(0..ready.len() - 1);
+            if b_rank >= a_rank {
+                b_rank += 1;
+            }
+            let (a, b) = (kth_ready(&st, a_rank), kth_ready(&st, b_rank));
+            let expected = if st.replicas[b].outstanding() < st.replicas[a].outstanding() {
+                b
+            } else {
+                a
+            };
+            assert_eq!(pick, Some(expected));
+        }
+        // The least outstanding ready replica, the lowest slot on a tie: slot 0 holds
+        // nothing but is not ready.
+        let pick = st.pick_by_load(BalancerAlgorithm::LeastOutstanding, &mut rng);
+        assert_eq!(pick, Some(8));
+        st.replicas[8].busy = 1;
+        let pick = st.pick_by_load(BalancerAlgorithm::LeastOutstanding, &mut rng);
+        assert_eq!(pick, Some(3));
+
+        for slot in ready {
+            st.set_ready(slot, false);
+        }
+        assert_eq!(st.pick_by_load(BalancerAlgorithm::Random, &mut rng), None);
+        let slot = st.add_replica(0, None);
+        assert!(
+            !st.replicas[slot].is_ready(),
+            "a new replica starts unready"
+        );
     }
 }

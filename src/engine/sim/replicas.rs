@@ -58,7 +58,7 @@ impl Simulation<'_> {
         let routable = self
             .lb
             .register(station, replica, epoch, now, &mut self.queue);
-        self.stations[station].replicas[replica].ready = routable;
+        self.stations[station].set_ready(replica, routable);
         let workers = self.model.stations[station].workers as f64;
         let c = &mut self.rec.stations[station];
         c.add_capacity(now, workers);
@@ -69,13 +69,12 @@ impl Simulation<'_> {
     pub(super) fn retire_replica(&mut self, station: usize, replica: usize) {
         let now = self.now;
         let workers = self.model.stations[station].workers as f64;
-        let r = &mut self.stations[station].replicas[replica];
-        if r.retire() {
+        if self.stations[station].retire(replica) {
             let c = &mut self.rec.stations[station];
             c.add_capacity(now, -workers);
             c.ready.add(now, -1.0);
         }
-        let epoch = r.epoch;
+        let epoch = self.stations[station].replicas[replica].epoch;
         if self.lb.deregister(station, replica, epoch, now) {
             self.apply_routable(station);
             self.lb.schedule(station, now, &mut self.queue);
@@ -177,12 +176,12 @@ impl Simulation<'_> {
     /// The platform notices the dead replica: no more traffic to it; an Auto Scaling group
     /// replaces the instance.
     pub(super) fn death_noticed(&mut self, station: usize, replica: usize, epoch: u32) {
-        let r = &mut self.stations[station].replicas[replica];
+        let r = &self.stations[station].replicas[replica];
         if r.epoch != epoch || r.state != ReplicaState::Dead {
             return;
         }
         if !self.lb.checks(station) {
-            r.ready = false;
+            self.stations[station].set_ready(replica, false);
         }
         if let Some((g, decision)) = self.aws.report_dead(station, replica, self.now) {
             self.apply_group_decision(g, station, &decision);
