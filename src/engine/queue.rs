@@ -59,6 +59,10 @@ pub struct EventQueue {
     /// The least (time, seq, lane) among the lane fronts, the client timeouts' front and
     /// the wake-ups' top; `None` when all are empty.
     lane_best: Option<(Nanos, u64, usize)>,
+    /// The same among the lane fronts and the client timeouts' front only: a wake-up's
+    /// pop finds the new [`Self::lane_best`] from it and the wake-ups' new top, without a
+    /// walk over the lanes.
+    fifo_best: Option<(Nanos, u64, usize)>,
     /// One pending arrival tick (see [`Self::push_tick`]).
     tick: Option<Entry>,
     seq: u64,
@@ -123,6 +127,7 @@ impl EventQueue {
             lanes: (0..lanes).map(|_| Lane::default()).collect(),
             vu_timers: TimerList::default(),
             lane_best: None,
+            fifo_best: None,
             tick: None,
             seq: 0,
         }
@@ -140,7 +145,7 @@ impl EventQueue {
     pub fn push_wake(&mut self, time: Nanos, event: Event) {
         let seq = self.reserve_seq();
         self.wakes.push(Entry { time, seq, event });
-        self.offer_front(time, seq, WAKES);
+        self.offer_best(time, seq, WAKES);
     }
 
     /// Pushes an arrival-rate executor's next tick: into the tick slot when it is free (a
@@ -195,7 +200,7 @@ impl EventQueue {
                 l.entries.push_back(entry);
                 let id = l.popped + l.entries.len() as u64 - 1;
                 if l.entries.len() == 1 {
-                    self.offer_front(time, seq, lane);
+                    self.offer_fifo_front(time, seq, lane);
                 }
                 TimerId(id)
             }
@@ -223,7 +228,7 @@ impl EventQueue {
         e.seq = CANCELLED;
         if index == 0 {
             l.skip_cancelled();
-            if self.lane_best.is_some_and(|(_, _, best)| best == lane) {
+            if self.fifo_best.is_some_and(|(_, _, best)| best == lane) {
                 self.refresh_lane_best();
             }
         }
@@ -254,7 +259,7 @@ impl EventQueue {
         }
         self.vu_timers.push_back(vu, time, seq, event);
         if self.vu_timers.len() == 1 {
-            self.offer_front(time, seq, VU_TIMERS);
+            self.offer_fifo_front(time, seq, VU_TIMERS);
         }
         TimerId(seq)
     }
@@ -268,28 +273,34 @@ impl EventQueue {
         }
         let front = self.vu_timers.is_front(vu);
         self.vu_timers.unlink(vu);
-        if front && self.lane_best.is_some_and(|(_, _, best)| best == VU_TIMERS) {
+        if front && self.fifo_best.is_some_and(|(_, _, best)| best == VU_TIMERS) {
             self.refresh_lane_best();
         }
     }
 
-    /// A new front of lane `lane` (or of the client timeouts, or the wake-ups' top): the
-    /// cached least becomes it if it is earlier.
+    /// A new front of lane `lane` (or of the client timeouts): the cached leasts become it
+    /// if it is earlier.
     #[inline(always)]
-    fn offer_front(&mut self, time: Nanos, seq: u64, lane: usize) {
+    fn offer_fifo_front(&mut self, time: Nanos, seq: u64, lane: usize) {
+        if self.fifo_best.is_none_or(|(t, s, _)| (time, seq) < (t, s)) {
+            self.fifo_best = Some((time, seq, lane));
+        }
+        self.offer_best(time, seq, lane);
+    }
+
+    /// A new front of lane `lane`, or the wake-ups' new top: [`Self::lane_best`] becomes it
+    /// if it is earlier.
+    #[inline(always)]
+    fn offer_best(&mut self, time: Nanos, seq: u64, lane: usize) {
         if self.lane_best.is_none_or(|(t, s, _)| (time, seq) < (t, s)) {
             self.lane_best = Some((time, seq, lane));
         }
     }
 
+    /// Finds the least front again after a lane's or the client timeouts' front changed.
     fn refresh_lane_best(&mut self) {
         let mut best: Option<(Nanos, u64, usize)> =
             self.vu_timers.front_key().map(|(t, s)| (t, s, VU_TIMERS));
-        if let Some(e) = self.wakes.peek()
-            && best.is_none_or(|(bt, bs, _)| (e.time, e.seq) < (bt, bs))
-        {
-            best = Some((e.time, e.seq, WAKES));
-        }
         for (i, lane) in self.lanes.iter().enumerate() {
             if let Some((t, s)) = lane.front_key()
                 && best.is_none_or(|(bt, bs, _)| (t, s) < (bt, bs))
@@ -297,7 +308,17 @@ impl EventQueue {
                 best = Some((t, s, i));
             }
         }
-        self.lane_best = best;
+        self.fifo_best = best;
+        self.combine_lane_best();
+    }
+
+    /// [`Self::lane_best`]: the least of the lanes' cached least and the wake-ups' top.
+    #[inline(always)]
+    fn combine_lane_best(&mut self) {
+        self.lane_best = self.fifo_best;
+        if let Some(e) = self.wakes.peek() {
+            self.offer_best(e.time, e.seq, WAKES);
+        }
     }
 
     fn next_source(&self) -> Option<(Source, Nanos, u64)> {
@@ -321,7 +342,7 @@ impl EventQueue {
     #[inline(never)]
     fn pop_wake(&mut self) -> Option<Entry> {
         let e = self.wakes.pop();
-        self.refresh_lane_best();
+        self.combine_lane_best();
         e
     }
 
@@ -405,169 +426,4 @@ pub(crate) mod lanes {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The 4-ary heap pops what a binary heap on (time, seq) pops, pushes and pops
-    /// interleaved, equal times included.
-    #[test]
-    fn four_ary_heap_pops_in_key_order() {
-        let mut heap = Heap4::with_capacity(4);
-        let mut reference = std::collections::BTreeSet::new();
-        let mut z: u64 = 12345;
-        let mut seq = 0;
-        for round in 0..20_000u64 {
-            z = z
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            if !(z >> 33).is_multiple_of(3) || heap.is_empty() {
-                seq += 1;
-                let time = round + (z >> 40) % 50;
-                heap.push(Entry {
-                    time,
-                    seq,
-                    event: Event::MetricsScrape,
-                });
-                reference.insert((time, seq));
-            } else {
-                let e = heap.pop().unwrap();
-                assert_eq!(Some((e.time, e.seq)), reference.pop_first());
-            }
-        }
-        while let Some(e) = heap.pop() {
-            assert_eq!(Some((e.time, e.seq)), reference.pop_first());
-        }
-        assert!(reference.is_empty());
-    }
-
-    #[test]
-    fn pops_by_time_then_insertion_order() {
-        let mut q = EventQueue::with_capacity(8, 1);
-        q.push(20, Event::VuWake { vu: 1, token: 0 });
-        q.push_lane(0, 10, Event::VuWake { vu: 2, token: 0 });
-        q.push(20, Event::VuWake { vu: 3, token: 0 });
-        q.push(10, Event::VuWake { vu: 4, token: 0 });
-        q.push_lane(0, 20, Event::VuWake { vu: 5, token: 0 });
-        // Out of order for the lane: goes to the heap, still pops in (time, seq) order.
-        q.push_lane(0, 15, Event::VuWake { vu: 6, token: 0 });
-        let order: Vec<u32> = std::iter::from_fn(|| q.pop())
-            .map(|(_, e)| match e {
-                Event::VuWake { vu, .. } => vu,
-                _ => unreachable!(),
-            })
-            .collect();
-        assert_eq!(order, vec![2, 4, 6, 1, 3, 5]);
-    }
-
-    fn vus_of(q: &mut EventQueue) -> Vec<u32> {
-        std::iter::from_fn(|| q.pop())
-            .map(|(_, e)| match e {
-                Event::VuWake { vu, .. } => vu,
-                _ => unreachable!(),
-            })
-            .collect()
-    }
-
-    /// Wake-ups pop in (time, sequence) order among the other events, equal times
-    /// included, and cancelling a lane's front keeps them in the least.
-    #[test]
-    fn wakes_pop_in_time_then_insertion_order() {
-        let mut q = EventQueue::with_capacity(8, 1);
-        q.push_wake(10, Event::VuWake { vu: 1, token: 0 });
-        q.push(10, Event::VuWake { vu: 2, token: 0 });
-        q.push_wake(7, Event::VuWake { vu: 3, token: 0 });
-        q.push_tick(10, Event::VuWake { vu: 4, token: 0 });
-        let lane = q.push_lane(0, 5, Event::VuWake { vu: 5, token: 0 });
-        q.push_lane(0, 10, Event::VuWake { vu: 8, token: 0 });
-        q.push_wake(10, Event::VuWake { vu: 6, token: 0 });
-        q.push(3, Event::VuWake { vu: 7, token: 0 });
-        q.cancel(0, lane);
-        assert_eq!((q.len(), q.peek_time()), (7, Some(3)));
-        assert_eq!(vus_of(&mut q), vec![7, 3, 1, 2, 4, 8, 6]);
-    }
-
-    /// Ticks pop in (time, sequence) order among heap and lane events, equal times
-    /// included, whether they wait in the tick slot or (the slot taken) in the heap.
-    #[test]
-    fn ticks_pop_in_time_then_insertion_order() {
-        let mut q = EventQueue::with_capacity(8, 1);
-        q.push(10, Event::VuWake { vu: 1, token: 0 });
-        q.push_tick(10, Event::VuWake { vu: 2, token: 0 });
-        q.push_lane(0, 10, Event::VuWake { vu: 3, token: 0 });
-        // The slot is taken: this one goes to the heap.
-        q.push_tick(5, Event::VuWake { vu: 4, token: 0 });
-        assert_eq!(q.len(), 4);
-        assert_eq!(q.pop().map(|(t, _)| t), Some(5));
-        assert_eq!(q.pop().map(|(t, _)| t), Some(10));
-        // The slot is taken until the tick in it pops.
-        q.push_tick(10, Event::VuWake { vu: 5, token: 0 });
-        q.push(12, Event::VuWake { vu: 6, token: 0 });
-        q.push_tick(11, Event::VuWake { vu: 7, token: 0 });
-        assert_eq!(vus_of(&mut q), vec![2, 3, 5, 7, 6]);
-        assert!(q.is_empty());
-    }
-
-    #[test]
-    fn cancelled_lane_timers_never_pop_and_order_holds() {
-        let mut q = EventQueue::with_capacity(8, 2);
-        let a = q.push_lane(0, 10, Event::VuWake { vu: 1, token: 0 });
-        let b = q.push_lane(0, 20, Event::VuWake { vu: 2, token: 0 });
-        let c = q.push_lane(1, 15, Event::VuWake { vu: 3, token: 0 });
-        q.push(15, Event::VuWake { vu: 4, token: 0 });
-        q.push_lane(1, 30, Event::VuWake { vu: 5, token: 0 });
-        // Out of order for lane 0: goes to the heap and has no handle.
-        assert_eq!(
-            q.push_lane(0, 5, Event::VuWake { vu: 6, token: 0 }),
-            TimerId::NONE
-        );
-        q.cancel(0, b); // in the middle of its lane
-        q.cancel(1, c); // the front of lane 1, at the same time as a heap entry
-        q.cancel(0, TimerId::NONE); // nothing to cancel
-        assert_eq!(q.pop().map(|(t, _)| t), Some(5));
-        assert_eq!(q.pop().map(|(t, _)| t), Some(10));
-        q.cancel(0, a); // already fired: left alone
-        assert_eq!(vus_of(&mut q), vec![4, 5]);
-        assert!(q.is_empty());
-    }
-
-    #[test]
-    fn cancelling_the_earliest_front_finds_the_next_lane() {
-        let mut q = EventQueue::with_capacity(8, 3);
-        let a = q.push_lane(0, 10, Event::VuWake { vu: 1, token: 0 });
-        q.push_lane(1, 12, Event::VuWake { vu: 2, token: 0 });
-        q.push_lane(2, 11, Event::VuWake { vu: 3, token: 0 });
-        q.push(13, Event::VuWake { vu: 4, token: 0 });
-        q.cancel(0, a);
-        assert_eq!(q.peek_time(), Some(11));
-        assert_eq!(vus_of(&mut q), vec![3, 2, 4]);
-    }
-
-    /// VU timers pop in (time, seq) order among lanes and heap; a cancelled one never
-    /// pops; re-arming a VU whose timer is still armed keeps the old one at its place.
-    #[test]
-    fn vu_timers_keep_the_order_of_a_lane() {
-        let mut q = EventQueue::with_capacity(8, 1);
-        let a = q.push_vu_timer(1, 10, Event::VuWake { vu: 1, token: 0 });
-        q.push_lane(0, 10, Event::VuWake { vu: 2, token: 0 });
-        let b = q.push_vu_timer(3, 12, Event::VuWake { vu: 3, token: 0 });
-        q.push(11, Event::VuWake { vu: 4, token: 0 });
-        q.push_vu_timer(5, 12, Event::VuWake { vu: 5, token: 0 });
-        // VU 3 armed again while its first timer is armed: both pop, in (time, seq) order.
-        let c = q.push_vu_timer(3, 13, Event::VuWake { vu: 6, token: 0 });
-        q.cancel_vu_timer(3, b); // the replaced handle: left alone
-        q.cancel_vu_timer(1, a); // the front
-        q.cancel_vu_timer(1, a); // twice: nothing
-        q.cancel_vu_timer(1, TimerId::NONE);
-        assert_eq!(q.len(), 5);
-        assert_eq!(vus_of(&mut q), vec![2, 4, 3, 5, 6]);
-        q.cancel_vu_timer(3, c); // already fired
-        assert!(q.is_empty());
-        // Earlier than the back (cannot happen with one delay): goes to the heap.
-        q.push_vu_timer(1, 20, Event::VuWake { vu: 1, token: 0 });
-        assert_eq!(
-            q.push_vu_timer(2, 15, Event::VuWake { vu: 2, token: 0 }),
-            TimerId::NONE
-        );
-        assert_eq!(vus_of(&mut q), vec![2, 1]);
-    }
-}
+mod tests;
