@@ -63,22 +63,28 @@ fn vus_of(q: &mut EventQueue) -> Vec<u32> {
         .collect()
 }
 
-/// Wake-ups pop in (time, sequence) order among the other events, equal times
-/// included, and cancelling a lane's front keeps them in the least.
+/// Events due [`LATER_AFTER`] or more after the last pop wait in the later heap and still
+/// pop in (time, sequence) order among the other events, equal times included; cancelling
+/// a lane's front keeps the later heap's top in the least.
 #[test]
-fn wakes_pop_in_time_then_insertion_order() {
+fn later_events_pop_in_time_then_insertion_order() {
+    let later = LATER_AFTER;
     let mut q = EventQueue::with_capacity(8, 1);
-    q.push_wake(10, Event::VuWake { vu: 1, token: 0 });
-    q.push(10, Event::VuWake { vu: 2, token: 0 });
-    q.push_wake(7, Event::VuWake { vu: 3, token: 0 });
-    q.push_tick(10, Event::VuWake { vu: 4, token: 0 });
-    let lane = q.push_lane(0, 5, Event::VuWake { vu: 5, token: 0 });
-    q.push_lane(0, 10, Event::VuWake { vu: 8, token: 0 });
-    q.push_wake(10, Event::VuWake { vu: 6, token: 0 });
-    q.push(3, Event::VuWake { vu: 7, token: 0 });
+    q.push(later + 10, Event::VuWake { vu: 1, token: 0 });
+    q.push(20, Event::VuWake { vu: 9, token: 0 });
+    q.push(later + 7, Event::VuWake { vu: 3, token: 0 });
+    assert_eq!((q.later.len(), q.heap.len()), (2, 1));
+    assert_eq!(q.pop().map(|(t, _)| t), Some(20));
+    // Now 20: the same time is no longer far enough ahead.
+    q.push(later + 10, Event::VuWake { vu: 2, token: 0 });
+    assert_eq!((q.later.len(), q.heap.len()), (2, 1));
+    q.push_tick(later + 10, Event::VuWake { vu: 4, token: 0 });
+    let lane = q.push_lane(0, later + 5, Event::VuWake { vu: 5, token: 0 });
+    q.push_lane(0, later + 10, Event::VuWake { vu: 8, token: 0 });
+    q.push(30, Event::VuWake { vu: 7, token: 0 });
     q.cancel(0, lane);
-    assert_eq!((q.len(), q.peek_time()), (7, Some(3)));
-    assert_eq!(vus_of(&mut q), vec![7, 3, 1, 2, 4, 8, 6]);
+    assert_eq!((q.len(), q.peek_time()), (6, Some(30)));
+    assert_eq!(vus_of(&mut q), vec![7, 3, 1, 2, 4, 8]);
 }
 
 /// Ticks pop in (time, sequence) order among heap and lane events, equal times
@@ -174,6 +180,7 @@ fn random_mixes_pop_as_an_ordered_map_would() {
     use std::collections::{BTreeMap, HashMap};
     const LANES: usize = 3;
     const VUS: u32 = 6;
+    const STEP: Nanos = LATER_AFTER / 16;
     let mut z: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = move |n: u64| {
         z = z
@@ -189,12 +196,12 @@ fn random_mixes_pop_as_an_ordered_map_would() {
     let (mut now, mut pushes, mut id) = (0, 0, 0);
     let mut tick_pending = false;
     for _ in 0..200_000 {
-        let time = now + next(40);
+        // Times in steps of a sixteenth of the split: equal times, near and later events.
+        let time = now + next(40) * STEP;
         let key = (time, pushes + 1);
         let event = Event::VuWake { vu: id, token: 0 };
         match next(10) {
-            0 | 1 => q.push(time, event),
-            2 | 3 => q.push_wake(time, event),
+            0..=3 => q.push(time, event),
             4 if !tick_pending => {
                 q.push_tick(time, event);
                 tick_pending = true;
@@ -205,7 +212,7 @@ fn random_mixes_pop_as_an_ordered_map_would() {
                 let at = if next(8) == 0 {
                     time
                 } else {
-                    now + 30 + lane as u64
+                    now + (30 + lane as u64) * STEP
                 };
                 let handle = q.push_lane(lane, at, Event::VuWake { vu: id, token: 0 });
                 lane_timers.push((lane, handle, (at, pushes + 1)));
@@ -219,7 +226,7 @@ fn random_mixes_pop_as_an_ordered_map_would() {
                 if vu_timer.contains_key(&vu) {
                     continue;
                 }
-                let at = now + 35;
+                let at = now + 35 * STEP;
                 let handle = q.push_vu_timer(vu, at, Event::VuWake { vu: id, token: 0 });
                 vu_timer.insert(vu, (handle, (at, pushes + 1)));
                 reference.insert((at, pushes + 1), id);

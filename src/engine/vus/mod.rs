@@ -402,7 +402,7 @@ impl VuPool {
                     v.token = v.token.wrapping_add(1);
                     v.phase = VuPhase::Sleeping;
                     let token = v.token;
-                    cx.queue.push_wake(cx.now + d, Event::VuWake { vu, token });
+                    cx.queue.push(cx.now + d, Event::VuWake { vu, token });
                     return None;
                 }
                 FlowStep::GroupEnter { group } | FlowStep::GroupExit { group } => {
