@@ -80,10 +80,10 @@ const VU_TIMERS: usize = usize::MAX;
 const LATER: usize = usize::MAX - 1;
 /// How far ahead of the last pop an event goes to the later heap: 20 ms. Where to split
 /// changes only speed, never the order. Measured (`valgrind --tool=callgrind`): the
-/// shared tandem's 10 ms steps mostly stay near (1,418 instructions per request against
-/// 1,424 at 5 ms); `load-10x`'s 137 ms claims and 80 ms provider calls go later with the
-/// wake-ups (2,310 million instructions for 3 minutes against 2,323 at 5 ms and 2,311 at
-/// 50 ms).
+/// shared tandem's 10 ms steps mostly stay near (about 1,419 instructions per request,
+/// 1,424 with the split at 5 ms, 1,435 with wake-ups alone); `load-10x`'s 137 ms claims
+/// and 80 ms provider calls go later with the wake-ups (about 2,310-2,315 million
+/// instructions for 3 minutes at 20 or 50 ms, 2,323 at 5 ms, 2,351 with wake-ups alone).
 const LATER_AFTER: Nanos = 20_000_000;
 
 /// One FIFO lane. A cancelled entry keeps its place with sequence [`CANCELLED`] and is
