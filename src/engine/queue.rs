@@ -381,10 +381,7 @@ impl EventQueue {
     }
 
     pub fn pop(&mut self) -> Option<(Nanos, Event)> {
-        let (source, _, _) = self.next_source()?;
-        let e = self.take(source)?;
-        self.now = e.time;
-        Some((e.time, e.event))
+        self.pop_until(Nanos::MAX)
     }
 
     /// Pops the next event if it is due no later than `end`.
